@@ -1,0 +1,42 @@
+/**
+ * Every error the broker itself sends to a client. Each has a stable name
+ * (the start of the message, like Telegram's own "PHONE_CODE_INVALID") and a
+ * numeric code in TDLib's style. docs/protocol.md documents every entry; a
+ * test keeps the two in step.
+ */
+import type { TdError } from './tdlib/backend.js'
+
+export const BROKER_ERRORS = {
+  MALFORMED_JSON: { code: 400, text: 'the line is not a JSON object' },
+  MISSING_TYPE: { code: 400, text: 'the object has no string @type' },
+  INVALID_REQUEST: { code: 400, text: 'the request is not well formed' },
+  INVALID_SESSION_ID: { code: 400, text: 'a session id is a string of decimal digits issued by the broker' },
+  MISSING_SESSION: { code: 400, text: 'a TDLib request must name its session in @session' },
+  UNKNOWN_CONTROL_REQUEST: { code: 400, text: 'no such broker control request' },
+  FRAME_TOO_LARGE: { code: 413, text: 'the line is longer than max_frame_size; the connection is closed' },
+  NOT_ATTACHED: { code: 403, text: 'this connection is not attached to that session' },
+  REQUEST_NOT_ALLOWED: { code: 403, text: 'the request type is not allowed' },
+  REQUEST_RESERVED: { code: 403, text: 'the broker owns this request; clients may never send it' },
+  UNKNOWN_SESSION: { code: 404, text: 'no session with that id' },
+  SESSION_START_FAILED: { code: 500, text: 'the session could not be started' },
+  SESSION_CLOSED: { code: 500, text: 'the session closed before answering' },
+  BROKER_SHUTTING_DOWN: { code: 503, text: 'the broker is shutting down' },
+} as const
+
+export type BrokerErrorName = keyof typeof BROKER_ERRORS
+
+/** A broker error as a value that code can throw and the protocol can send. */
+export class BrokerError extends Error {
+  readonly errorName: BrokerErrorName
+  readonly code: number
+  constructor (name: BrokerErrorName, detail?: string) {
+    super(`${name}: ${detail ?? BROKER_ERRORS[name].text}`)
+    this.errorName = name
+    this.code = BROKER_ERRORS[name].code
+  }
+
+  /** The TDLib-shaped error object sent on the wire. */
+  toTd (): TdError {
+    return { '@type': 'error', code: this.code, message: this.message }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The effective settings, after validation, defaults and path resolution.
+ * Field names follow settings.json (and siptg/storage's) exactly.
+ */
+
+export type ProxySettings =
+  | { type: 'socks5'; host: string; port: number; username?: string; password?: string }
+  | { type: 'http'; host: string; port: number; username?: string; password?: string; http_only: boolean }
+  | { type: 'mtproto'; host: string; port: number; secret: string }
+
+export interface TdlibSettings {
+  api_id?: number
+  api_hash?: string
+  /** Absolute path of the folder that holds one sub-folder per session. */
+  path: string
+  /** TDLib's own verbosity, 0 (fatal) to 4 (debug). */
+  debug_level: number
+  proxy?: ProxySettings
+  /** `tdlib` (real TDLib) or `sandbox` (the emulated Telegram). */
+  backend: 'tdlib' | 'sandbox'
+  /** Seed file of the sandbox world (absolute path); unset means the built-in demo world. */
+  sandbox_world?: string
+}
+
+export interface MysqlSettings {
+  host: string
+  port: number
+  user: string
+  password: string
+  database: string
+  charset: string
+  read_timeout: number
+  debug: boolean
+  ssl?: { key?: string; cert?: string; ca?: string }
+}
+
+export interface Settings {
+  /** Absolute path of the settings file, or undefined for the embedded defaults. */
+  file?: string
+  /** Absolute folder that relative paths resolved against. */
+  base_dir: string
+  logfile?: string
+  debug_level: number
+  terminate_delay: number
+  host: string
+  port: number
+  offline: boolean
+  tdlib: TdlibSettings
+  allowed_updates: readonly string[]
+  allowed_requests: readonly string[]
+  request_peers: Readonly<Record<string, readonly string[]>>
+  format_fields: Readonly<Record<string, readonly string[]>>
+  format_markdown: boolean
+  mysql?: MysqlSettings
+  /** Longest accepted line from a client, in bytes. */
+  max_frame_size: number
+  /** Bytes a connection may have waiting to be written before it is closed as too slow. */
+  max_client_queue: number
+  /** Requests a connection may have in flight before the broker stops reading from it. */
+  max_pending_requests: number
+}
