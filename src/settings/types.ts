@@ -34,6 +34,34 @@ export interface MysqlSettings {
   ssl?: { key?: string; cert?: string; ca?: string }
 }
 
+/** The broker's own TLS listener (node:tls), for deployments without nginx in front. */
+export interface TlsSettings {
+  /** Address to listen on; default "::" (all addresses, IPv4 and IPv6). */
+  host: string
+  port: number
+  /** Absolute paths (resolved against the settings folder). */
+  cert: string
+  key: string
+  /** CA bundle, or a pinned self-signed certificate, that client certificates must chain to. */
+  ca?: string
+  /** Refuse clients without a valid certificate during the handshake. Default true (needs `ca`). */
+  verify_clients: boolean
+  /** Log a warning when a certificate expires within this many days. Default 30. */
+  expiry_warning_days: number
+  /** Start even when a certificate has expired. Default false. */
+  allow_expired: boolean
+}
+
+/** WebSocket transport (ws): the same protocol, one JSON object per message. */
+export interface WebSocketSettings {
+  host: string
+  port: number
+  /** URL path that accepts upgrades. Default "/". */
+  path: string
+  /** Serve over HTTPS using the certificate, key and client-CA of the `tls` section. Default false. */
+  tls: boolean
+}
+
 export interface Settings {
   /** Absolute path of the settings file, or undefined for the embedded defaults. */
   file?: string
@@ -58,4 +86,8 @@ export interface Settings {
   max_client_queue: number
   /** Requests a connection may have in flight before the broker stops reading from it. */
   max_pending_requests: number
+  /** Permit the plain TCP listener on a non-loopback address (it has no authentication). Default false. */
+  allow_public_plain: boolean
+  tls?: TlsSettings
+  websocket?: WebSocketSettings
 }
