@@ -1,0 +1,121 @@
+/**
+ * The broker: sessions, listeners and connections, with an explicit
+ * lifecycle (created -> running -> stopping -> stopped; stop is idempotent).
+ */
+import net, { type AddressInfo } from 'node:net'
+import type { Logger } from './log/logger.js'
+import { globalPolicy, type Policy } from './policy/policy.js'
+import { policyStep } from './policy/policy-step.js'
+import { SessionRegistry } from './session/registry.js'
+import type { Settings } from './settings/types.js'
+import type { TdBackend, TdObject } from './tdlib/backend.js'
+import { Connection } from './server/connection.js'
+import type { BrokerCore } from './server/core.js'
+import { isLoopback, listen } from './server/listen.js'
+import { compose, type RequestContext, type Step } from './server/pipeline.js'
+import { bindSocket, socketTransport } from './server/socket-transport.js'
+
+export type BrokerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export interface BrokerOptions {
+  settings: Settings
+  backend: TdBackend
+  logger: Logger
+}
+
+export interface BrokerAddresses {
+  tcp?: AddressInfo
+}
+
+export class Broker implements BrokerCore {
+  readonly settings: Settings
+  readonly log: Logger
+  readonly backend: TdBackend
+  readonly registry: SessionRegistry
+  readonly policy: Policy
+  readonly startedAt = Date.now()
+  private stateValue: BrokerState = 'created'
+  private readonly connections = new Set<Connection>()
+  private readonly servers: net.Server[] = []
+  private readonly runPipeline: (ctx: RequestContext) => Promise<TdObject>
+  private nextConnectionId = 1
+  private stopping: Promise<void> | undefined
+  readonly addresses: BrokerAddresses = {}
+
+  constructor (options: BrokerOptions, steps: readonly Step[] = []) {
+    this.settings = options.settings
+    this.log = options.logger
+    this.backend = options.backend
+    this.policy = globalPolicy(this.settings)
+    this.registry = new SessionRegistry(this.settings, this.backend, this.log)
+    this.runPipeline = compose([policyStep, ...steps])
+  }
+
+  get state (): BrokerState { return this.stateValue }
+  get shuttingDown (): boolean { return this.stateValue === 'stopping' || this.stateValue === 'stopped' }
+  get connectionCount (): number { return this.connections.size }
+
+  async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
+  forget (connection: Connection): void { this.connections.delete(connection) }
+  statusExtras (): Record<string, unknown> { return {} }
+
+  /** Opens the session store and starts listening. */
+  async start (): Promise<void> {
+    if (this.stateValue !== 'created') throw new Error(`broker cannot start from state ${this.stateValue}`)
+    this.stateValue = 'starting'
+    try {
+      const { host, port } = this.settings
+      if (!isLoopback(host) && !this.settings.allow_public_plain) {
+        throw new Error(`host ${host} is not a loopback address, and the plain listener has no authentication: ` +
+          'keep it on localhost behind nginx or the TLS listener, or set allow_public_plain: true if the network in between is trusted')
+      }
+      await this.registry.open()
+      const server = net.createServer(socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
+      this.servers.push(server)
+      this.addresses.tcp = await listen(server, host, port, 'plain TCP')
+      if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
+      this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
+      this.stateValue = 'running'
+    } catch (e) {
+      this.stateValue = 'stopped'
+      for (const s of this.servers) s.close()
+      await this.registry.close('start failed').catch(() => {})
+      throw e
+    }
+  }
+
+  /** Registers a new connection on a transport; `bind` wires the transport's input to it. */
+  accept (transport: Connection['transport'], bind: (c: Connection) => void): Connection | undefined {
+    const connection = new Connection(transport, this, `c${this.nextConnectionId++}`)
+    if (this.stateValue !== 'running') {
+      transport.destroy()
+      return undefined
+    }
+    this.connections.add(connection)
+    bind(connection)
+    connection.log.info('client connected')
+    return connection
+  }
+
+  /**
+   * Stops accepting, tells every client, closes every TDLib client cleanly,
+   * then closes the connections. Safe to call more than once.
+   */
+  async stop (reason = 'shutdown'): Promise<void> {
+    if (this.stopping !== undefined) return await this.stopping
+    this.stopping = (async () => {
+      this.stateValue = 'stopping'
+      this.log.info({ reason }, 'broker stopping')
+      const closed = this.servers.map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) })
+      const notice = JSON.stringify({ '@type': 'broker.closing', reason })
+      for (const c of this.connections) c.send(notice)
+      await this.registry.close(reason)
+      for (const c of [...this.connections]) c.close(reason)
+      await Promise.all(closed)
+      await this.backend.shutdown()
+      this.stateValue = 'stopped'
+      this.log.info('broker stopped')
+    })()
+    return await this.stopping
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `tdbroker start`: load settings, start the broker, stop cleanly on SIGTERM
+ * or SIGINT (exit 0), and say plainly what went wrong when it cannot start.
+ */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Broker } from '../broker.js'
+import { createLogger } from '../log/logger.js'
+import { embeddedDefaults, loadSettings } from '../settings/load.js'
+import { settingsWarnings } from '../settings/warnings.js'
+import type { Settings } from '../settings/types.js'
+import { createBackend } from '../tdlib/create-backend.js'
+import { VERSION } from '../version.js'
+import { parseArgs, portOption, UsageError } from './args.js'
+
+/** Where `start` looks for settings when --settings is not given. */
+export const DEFAULT_SETTINGS_FILE = 'storage/settings.json'
+
+export function settingsForStart (options: Map<string, string | true>, cwd: string): Settings {
+  const file = options.get('settings')
+  let settings: Settings
+  if (typeof file === 'string') settings = loadSettings(resolve(cwd, file))
+  else if (existsSync(resolve(cwd, DEFAULT_SETTINGS_FILE))) settings = loadSettings(resolve(cwd, DEFAULT_SETTINGS_FILE))
+  else settings = embeddedDefaults(cwd)
+  const port = portOption(options.get('port'))
+  const host = options.get('host')
+  if (port !== undefined) settings = { ...settings, port }
+  if (typeof host === 'string') settings = { ...settings, host }
+  if (options.get('sandbox') === true) settings = { ...settings, tdlib: { ...settings.tdlib, backend: 'sandbox' } }
+  return settings
+}
+
+export async function runStart (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  let settings: Settings
+  try {
+    const parsed = parseArgs(args, { settings: true, port: true, host: true, sandbox: false })
+    if (parsed.positional.length > 0) throw new UsageError(`unexpected argument "${parsed.positional[0] ?? ''}"`)
+    settings = settingsForStart(parsed.options, process.cwd())
+  } catch (e) {
+    err(`tdbroker: cannot start: ${e instanceof Error ? e.message : String(e)}`)
+    return e instanceof UsageError ? 64 : 1
+  }
+  const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
+  const backend = await createBackend(settings, log)
+  out(`tdbroker ${VERSION} (TDLib ${backend.tdlibVersion}, backend ${backend.kind}), settings: ${settings.file ?? 'embedded defaults'}`)
+  if (backend.kind === 'sandbox') {
+    out('SANDBOX: this broker talks to an emulated Telegram, not to Telegram; nothing here reaches real accounts')
+    log.warn('SANDBOX backend: emulated Telegram, not for production')
+  }
+  for (const warning of settingsWarnings(settings)) {
+    out(`warning: ${warning}`)
+    log.warn(warning)
+  }
+  const broker = new Broker({ settings, backend, logger: log })
+  try {
+    await broker.start()
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    log.fatal({ err: message }, 'cannot start')
+    err(`tdbroker: cannot start: ${message}`)
+    log.flush()
+    return 1
+  }
+  const tcp = broker.addresses.tcp
+  if (tcp !== undefined) out(`listening on ${tcp.family === 'IPv6' ? `[${tcp.address}]` : tcp.address}:${tcp.port} (plain TCP, newline-delimited JSON)`)
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    out(`${signal}: stopping (closing every session cleanly)`)
+    broker.stop(signal).then(() => {
+      log.flush()
+      process.exit(0)
+    }, e => {
+      err(`tdbroker: stop failed: ${e instanceof Error ? e.message : String(e)}`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  return 0
+}

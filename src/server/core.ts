@@ -1,0 +1,27 @@
+/** What every connection shares: settings, sessions, policy and the request pipeline. */
+import type { Logger } from '../log/logger.js'
+import type { Policy } from '../policy/policy.js'
+import type { SessionRegistry } from '../session/registry.js'
+import type { Settings } from '../settings/types.js'
+import type { TdBackend, TdObject } from '../tdlib/backend.js'
+import type { Connection } from './connection.js'
+import type { RequestContext } from './pipeline.js'
+
+export interface BrokerCore {
+  readonly settings: Settings
+  readonly log: Logger
+  readonly backend: TdBackend
+  readonly registry: SessionRegistry
+  /** The global policy (every connection's, until per-client scopes exist). */
+  readonly policy: Policy
+  readonly startedAt: number
+  readonly shuttingDown: boolean
+  /** Runs a TDLib request through the pipeline. */
+  execute(ctx: RequestContext): Promise<TdObject>
+  /** Called by a connection once it is closed. */
+  forget(connection: Connection): void
+  /** Connections currently open. */
+  readonly connectionCount: number
+  /** Extra fields for broker.status (for example certificate expiry). */
+  statusExtras(): Record<string, unknown>
+}

@@ -1,0 +1,108 @@
+/**
+ * Reading and writing protocol objects: docs/protocol.md is the contract.
+ */
+import { BrokerError } from '../errors.js'
+import type { TdObject } from '../tdlib/backend.js'
+
+/** A parsed line: a JSON object with a string @type. */
+export interface Incoming {
+  readonly message: Record<string, unknown>
+  readonly type: string
+  readonly hasExtra: boolean
+  readonly extra: unknown
+}
+
+/** Where a reply goes: the request's @extra (if it had one) and session. */
+export interface ReplyTo {
+  readonly hasExtra: boolean
+  readonly extra: unknown
+  readonly session?: string
+}
+
+export const NO_REPLY_TO: ReplyTo = { hasExtra: false, extra: undefined }
+
+/** Parses one line. Throws a BrokerError carrying what was recoverable of @extra. */
+export function parseLine (line: string): Incoming {
+  let message: unknown
+  try {
+    message = JSON.parse(line)
+  } catch (e) {
+    throw new WireError(NO_REPLY_TO, new BrokerError('MALFORMED_JSON', `invalid JSON: ${(e as Error).message}`))
+  }
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+    const got = message === null ? 'null' : Array.isArray(message) ? 'an array' : typeof message
+    throw new WireError(NO_REPLY_TO, new BrokerError('MALFORMED_JSON', `expected a JSON object, got ${got}`))
+  }
+  const record = message as Record<string, unknown>
+  const hasExtra = Object.hasOwn(record, '@extra')
+  const extra = record['@extra']
+  const type = record['@type']
+  if (typeof type !== 'string' || type === '') {
+    throw new WireError({ hasExtra, extra }, new BrokerError('MISSING_TYPE', `@type must be a non-empty string, got ${describe(type)}`))
+  }
+  return { message: record, type, hasExtra, extra }
+}
+
+/** A protocol error together with where its reply goes. */
+export class WireError extends Error {
+  constructor (readonly replyTo: ReplyTo, readonly error: BrokerError) { super(error.message) }
+}
+
+/** The wire line answering a request: the object plus the request's @extra and session. */
+export function replyLine (object: TdObject, to: ReplyTo): string {
+  let body = object
+  if (Object.hasOwn(object, '@extra') || Object.hasOwn(object, '@session')) {
+    body = { ...object }
+    delete body['@extra']
+    delete body['@session']
+  }
+  let json = JSON.stringify(body)
+  let tail = ''
+  if (to.hasExtra) tail += `,"@extra":${JSON.stringify(to.extra) ?? 'null'}`
+  if (to.session !== undefined) tail += `,"@session":"${to.session}"`
+  if (tail !== '') json = json.slice(0, -1) + tail + '}'
+  return json
+}
+
+const MAX_DEPTH = 64
+
+/**
+ * The request TDLib receives: the message without the broker's fields, after
+ * refusing keys that could smuggle a different type past the policy (`_` is
+ * tdl's name for @type) or reach an object's prototype.
+ */
+export function tdlibRequest (message: Record<string, unknown>): TdObject {
+  checkKeys(message, 0, '')
+  const request: Record<string, unknown> = {}
+  for (const key of Object.keys(message)) {
+    if (key !== '@extra' && key !== '@session') request[key] = message[key]
+  }
+  return request as TdObject
+}
+
+function checkKeys (value: unknown, depth: number, path: string): void {
+  if (value === null || typeof value !== 'object') return
+  if (depth > MAX_DEPTH) throw new BrokerError('INVALID_REQUEST', `the request is nested deeper than ${MAX_DEPTH} levels`)
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkKeys(value[i], depth + 1, `${path}[${i}]`)
+    return
+  }
+  for (const key of Object.keys(value)) {
+    // @extra is the client's own value and never reaches TDLib.
+    if (depth === 0 && key === '@extra') continue
+    if (key === '_' || key === '__proto__') {
+      throw new BrokerError('INVALID_REQUEST', `field "${key}" at ${path === '' ? 'the top level' : path} is not allowed in a TDLib request`)
+    }
+    const inner = (value as Record<string, unknown>)[key]
+    const where = path === '' ? key : `${path}.${key}`
+    if (key === '@type' && typeof inner !== 'string') throw new BrokerError('INVALID_REQUEST', `${where} must be a string`)
+    checkKeys(inner, depth + 1, where)
+  }
+}
+
+function describe (v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  return typeof v === 'string' ? '""' : `a ${typeof v}`
+}

@@ -1,0 +1,73 @@
+/**
+ * All sessions of this broker, keyed by id, each backed by one folder under
+ * tdlib.path. The registry is the only place a Session is created, so one
+ * folder is never opened twice in this process; a lock file keeps a second
+ * broker process away from the same folder.
+ */
+import { mkdir, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from '../log/logger.js'
+import type { Settings } from '../settings/types.js'
+import type { TdBackend } from '../tdlib/backend.js'
+import { BrokerError } from '../errors.js'
+import { Session } from './session.js'
+import { isSessionId, newSessionId } from './session-id.js'
+import { acquireLock, type Lock } from './lock.js'
+
+export class SessionRegistry {
+  private readonly sessions = new Map<string, Session>()
+  private lock: Lock | undefined
+
+  constructor (private readonly settings: Settings, private readonly backend: TdBackend, private readonly log: Logger) {}
+
+  /** Locks tdlib.path and learns the session folders already there (they are not started). */
+  async open (): Promise<void> {
+    const root = this.settings.tdlib.path
+    await mkdir(root, { recursive: true })
+    this.lock = await acquireLock(root)
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue
+      if (!isSessionId(entry.name)) {
+        this.log.warn({ folder: join(root, entry.name) }, 'folder in tdlib.path is not a session id; ignored')
+        continue
+      }
+      this.add(entry.name)
+    }
+    this.log.info({ path: root, sessions: this.sessions.size }, 'session folders found')
+  }
+
+  /** A new session with a fresh id and folder (not started). */
+  async create (): Promise<Session> {
+    let id = newSessionId()
+    while (this.sessions.has(id)) id = newSessionId()
+    const session = this.add(id)
+    await mkdir(session.directory, { recursive: true })
+    this.log.info({ session: id }, 'session created')
+    return session
+  }
+
+  /** The session for a client-supplied id; throws the protocol error a client should see. */
+  resolve (id: unknown): Session {
+    if (!isSessionId(id)) throw new BrokerError('INVALID_SESSION_ID', `${JSON.stringify(id)} is not a session id (a string of decimal digits)`)
+    const session = this.sessions.get(id)
+    if (session === undefined) throw new BrokerError('UNKNOWN_SESSION', `no session ${id}`)
+    return session
+  }
+
+  get (id: string): Session | undefined { return this.sessions.get(id) }
+  list (): Session[] { return [...this.sessions.values()] }
+  get runningCount (): number { return this.list().filter(s => s.state !== 'stopped').length }
+
+  /** Stops every session cleanly and releases the folder lock. */
+  async close (reason: string): Promise<void> {
+    await Promise.all(this.list().map(async s => { await s.stop(reason) }))
+    await this.lock?.release()
+    this.lock = undefined
+  }
+
+  private add (id: string): Session {
+    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log })
+    this.sessions.set(id, session)
+    return session
+  }
+}
