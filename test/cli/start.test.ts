@@ -1,0 +1,115 @@
+/**
+ * The `tdbroker` command as an operator runs it (the compiled dist/, built by
+ * `npm test`'s pretest step): start, SIGTERM, bad settings, check-config, status.
+ */
+import t from 'tap'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startBroker, tempDir } from '../helpers/broker.js'
+import { TestClient, type Msg } from '../helpers/client.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const CLI = join(ROOT, 'dist/src/cli/main.js')
+const SIPTG = join(ROOT, 'test/fixtures/siptg-settings.json')
+
+interface Running { child: ChildProcess, port: number, stdout: () => string, exit: Promise<number | null> }
+
+async function spawnBroker (args: string[], cwd: string): Promise<Running> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  const exit = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`broker did not start: ${out} ${err}`)) }, 20_000)
+    const check = (): void => {
+      const m = /listening on \S+:(\d+)/.exec(out)
+      if (m !== null) { clearTimeout(timer); resolve(Number(m[1])) }
+    }
+    child.stdout?.on('data', check)
+    void exit.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out} ${err}`)) })
+  })
+  return { child, port, stdout: () => out, exit }
+}
+
+t.test('SIGTERM tells clients, closes TDLib cleanly and exits 0; the folder reopens at once', async t => {
+  const dir = tempDir()
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify({
+    host: '127.0.0.1', port: 0, debug_level: 4, logfile: 'broker.log',
+    tdlib: { api_id: 94575, api_hash: 'test', path: 'sessions' },
+    allowed_requests: ['testSquareInt']
+  }))
+  const running = await spawnBroker(['start', '--settings', 'settings.json'], dir)
+  t.match(running.stdout(), /^tdbroker \d+\.\d+\.\d+ \(TDLib 1\.8\.\d+, backend tdlib\), settings: .*settings\.json$/m, 'prints its version')
+  const client = await TestClient.connect(running.port)
+  const session = await client.createSession()
+  await client.waitFor(m => m['@type'] === 'updateAuthorizationState' && (m.authorization_state as Msg)['@type'] === 'authorizationStateWaitPhoneNumber')
+
+  running.child.kill('SIGTERM')
+  const closing = await client.waitFor(m => m['@type'] === 'broker.closing')
+  t.equal(closing.reason, 'SIGTERM', 'connected clients are told')
+  t.equal(await running.exit, 0, 'exit status 0')
+  await client.closedPromise
+  t.notOk(existsSync(join(dir, 'sessions', '.tdbroker.lock')), 'no broker lock left')
+  const log = readFileSync(join(dir, 'broker.log'), 'utf8')
+  t.match(log, /"msg":"session stopped"/, 'the session was stopped cleanly (logfile)')
+  t.match(log, /"msg":"broker stopped"/)
+
+  // TDLib stalls about 10 s and then fails on a folder another client still holds:
+  // reopening within the start timeout with waitPhoneNumber proves it was released.
+  const again = await startBroker({}, { dir })
+  t.teardown(again.stop)
+  const c = await TestClient.connect(again.port)
+  t.teardown(() => { c.close() })
+  const before = Date.now()
+  await c.request({ '@type': 'broker.attachSession', session })
+  await c.waitFor(m => m['@type'] === 'updateAuthorizationState' && (m.authorization_state as Msg)['@type'] === 'authorizationStateWaitPhoneNumber')
+  t.ok(Date.now() - before < 5000, 'the session folder opened without waiting on a TDLib lock')
+})
+
+t.test('start refuses an invalid settings file with a non-zero exit and the problem named', async t => {
+  const dir = tempDir()
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ port: 'x', tdlib: { path: 's', proxy: { type: 'socks5', host: 'h', port: 1, hots: 1 } } }))
+  const r = spawnSync(process.execPath, [CLI, 'start', '--settings', 'bad.json'], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(r.status, 1)
+  t.match(r.stderr, /cannot start/)
+  t.match(r.stderr, /\/port/)
+  t.match(r.stderr, /\/tdlib\/proxy.*hots/)
+  const missing = spawnSync(process.execPath, [CLI, 'start', '--settings', 'nope.json'], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(missing.status, 1)
+  t.match(missing.stderr, /nope\.json/)
+  const usage = spawnSync(process.execPath, [CLI, 'start', '--prot', '1'], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(usage.status, 64)
+  t.match(usage.stderr, /unknown option --prot/)
+})
+
+t.test('check-config accepts siptg\'s settings file unchanged and masks secrets', async t => {
+  const r = spawnSync(process.execPath, [CLI, 'check-config', SIPTG], { encoding: 'utf8', timeout: 20_000 })
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /settings OK/)
+  t.notMatch(r.stdout, /"API_HASH"/, 'the api_hash is not printed')
+  t.match(r.stdout, /"terminate_delay": 60/)
+})
+
+t.test('start on embedded defaults, and status against it', async t => {
+  const dir = tempDir()
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const running = await spawnBroker(['start', '--port', '0'], dir)
+  t.teardown(() => { running.child.kill('SIGTERM') })
+  t.match(running.stdout(), /settings: embedded defaults/)
+  t.ok(existsSync(join(dir, 'storage', 'sessions')), 'sessions live under ./storage/sessions')
+  const status = spawnSync(process.execPath, [CLI, 'status', '--port', String(running.port)], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(status.status, 0, status.stderr)
+  t.match(status.stdout, /^sessions_running: 0$/m)
+  t.match(status.stdout, /^clients_connected: 1$/m, 'counts its own connection')
+  running.child.kill('SIGTERM')
+  t.equal(await running.exit, 0)
+  const down = spawnSync(process.execPath, [CLI, 'status', '--port', String(running.port)], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(down.status, 1, 'status fails when nothing answers')
+  t.match(down.stderr, /no answer from/)
+})
