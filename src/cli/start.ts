@@ -49,7 +49,8 @@ export async function runStart (args: string[], out: (line: string) => void, err
   }
   for (const warning of settingsWarnings(settings)) {
     out(`warning: ${warning}`)
-    log.warn(warning)
+    // Without a logfile the log is stdout, which already has the line.
+    if (settings.logfile !== undefined) log.warn(warning)
   }
   const broker = new Broker({ settings, backend, logger: log })
   try {

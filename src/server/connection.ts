@@ -88,17 +88,26 @@ export class Connection implements SessionMember {
     this.send(JSON.stringify({ '@type': 'broker.sessionClosed', '@session': sessionId, reason }))
   }
 
-  /** Attaches to a session (starting it if needed) and remembers it. */
+  /**
+   * Attaches to a session (starting it if needed) and remembers it. The
+   * connection counts as attached from the moment it asks, so requests it
+   * pipelines behind the attach wait for the session to start instead of
+   * being refused.
+   */
   async attach (session: Session): Promise<void> {
-    await session.attach(this)
+    const already = this.attached.has(session)
+    this.attached.add(session)
+    try {
+      await session.attach(this)
+    } catch (e) {
+      if (!already) this.attached.delete(session)
+      throw e
+    }
     if (this.stateValue !== 'open') {
       session.detach(this)
       return
     }
-    if (!this.attached.has(session)) {
-      this.attached.add(session)
-      this.log.info({ session: session.id }, 'attached')
-    }
+    if (!already) this.log.info({ session: session.id }, 'attached')
   }
 
   detach (session: Session): boolean {

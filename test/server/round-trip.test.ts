@@ -106,3 +106,17 @@ t.test('updates outside allowed_updates are not delivered; state updates always 
   const option = await d.waitFor(m => m['@type'] === 'updateOption' && m['@session'] === s2)
   t.type(option.name, 'string', 'a whitelisted update type is delivered (control for the test above)')
 })
+
+t.test('requests pipelined behind an attach wait for the session to start', async t => {
+  const b = await startBroker()
+  t.teardown(b.stop)
+  const a = await TestClient.connect(b.port)
+  t.teardown(() => { a.close() })
+  const created = await a.request({ '@type': 'broker.createSession', attach: false })
+  const session = created.session as string
+  a.sendRaw(JSON.stringify({ '@type': 'broker.attachSession', session, '@extra': 'attach' }) + '\n' +
+    JSON.stringify({ '@type': 'testSquareInt', x: 6, '@session': session, '@extra': 'square' }) + '\n')
+  const square = await a.waitFor(m => m['@extra'] === 'square')
+  t.same(square, { '@type': 'testInt', value: 36, '@extra': 'square', '@session': session })
+  t.equal((await a.waitFor(m => m['@extra'] === 'attach'))['@type'], 'broker.attached')
+})
