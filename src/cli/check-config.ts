@@ -1,0 +1,28 @@
+/**
+ * `tdbroker check-config [file]`: loads a settings file the way `start` would
+ * and reports what the broker would run with, without starting anything.
+ */
+import { loadSettings, SettingsError } from '../settings/load.js'
+import { maskSecrets } from '../settings/mask.js'
+import { settingsWarnings } from '../settings/warnings.js'
+
+/**
+ * Checks `file` and writes the verdict through `out`, one line per call:
+ * "settings OK", the warnings and the effective settings (secrets masked), or
+ * "settings invalid" and every problem. Returns the exit code, 0 or 1.
+ */
+export async function checkConfig (file: string, out: (line: string) => void): Promise<number> {
+  let settings
+  try {
+    settings = loadSettings(file)
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err
+    out(`settings invalid: ${file}`)
+    for (const problem of err.problems) out(problem)
+    return 1
+  }
+  out(`settings OK: ${file}`)
+  for (const warning of settingsWarnings(settings)) out(`warning: ${warning}`)
+  for (const line of JSON.stringify(maskSecrets(settings), null, 2).split('\n')) out(line)
+  return 0
+}

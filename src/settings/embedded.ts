@@ -1,0 +1,58 @@
+/**
+ * What `tdbroker start` runs with when there is no settings file: the schema
+ * defaults plus just enough to try the broker out (log in, look yourself up,
+ * send a message, and the TDLib test requests that work without a network).
+ * The README quotes these constants; import them rather than repeating them.
+ * load.ts turns them into Settings (embeddedDefaults).
+ */
+
+/** siptg's documented internal port, so the README's examples can name one. */
+export const EMBEDDED_PORT = 23456
+
+/** Where sessions live without a settings file, relative to the working directory. */
+export const EMBEDDED_TDLIB_PATH = 'storage/sessions'
+
+/** The authentication requests that siptg's example settings allow. */
+export const SIPTG_AUTH_REQUESTS: readonly string[] = Object.freeze([
+  'setAuthenticationPhoneNumber',
+  'checkAuthenticationCode',
+  'checkAuthenticationPassword',
+  'recoverAuthenticationPassword',
+  'requestAuthenticationPasswordRecovery',
+  'checkAuthenticationBotToken',
+  'requestQrCodeAuthentication',
+  'setAuthenticationEmailAddress',
+  'checkAuthenticationEmailCode',
+  'logOut',
+])
+
+export const EMBEDDED_ALLOWED_REQUESTS: readonly string[] = Object.freeze([
+  ...SIPTG_AUTH_REQUESTS,
+  'getMe',
+  'getUser',
+  'getChat',
+  'getChats',
+  'sendMessage',
+  'getOption',
+  // TDLib answers these itself, without Telegram: a client can test its wiring offline.
+  'testSquareInt',
+  'testCallString',
+  'testCallEmpty',
+  'testReturnError',
+])
+
+export const EMBEDDED_ALLOWED_UPDATES: readonly string[] = Object.freeze([
+  'updateNewMessage',
+  'updateMessageSendSucceeded',
+  'updateUser',
+  'updateNewCallbackQuery',
+  'updateCall',
+])
+
+/** The embedded settings as a settings.json would spell them; everything else is a schema default. */
+export const EMBEDDED_SETTINGS_JSON = Object.freeze({
+  port: EMBEDDED_PORT,
+  tdlib: Object.freeze({ path: EMBEDDED_TDLIB_PATH }),
+  allowed_requests: EMBEDDED_ALLOWED_REQUESTS,
+  allowed_updates: EMBEDDED_ALLOWED_UPDATES,
+})

@@ -1,0 +1,118 @@
+/**
+ * Reads settings.json, checks it against the schema, fills in defaults and
+ * hands back the effective Settings: validated once, then frozen, so no part
+ * of the broker can change what the rest of it was started with.
+ */
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import type { Settings } from './types.js'
+import { SettingsError } from './errors.js'
+import { parseJson } from './json-location.js'
+import { validateSettings } from './validate.js'
+import { settingsSchema } from './schema.js'
+import { EMBEDDED_SETTINGS_JSON } from './embedded.js'
+
+export { SettingsError } from './errors.js'
+
+/**
+ * Loads the settings file at `file`. Relative paths inside it are taken from
+ * the file's own folder, not the working directory, so the broker finds the
+ * same files however it is started. Throws a SettingsError listing every
+ * problem.
+ */
+export function loadSettings (file: string): Settings {
+  const abs = resolve(file)
+  let text: string
+  try {
+    text = readFileSync(abs, 'utf8')
+  } catch (err) {
+    throw readError(abs, err as NodeJS.ErrnoException)
+  }
+  // Editors on Windows like to start UTF-8 files with a byte order mark, which JSON.parse refuses.
+  const parsed = parseJson(text.replace(/^\uFEFF/, ''))
+  if ('problem' in parsed) {
+    const { line, column, reason } = parsed.problem
+    throw new SettingsError('SETTINGS_INVALID_JSON', abs, [`invalid JSON at line ${line}, column ${column}: ${reason}`])
+  }
+  return settingsFromObject(parsed.value, dirname(abs), abs)
+}
+
+/**
+ * The same as loadSettings, from an already parsed object: validates a copy
+ * (the argument is left untouched), fills in defaults, turns every
+ * request_peers and format_fields value into a list, resolves relative paths
+ * against `baseDir`, and freezes the result. `file` is only recorded.
+ */
+export function settingsFromObject (obj: unknown, baseDir: string, file?: string): Settings {
+  const abs = file === undefined ? undefined : resolve(file)
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new SettingsError('SETTINGS_INVALID', abs, [`/: the settings must be a JSON object (got ${kindOf(obj)})`])
+  }
+  let data: Record<string, any>
+  try {
+    data = structuredClone(obj) as Record<string, any>
+  } catch {
+    throw new SettingsError('SETTINGS_INVALID', abs, ['/: the settings must be plain JSON data (it holds a function or similar)'])
+  }
+
+  const problems = validateSettings(data)
+  if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
+
+  const base = resolve(baseDir)
+  for (const key of ['request_peers', 'format_fields']) {
+    for (const [type, fields] of Object.entries(data[key])) data[key][type] = [fields].flat()
+  }
+  const at = (p: string | undefined) => p === undefined ? undefined : resolve(base, p)
+  const setPath = (section: Record<string, any> | undefined, key: string) => {
+    if (section?.[key] !== undefined) section[key] = at(section[key])
+  }
+  setPath(data, 'logfile')
+  setPath(data.tdlib, 'path')
+  setPath(data.tdlib, 'sandbox_world')
+  for (const key of ['key', 'cert', 'ca']) {
+    setPath(data.mysql?.ssl, key)
+    setPath(data.tls, key)
+  }
+
+  const settings = { ...(abs === undefined ? {} : { file: abs }), base_dir: base, ...inSchemaOrder(data, settingsSchema) }
+  return deepFreeze(settings) as Settings
+}
+
+/**
+ * What `tdbroker start` runs with when there is no settings file: schema
+ * defaults, port 23456, sessions in `storage/sessions` under `cwd`, and the
+ * demo whitelists of embedded.ts.
+ */
+export function embeddedDefaults (cwd: string): Settings {
+  return settingsFromObject(EMBEDDED_SETTINGS_JSON, cwd)
+}
+
+function readError (file: string, err: NodeJS.ErrnoException): SettingsError {
+  if (err.code === 'ENOENT') return new SettingsError('SETTINGS_NOT_FOUND', file, ['file not found'])
+  if (err.code === 'EISDIR') return new SettingsError('SETTINGS_UNREADABLE', file, ['this is a folder, not a settings file'])
+  return new SettingsError('SETTINGS_UNREADABLE', file, [`the file cannot be read (${err.code ?? err.message})`])
+}
+
+function kindOf (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (value === undefined) return 'nothing'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+/** A copy with keys in the schema's order, so printed settings read like the docs, not like ajv's fill-in order. */
+function inSchemaOrder (value: any, schema: Record<string, any>): any {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  const branches = (schema.oneOf ?? []) as Array<Record<string, any>>
+  const known: Record<string, any> = Object.assign({}, schema.properties, ...branches.map(b => b.properties))
+  const keys = new Set([...Object.keys(known).filter(k => k in value), ...Object.keys(value)])
+  return Object.fromEntries([...keys].map(k => [k, inSchemaOrder(value[k], known[k] ?? {})]))
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,189 @@
+/**
+ * The one JSON Schema (draft-07, compiled by ajv 8 with `useDefaults`) that
+ * settings.json must satisfy. Defaults live here and nowhere else.
+ *
+ * Option names and defaults follow siptg/storage so its settings files load
+ * unchanged; the options marked "tdbroker" below are our own additions.
+ * docs/settings.md documents every option, and a test keeps it in step.
+ *
+ * To add an option: add it to the section constant it belongs to (or a new
+ * section constant referenced from `settingsSchema.properties`), then add its
+ * row to docs/settings.md and its field to types.ts. Every object is closed
+ * (`additionalProperties: false`) because a misspelt key that is silently
+ * ignored is worse than a refusal to start.
+ *
+ * `x-rule` is an annotation of ours (registered in validate.ts): plain words
+ * for the operator where ajv's would mean nothing to them. On a value schema
+ * it says what the value must be ("must start with "/""); on a conditional
+ * `then` it says why a key is required there.
+ */
+
+const port = (min: number) => ({ type: 'integer', minimum: min, maximum: 65535 })
+const nonEmptyString = { type: 'string', minLength: 1 }
+const stringList = { type: 'array', items: nonEmptyString, default: [] }
+
+/** One field name, or a list of them, per TDLib type: request_peers and format_fields. */
+const fieldMap = (minItems: number) => ({
+  type: 'object',
+  additionalProperties: {
+    anyOf: [nonEmptyString, { type: 'array', items: nonEmptyString, minItems }],
+    'x-rule': `must be a field name or ${minItems > 0 ? 'a non-empty' : 'an'} array of field names`,
+  },
+  default: {},
+})
+
+/** tdlib/proxy: exactly one of three shapes, chosen by `type`. */
+export const proxySchema = {
+  type: 'object',
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [
+    {
+      properties: {
+        type: { const: 'socks5' },
+        host: nonEmptyString,
+        port: port(1),
+        username: { type: 'string' },
+        password: { type: 'string' },
+      },
+      required: ['host', 'port'],
+      additionalProperties: false,
+    },
+    {
+      properties: {
+        type: { const: 'http' },
+        host: nonEmptyString,
+        port: port(1),
+        username: { type: 'string' },
+        password: { type: 'string' },
+        http_only: { type: 'boolean', default: false },
+      },
+      required: ['host', 'port'],
+      additionalProperties: false,
+    },
+    {
+      properties: {
+        type: { const: 'mtproto' },
+        host: nonEmptyString,
+        port: port(1),
+        secret: {
+          type: 'string',
+          pattern: '^(?:[0-9a-fA-F]{2}){16,}$',
+          'x-rule': 'must be the secret in hexadecimal: an even number of hex digits, at least 32',
+        },
+      },
+      required: ['host', 'port', 'secret'],
+      additionalProperties: false,
+    },
+  ],
+}
+
+export const tdlibSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    api_id: { type: 'integer', minimum: 1 },
+    api_hash: nonEmptyString,
+    path: { ...nonEmptyString, default: 'sessions' },
+    debug_level: { type: 'integer', minimum: 0, maximum: 4, default: 0 },
+    proxy: proxySchema,
+    // tdbroker: run sessions against the emulated Telegram instead of TDLib.
+    backend: { enum: ['tdlib', 'sandbox'], default: 'tdlib' },
+    sandbox_world: nonEmptyString,
+  },
+  default: {},
+}
+
+export const mysqlSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'user', 'database'],
+  properties: {
+    host: nonEmptyString,
+    port: { ...port(1), default: 3306 },
+    user: nonEmptyString,
+    password: { type: 'string', default: '' },
+    database: nonEmptyString,
+    charset: { ...nonEmptyString, default: 'utf8' },
+    read_timeout: { type: 'number', minimum: 0, default: 0 },
+    debug: { type: 'boolean', default: false },
+    ssl: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { key: nonEmptyString, cert: nonEmptyString, ca: nonEmptyString },
+    },
+  },
+}
+
+/** tdbroker: the broker's own TLS listener. */
+export const tlsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port', 'cert', 'key'],
+  properties: {
+    host: { ...nonEmptyString, default: '::' },
+    port: port(1),
+    cert: nonEmptyString,
+    key: nonEmptyString,
+    ca: nonEmptyString,
+    verify_clients: { type: 'boolean', default: true },
+    expiry_warning_days: { type: 'integer', minimum: 0, default: 30 },
+    allow_expired: { type: 'boolean', default: false },
+  },
+  // An absent verify_clients means its default, true, so it needs a CA too.
+  if: { properties: { verify_clients: { const: true } } },
+  then: {
+    required: ['ca'],
+    'x-rule': 'verify_clients is true, so client certificates need a CA to be checked against',
+  },
+}
+
+/** tdbroker: the WebSocket transport. */
+export const websocketSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port'],
+  properties: {
+    host: { ...nonEmptyString, default: 'localhost' },
+    port: port(0),
+    path: { type: 'string', pattern: '^/', default: '/', 'x-rule': 'must be a URL path starting with "/"' },
+    tls: { type: 'boolean', default: false },
+  },
+}
+
+/** The whole settings file. */
+export const settingsSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    logfile: nonEmptyString,
+    debug_level: { type: 'integer', minimum: 0, maximum: 6, default: 4 },
+    terminate_delay: { type: 'number', minimum: 0, default: 0 },
+    host: { ...nonEmptyString, default: 'localhost' },
+    port: { ...port(0), default: 0 },
+    offline: { type: 'boolean', default: false },
+    tdlib: tdlibSchema,
+    allowed_updates: stringList,
+    allowed_requests: stringList,
+    request_peers: fieldMap(1),
+    format_fields: fieldMap(0),
+    format_markdown: { type: 'boolean', default: true },
+    mysql: mysqlSchema,
+    // tdbroker additions from here on.
+    max_frame_size: { type: 'integer', minimum: 1024, default: 1048576 },
+    max_client_queue: { type: 'integer', minimum: 65536, default: 8388608 },
+    max_pending_requests: { type: 'integer', minimum: 1, default: 4096 },
+    allow_public_plain: { type: 'boolean', default: false },
+    tls: tlsSchema,
+    websocket: websocketSchema,
+  },
+  if: {
+    properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },
+    required: ['websocket'],
+  },
+  then: {
+    required: ['tls'],
+    'x-rule': 'websocket/tls is true, and HTTPS takes its certificate and key from the tls section',
+  },
+}

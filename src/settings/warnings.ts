@@ -1,0 +1,68 @@
+/**
+ * Things in valid settings that are probably mistakes. They are warnings, not
+ * errors: siptg's own example whitelists names TDLib does not have (receiveCall,
+ * restoreCall), and it must keep loading.
+ */
+import type { Settings } from './types.js'
+import { RESERVED_REQUESTS } from '../policy/policy.js'
+import { closest } from './explain.js'
+import { TDLIB_FUNCTIONS, TDLIB_TYPES, TDLIB_UPDATES, TDLIB_VERSION } from './tdlib-names.js'
+
+
+/** Every warning about `settings`, one sentence each, starting with the JSON path it is about. */
+export function settingsWarnings (settings: Settings): string[] {
+  const warnings: string[] = []
+  const warn = (path: string, text: string) => warnings.push(`${path}: ${text}`)
+  const { tdlib } = settings
+
+  if (tdlib.backend === 'tdlib') {
+    const missing = ['api_id', 'api_hash'].filter(k => tdlib[k as 'api_id' | 'api_hash'] === undefined)
+    if (missing.length > 0) {
+      warn('/tdlib', `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set, so sessions cannot log in (get them at https://my.telegram.org/apps)`)
+    } else if (!/^[0-9a-f]{32}$/i.test(tdlib.api_hash!)) {
+      warn('/tdlib/api_hash', 'is not the 32 hexadecimal digits that my.telegram.org issues, so Telegram will likely refuse it')
+    }
+  }
+
+  if (settings.allowed_requests.length === 0) {
+    warn('/allowed_requests', 'is empty, so every TDLib request will be refused')
+  }
+  checkNames('/allowed_requests', settings.allowed_requests, TDLIB_FUNCTIONS, 'request type', warn)
+  checkNames('/allowed_updates', settings.allowed_updates, TDLIB_UPDATES, 'update type', warn)
+  settings.allowed_requests.forEach((name, i) => {
+    if (RESERVED_REQUESTS.has(name)) {
+      warn(`/allowed_requests/${i}`, `the broker always refuses ${name} from clients; this entry is ignored`)
+    }
+  })
+
+  const allowed = new Set(settings.allowed_requests)
+  for (const name of Object.keys(settings.request_peers)) {
+    const path = `/request_peers/${name}`
+    if (!TDLIB_FUNCTIONS.has(name)) warn(path, unknown(name, TDLIB_FUNCTIONS, 'request type'))
+    else if (!allowed.has(name)) warn(path, `${name} is not in allowed_requests, so this entry never applies`)
+  }
+  // Formatting applies to any object inside a request, the request itself included.
+  const isType = (n: string) => TDLIB_TYPES.has(n) || TDLIB_FUNCTIONS.has(n) || TDLIB_UPDATES.has(n)
+  for (const name of Object.keys(settings.format_fields)) {
+    if (!isType(name)) warn(`/format_fields/${name}`, unknown(name, [...TDLIB_TYPES, ...TDLIB_FUNCTIONS], 'type'))
+  }
+  return warnings
+}
+
+type Warn = (path: string, text: string) => void
+
+function checkNames (path: string, names: readonly string[], known: ReadonlySet<string>, kind: string, warn: Warn): void {
+  const seen = new Set<string>()
+  names.forEach((name, i) => {
+    if (seen.has(name)) warn(`${path}/${i}`, `"${name}" is listed more than once`)
+    else if (!known.has(name)) warn(`${path}/${i}`, unknown(name, known, kind))
+    seen.add(name)
+  })
+}
+
+/** "<name> is not a TDLib <version> <kind>; <hint>", where kind is "request type", "update type" or "type". */
+function unknown (name: string, known: Iterable<string>, kind: string): string {
+  const guess = closest(name, known)
+  const hint = guess === undefined ? 'is it a typo?' : `did you mean ${guess}?`
+  return `${name} is not a TDLib ${TDLIB_VERSION} ${kind}; ${hint}`
+}
