@@ -7,6 +7,11 @@ export interface Transport {
   readonly kind: string
   /** Remote address and port, for logs. */
   readonly remote: string
+  /**
+   * The client certificate verified during the TLS handshake (TLS and
+   * WebSocket-over-HTTPS with client verification); undefined otherwise.
+   */
+  readonly peerCertificate?: PeerCertificate
   /** Sends one protocol object (a JSON line without its newline). */
   send(line: string): void
   /** Bytes written but not yet handed to the network. */
@@ -18,4 +23,14 @@ export interface Transport {
   end(): void
   /** Closes at once, dropping what is queued. */
   destroy(): void
+}
+
+/** What identifies a client that presented a certificate. */
+export interface PeerCertificate {
+  /** SHA-256 fingerprint, upper-case hex pairs joined by colons (as openssl and node:crypto print it). */
+  readonly fingerprint256: string
+  /** Subject common name (CN), if any. */
+  readonly commonName?: string
+  /** The whole subject as "CN=...,O=..." for logs and matching. */
+  readonly subject: string
 }
