@@ -14,6 +14,9 @@ import type { BrokerCore } from './server/core.js'
 import { isLoopback, listen } from './server/listen.js'
 import { compose, type RequestContext, type Step } from './server/pipeline.js'
 import { bindSocket, socketTransport } from './server/socket-transport.js'
+import { CertificateStore } from './certs/store.js'
+import { createTlsServer } from './server/tls-listener.js'
+import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
 
 export type BrokerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -25,6 +28,8 @@ export interface BrokerOptions {
 
 export interface BrokerAddresses {
   tcp?: AddressInfo
+  tls?: AddressInfo
+  websocket?: AddressInfo
 }
 
 export class Broker implements BrokerCore {
@@ -40,6 +45,8 @@ export class Broker implements BrokerCore {
   private readonly runPipeline: (ctx: RequestContext) => Promise<TdObject>
   private nextConnectionId = 1
   private stopping: Promise<void> | undefined
+  private certificates: CertificateStore | undefined
+  private websocket: WebSocketListener | undefined
   readonly addresses: BrokerAddresses = {}
 
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
@@ -57,7 +64,21 @@ export class Broker implements BrokerCore {
 
   async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
   forget (connection: Connection): void { this.connections.delete(connection) }
-  statusExtras (): Record<string, unknown> { return {} }
+  statusExtras (): Record<string, unknown> {
+    const cert = this.certificates?.current.certificate
+    if (cert === undefined) return {}
+    return { certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
+  }
+
+  /**
+   * Reads the TLS certificate, key and CA again (SIGHUP). New handshakes use
+   * the new files; open connections and sessions are untouched. A broken file
+   * keeps the old certificates in use and is reported.
+   */
+  async reloadCertificates (): Promise<void> {
+    if (this.certificates === undefined) return
+    await this.certificates.reload()
+  }
 
   /** Opens the session store and starts listening. */
   async start (): Promise<void> {
@@ -75,12 +96,40 @@ export class Broker implements BrokerCore {
       this.addresses.tcp = await listen(server, host, port, 'plain TCP')
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
+      await this.startSecureListeners()
       this.stateValue = 'running'
     } catch (e) {
       this.stateValue = 'stopped'
       for (const s of this.servers) s.close()
+      this.websocket?.wss.close()
+      this.certificates?.close()
       await this.registry.close('start failed').catch(() => {})
       throw e
+    }
+  }
+
+  private async startSecureListeners (): Promise<void> {
+    const { tls: tlsSettings, websocket } = this.settings
+    if (tlsSettings !== undefined) {
+      const store = await CertificateStore.open(tlsSettings)
+      this.certificates = store
+      const certLog = this.log.child({ component: 'certificates' })
+      for (const warning of store.warnings) certLog.warn(warning)
+      store.on('reloaded', loaded => {
+        certLog.info({ subject: loaded.certificate.subject, not_after: loaded.certificate.notAfter.toISOString(), fingerprint256: loaded.certificate.fingerprint256 }, 'certificates reloaded')
+        for (const warning of loaded.warnings) certLog.warn(warning)
+      })
+      store.on('reloadFailed', e => { certLog.error({ err: e.message }, 'certificate reload failed; the previous certificates stay in use') })
+      const server = createTlsServer(store, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
+      this.servers.push(server)
+      this.addresses.tls = await listen(server, tlsSettings.host, tlsSettings.port, 'TLS')
+      this.log.info({ host: this.addresses.tls.address, port: this.addresses.tls.port, verify_clients: tlsSettings.verify_clients }, 'listening (TLS)')
+    }
+    if (websocket !== undefined) {
+      this.websocket = createWebSocketListener(websocket, this.certificates, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
+      this.servers.push(this.websocket.server)
+      this.addresses.websocket = await listen(this.websocket.server, websocket.host, websocket.port, 'WebSocket')
+      this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
   }
 
@@ -111,6 +160,8 @@ export class Broker implements BrokerCore {
       for (const c of this.connections) c.send(notice)
       await this.registry.close(reason)
       for (const c of [...this.connections]) c.close(reason)
+      this.websocket?.wss.close()
+      this.certificates?.close()
       await Promise.all(closed)
       await this.backend.shutdown()
       this.stateValue = 'stopped'

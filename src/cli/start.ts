@@ -77,6 +77,10 @@ export async function runStart (args: string[], out: (line: string) => void, err
       process.exit(1)
     })
   }
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading certificates')
+    broker.reloadCertificates().catch(() => { /* logged by the broker; the old certificates stay in use */ })
+  })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
   return 0

@@ -122,7 +122,7 @@ export const tlsSchema = {
   required: ['port', 'cert', 'key'],
   properties: {
     host: { ...nonEmptyString, default: '::' },
-    port: port(1),
+    port: port(0),
     cert: nonEmptyString,
     key: nonEmptyString,
     ca: nonEmptyString,

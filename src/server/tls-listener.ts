@@ -1,0 +1,41 @@
+/**
+ * The built-in TLS listener: the same newline-delimited protocol as the plain
+ * one, with client certificates verified during the handshake when
+ * tls.verify_clients is on. Certificates come from a CertificateStore, which
+ * swaps them on reload without touching open connections.
+ */
+import tls from 'node:tls'
+import type { CertificateStore } from '../certs/store.js'
+import type { Logger } from '../log/logger.js'
+import type { PeerCertificate } from './transport.js'
+import { bindSocket, socketTransport } from './socket-transport.js'
+import type { Connection } from './connection.js'
+
+/** The verified client certificate of a TLS socket, if the handshake checked one. */
+export function peerCertificateOf (socket: tls.TLSSocket): PeerCertificate | undefined {
+  if (!socket.authorized) return undefined
+  const cert = socket.getPeerCertificate()
+  if (cert === null || typeof cert !== 'object' || cert.fingerprint256 === undefined) return undefined
+  const subject = Object.entries(cert.subject ?? {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`).join(', ')
+  const cn = cert.subject?.CN
+  return { fingerprint256: cert.fingerprint256, subject, ...(cn !== undefined ? { commonName: Array.isArray(cn) ? cn.join('+') : cn } : {}) }
+}
+
+export function createTlsServer (
+  store: CertificateStore,
+  maxFrame: number,
+  log: Logger,
+  accept: (transport: Connection['transport'], bind: (c: Connection) => void) => void
+): tls.Server {
+  const server = tls.createServer(store.serverOptions(), socket => {
+    const transport = { ...socketTransport(socket, 'tls'), peerCertificate: peerCertificateOf(socket) }
+    accept(transport, c => { bindSocket(socket, c, maxFrame) })
+  })
+  store.attach(server)
+  // A refused handshake (no certificate, another CA, plain TCP on the TLS port) is
+  // normal noise on a public port: logged at debug, never fatal.
+  server.on('tlsClientError', (e, socket) => {
+    log.debug({ err: e.message, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'TLS handshake refused')
+  })
+  return server
+}

@@ -1,0 +1,75 @@
+/**
+ * The WebSocket transport (ws): the same protocol with one JSON object per
+ * text message, over HTTP or HTTPS (with the TLS section's certificate and
+ * client verification). Limits match TCP: a message over max_frame_size is
+ * refused by ws with close code 1009 (message too big), and output beyond
+ * max_client_queue closes the connection.
+ */
+import http from 'node:http'
+import https from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { CertificateStore } from '../certs/store.js'
+import type { Logger } from '../log/logger.js'
+import type { WebSocketSettings } from '../settings/types.js'
+import type { Connection } from './connection.js'
+import { peerCertificateOf } from './tls-listener.js'
+import type { Transport } from './transport.js'
+
+/** How long a closing WebSocket peer has to answer the close frame. */
+const CLOSE_GRACE_MS = 2000
+
+export interface WebSocketListener {
+  server: http.Server | https.Server
+  wss: WebSocketServer
+}
+
+export function createWebSocketListener (
+  settings: WebSocketSettings,
+  store: CertificateStore | undefined,
+  maxFrame: number,
+  log: Logger,
+  accept: (transport: Transport, bind: (c: Connection) => void) => void
+): WebSocketListener {
+  let server: http.Server | https.Server
+  if (settings.tls) {
+    if (store === undefined) throw new Error('websocket.tls needs the tls section (certificate, key, ca)')
+    const httpsServer = https.createServer(store.serverOptions())
+    store.attach(httpsServer)
+    server = httpsServer
+  } else {
+    server = http.createServer()
+  }
+  server.on('request', (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' }).end('tdbroker speaks WebSocket here: upgrade required\n')
+  })
+  const wss = new WebSocketServer({ server, path: settings.path, maxPayload: maxFrame, perMessageDeflate: false })
+  wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
+    const socket = req.socket
+    const peer = settings.tls ? peerCertificateOf(socket as TLSSocket) : undefined
+    const transport: Transport = {
+      kind: 'websocket',
+      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      ...(peer !== undefined ? { peerCertificate: peer } : {}),
+      send: line => { ws.send(line) },
+      bufferedBytes: () => ws.bufferedAmount,
+      pauseReading: () => { ws.pause() },
+      resumeReading: () => { ws.resume() },
+      end: () => {
+        ws.close(1000)
+        // A peer that never answers the close frame must not hold the broker's shutdown.
+        setTimeout(() => { ws.terminate() }, CLOSE_GRACE_MS).unref()
+      },
+      destroy: () => { ws.terminate() }
+    }
+    accept(transport, c => {
+      ws.on('message', (data, isBinary) => {
+        c.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : (data as Buffer).toString('utf8'))
+      })
+      ws.on('close', () => { c.close('websocket closed') })
+      ws.on('error', e => { c.log.debug({ err: e.message }, 'websocket error') })
+    })
+  })
+  wss.on('error', e => { log.error({ err: e.message }, 'websocket server error') })
+  return { server, wss }
+}
