@@ -35,7 +35,9 @@ export function createTlsServer (
   // A refused handshake (no certificate, another CA, plain TCP on the TLS port) is
   // normal noise on a public port: logged at debug, never fatal.
   server.on('tlsClientError', (e, socket) => {
-    log.debug({ err: e.message, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'TLS handshake refused')
+    // Node reports a refused client certificate as a generic reset; the reason is on the socket.
+    const reason = (socket as tls.TLSSocket).authorizationError ?? e.message
+    log.debug({ err: String(reason), remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'TLS handshake refused')
   })
   return server
 }

@@ -1,0 +1,103 @@
+/**
+ * docker-compose.yml, Dockerfile and .dockerignore. There is no Docker engine
+ * here: docker-compose validates and normalises the compose file (`config`),
+ * and the Dockerfile is checked as text.
+ */
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const read = (name: string): string => readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8')
+
+interface Service {
+  build?: { context: string }
+  image?: string
+  restart?: string
+  mem_limit?: string | number
+  ports?: unknown[]
+  volumes?: string[]
+  healthcheck?: { test: string[] }
+  depends_on?: Record<string, { condition: string }> | string[]
+}
+
+function composeConfig (): { config?: { services: Record<string, Service> }, skip?: string, error?: string } {
+  const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' })
+  if (probe.error !== undefined) return { skip: 'docker-compose is not installed (apt-get install docker-compose)' }
+  const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root, encoding: 'utf8' })
+  if (r.status !== 0) return { error: `docker-compose config failed: ${r.stderr}` }
+  // docker-compose (Debian's, Python) runs on PyYAML, so it is there to turn its YAML into JSON
+  const json = spawnSync('python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+    { input: r.stdout, encoding: 'utf8' })
+  if (json.status !== 0) return { skip: `cannot parse the output without python3 and PyYAML: ${json.stderr || String(json.error)}` }
+  return { config: JSON.parse(json.stdout) }
+}
+
+const compose = composeConfig()
+
+t.test('docker-compose accepts docker-compose.yml', { skip: compose.skip ?? false }, async t => {
+  t.equal(compose.error, undefined, 'docker-compose config succeeds')
+  const services = compose.config?.services ?? {}
+  t.same(Object.keys(services).sort(), ['broker', 'nginx'])
+  const { broker, nginx } = services as { broker: Service, nginx: Service }
+
+  t.equal(broker.build?.context.replace(/\/$/, ''), root.replace(/\/$/, ''), 'the broker is built from this repository')
+  t.equal(broker.restart, 'unless-stopped')
+  t.match(String(broker.mem_limit), /^(2g|2147483648)$/, 'memory is capped')
+  t.same(broker.volumes, [
+    `${root}storage/settings.json:/app/storage/settings.json:ro`,
+    `${root}storage/sessions:/app/storage/sessions:rw`,
+    `${root}storage/log:/app/storage/log:rw`,
+  ], 'settings read-only, sessions and log writable')
+  t.same(broker.healthcheck?.test, ['CMD', 'node', 'dist/src/cli/main.js', 'status', '--settings', '/app/storage/settings.json'])
+  t.equal(broker.ports, undefined, 'the plain broker port is not published: only nginx reaches it')
+
+  t.equal(nginx.image, 'nginx:stable')
+  t.equal(nginx.restart, 'unless-stopped')
+  t.match(nginx.ports, [{ published: 50002, target: 50002 }])
+  t.same(nginx.volumes, [`${root}nginx/nginx.conf:/etc/nginx/nginx.conf:ro`, `${root}ssl:/etc/nginx/ssl:ro`])
+  t.match(nginx.depends_on, { broker: { condition: 'service_healthy' } }, 'nginx waits for a healthy broker')
+})
+
+t.test('Dockerfile: node 20 slim, two stages, non-root, health check', async t => {
+  const text = read('Dockerfile')
+  const instructions = text.split('\n').filter(l => /^[A-Z]+\s/.test(l))
+  const from = instructions.filter(l => l.startsWith('FROM '))
+  t.same(from, ['FROM node:20-bookworm-slim AS build', 'FROM node:20-bookworm-slim'], 'multi-stage on node:20-bookworm-slim')
+
+  const runtime = text.slice(text.lastIndexOf('\nFROM '))
+  t.match(runtime, /npm install --omit=dev/, 'production dependencies only at run time')
+  t.notMatch(instructions.join('\n'), /npm ci\b/, 'npm install, not npm ci')
+  t.match(runtime, /COPY --from=build \/app\/dist \.\/dist/)
+  t.match(runtime, /^COPY sandbox \.\/sandbox$/m, 'the sandbox demo world, found next to package.json at run time')
+  const users = runtime.split('\n').filter(l => l.startsWith('USER '))
+  t.same(users, ['USER node'], 'runs as the unprivileged node user')
+  t.ok(runtime.indexOf('USER node') < runtime.indexOf('CMD '), 'USER comes before CMD')
+  t.match(runtime, /^WORKDIR \/app$/m)
+  t.match(runtime, /^EXPOSE 23456$/m)
+  t.match(runtime, /^HEALTHCHECK .*\\\n\s+CMD \["node", "dist\/src\/cli\/main.js", "status", "--settings", "\/app\/storage\/settings.json"\]$/m)
+  t.match(runtime, /^CMD \["node", "dist\/src\/cli\/main.js", "start", "--settings", "\/app\/storage\/settings.json"\]$/m)
+})
+
+t.test('.dockerignore keeps secrets and local state out of the build context', async t => {
+  const ignored = read('.dockerignore').split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
+  for (const entry of ['.git', 'node_modules', 'dist', 'storage', 'ssl', '*.pem', '*.key']) {
+    t.ok(ignored.includes(entry), `${entry} is ignored`)
+  }
+  for (const needed of ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'bench', 'sandbox', 'schema.sql']) {
+    t.notOk(ignored.includes(needed), `${needed} reaches the build`)
+  }
+})
+
+t.test('the files agree on names, ports and paths', async t => {
+  const conf = read('nginx/nginx.conf')
+  const composeText = read('docker-compose.yml')
+  t.match(conf, /default broker:23456;/, 'nginx sends to the compose service "broker" on 23456')
+  t.match(composeText, /^ {2}broker:$/m)
+  t.match(read('Dockerfile'), /^EXPOSE 23456$/m)
+  t.match(conf, /listen 50002 ssl/)
+  t.match(composeText, /"50002:50002"/)
+  for (const f of ['cert.pem', 'key.pem']) t.match(conf, new RegExp(`/etc/nginx/ssl/${f};`), `nginx reads ssl/${f}`)
+  t.match(read('ssl/.gitignore'), /^\*\.pem$/m, 'ssl/*.pem stays out of git')
+})
