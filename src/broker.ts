@@ -4,8 +4,13 @@
  */
 import net, { type AddressInfo } from 'node:net'
 import type { Logger } from './log/logger.js'
-import { globalPolicy, type Policy } from './policy/policy.js'
+import type { Policy } from './policy/policy.js'
 import { policyStep } from './policy/policy-step.js'
+import { chatScopeStep } from './policy/chat-step.js'
+import { AuditLog } from './audit/audit.js'
+import { ClientDirectory } from './clients/directory.js'
+import { reevaluateConnections, type ReloadSummary } from './clients/reload.js'
+import { AuthThrottle, type ThrottleOptions } from './clients/throttle.js'
 import { SessionRegistry } from './session/registry.js'
 import type { Settings } from './settings/types.js'
 import type { TdBackend, TdObject } from './tdlib/backend.js'
@@ -17,6 +22,7 @@ import { bindSocket, socketTransport } from './server/socket-transport.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
+import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
 
 export type BrokerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
@@ -24,6 +30,10 @@ export interface BrokerOptions {
   settings: Settings
   backend: TdBackend
   logger: Logger
+  /** Tuning of the store and MySQL mirror (tests); the store itself always exists. */
+  store?: BrokerStoreOptions
+  /** Tuning of the failed-authentication throttle (tests). */
+  authThrottle?: Partial<ThrottleOptions>
 }
 
 export interface BrokerAddresses {
@@ -37,13 +47,20 @@ export class Broker implements BrokerCore {
   readonly log: Logger
   readonly backend: TdBackend
   readonly registry: SessionRegistry
-  readonly policy: Policy
+  /** Local store and MySQL mirror: session records, the resolve cache, backups. */
+  readonly store: BrokerStore
+  /** Clients of settings; replaced by reloadClients. */
+  private clientsValue: ClientDirectory
+  readonly authThrottle: AuthThrottle
+  readonly audit: AuditLog
   readonly startedAt = Date.now()
   private stateValue: BrokerState = 'created'
   private readonly connections = new Set<Connection>()
   private readonly servers: net.Server[] = []
   private readonly runPipeline: (ctx: RequestContext) => Promise<TdObject>
   private nextConnectionId = 1
+  /** The settings of the last reloadClients, to tell what changed on the next. */
+  private reloadedFrom: Settings | undefined
   private stopping: Promise<void> | undefined
   private certificates: CertificateStore | undefined
   private websocket: WebSocketListener | undefined
@@ -52,22 +69,49 @@ export class Broker implements BrokerCore {
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
     this.settings = options.settings
     this.log = options.logger
-    this.backend = options.backend
-    this.policy = globalPolicy(this.settings)
+    const storage = storageFor(() => this.settings, options.backend, this.log, options.store)
+    this.store = storage.store
+    this.backend = storage.backend
+    this.clientsValue = new ClientDirectory(this.settings)
+    this.authThrottle = new AuthThrottle(options.authThrottle)
+    this.audit = new AuditLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
-    this.runPipeline = compose([policyStep, ...steps])
+    // The chat scope checks last, after usernames are resolved to ids.
+    this.runPipeline = compose([policyStep, ...storage.steps, ...steps, chatScopeStep])
   }
 
   get state (): BrokerState { return this.stateValue }
   get shuttingDown (): boolean { return this.stateValue === 'stopping' || this.stateValue === 'stopped' }
   get connectionCount (): number { return this.connections.size }
+  /** The global whitelists. */
+  get policy (): Policy { return this.clientsValue.global }
+  get clients (): ClientDirectory { return this.clientsValue }
+
+  /**
+   * Applies the clients, whitelists and audit_file of `settings` (SIGHUP)
+   * without dropping sessions. Every connection is re-evaluated at once:
+   * one whose client was removed (or whose key or certificate changed) is
+   * told and closed; one whose scope no longer covers a session is detached
+   * from it. Other changed options are logged as needing a restart.
+   * Throws, changing nothing, if the clients cannot be used.
+   */
+  reloadClients (settings: Settings): ReloadSummary {
+    const clients = new ClientDirectory(settings)
+    // Reopened even when unchanged, so a rotated audit file is let go.
+    if (settings.audit_file !== undefined || this.audit.file !== undefined) this.audit.reopen(settings.audit_file)
+    const running = this.reloadedFrom ?? this.settings
+    this.clientsValue = clients
+    this.reloadedFrom = settings
+    return reevaluateConnections(this.connections, running, settings, clients.size, this.log, this.audit)
+  }
 
   async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
   forget (connection: Connection): void { this.connections.delete(connection) }
   statusExtras (): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
-    if (cert === undefined) return {}
-    return { certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
+    const storage = this.store.status()
+    if (cert === undefined) return storage
+    return { ...storage, certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
   }
 
   /**
@@ -90,7 +134,9 @@ export class Broker implements BrokerCore {
         throw new Error(`host ${host} is not a loopback address, and the plain listener has no authentication: ` +
           'keep it on localhost behind nginx or the TLS listener, or set allow_public_plain: true if the network in between is trusted')
       }
+      this.audit.reopen(this.settings.audit_file)
       await this.registry.open()
+      await this.store.open()
       const server = net.createServer(socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
       this.servers.push(server)
       this.addresses.tcp = await listen(server, host, port, 'plain TCP')
@@ -104,6 +150,8 @@ export class Broker implements BrokerCore {
       this.websocket?.wss.close()
       this.certificates?.close()
       await this.registry.close('start failed').catch(() => {})
+      await this.store.close().catch(() => {})
+      await this.audit.close()
       throw e
     }
   }
@@ -142,7 +190,7 @@ export class Broker implements BrokerCore {
     }
     this.connections.add(connection)
     bind(connection)
-    connection.log.info('client connected')
+    connection.opened()
     return connection
   }
 
@@ -159,11 +207,13 @@ export class Broker implements BrokerCore {
       const notice = JSON.stringify({ '@type': 'broker.closing', reason })
       for (const c of this.connections) c.send(notice)
       await this.registry.close(reason)
+      await this.store.close()
       for (const c of [...this.connections]) c.close(reason)
       this.websocket?.wss.close()
       this.certificates?.close()
       await Promise.all(closed)
       await this.backend.shutdown()
+      await this.audit.close()
       this.stateValue = 'stopped'
       this.log.info('broker stopped')
     })()

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /** Bumped whenever docs/protocol.md changes in a way a client can notice. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 function findPackageJson (): string {
   // Works from src/ (tests) and from dist/src/ (the installed command) alike.

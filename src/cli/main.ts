@@ -19,6 +19,11 @@ usage:
       ask a running broker for its status (exit 0 when it answers)
   tdbroker cert create|create-ca|show|check ...
       create and inspect TLS certificates (tdbroker cert --help)
+  tdbroker client add NAME
+      print a new key for a client (shown once) and its settings entry (docs/clients.md)
+  tdbroker restore SESSION_ID [--settings FILE] [--force]
+      bring a session back from its MySQL backup (the broker must not run on
+      this storage, and the session must not run on any other host)
   tdbroker version`
 
 async function main (argv: string[]): Promise<number> {
@@ -35,6 +40,14 @@ async function main (argv: string[]): Promise<number> {
     }
     case 'status':
       return await runStatus(args, out, err)
+    case 'restore': {
+      const { runRestore } = await import('./restore.js')
+      return await runRestore(args, out, err)
+    }
+    case 'client': {
+      const { clientCommand } = await import('./client.js')
+      return await clientCommand(args, out, err)
+    }
     case 'cert': {
       const { certCommand } = await import('./cert.js')
       return await certCommand(args, out, err)

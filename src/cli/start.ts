@@ -32,10 +32,13 @@ export function settingsForStart (options: Map<string, string | true>, cwd: stri
 
 export async function runStart (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let settings: Settings
+  let options: Map<string, string | true>
+  const cwd = process.cwd()
   try {
     const parsed = parseArgs(args, { settings: true, port: true, host: true, sandbox: false })
     if (parsed.positional.length > 0) throw new UsageError(`unexpected argument "${parsed.positional[0] ?? ''}"`)
-    settings = settingsForStart(parsed.options, process.cwd())
+    options = parsed.options
+    settings = settingsForStart(options, cwd)
   } catch (e) {
     err(`tdbroker: cannot start: ${e instanceof Error ? e.message : String(e)}`)
     return e instanceof UsageError ? 64 : 1
@@ -78,7 +81,15 @@ export async function runStart (args: string[], out: (line: string) => void, err
     })
   }
   process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading certificates')
+    // Clients, whitelists and the audit file come from the settings file again
+    // (with the same command-line overrides); sessions keep running. A broken
+    // file changes nothing and says why.
+    try {
+      const summary = broker.reloadClients(settingsForStart(options, cwd))
+      log.info({ summary }, 'SIGHUP: clients and whitelists reloaded')
+    } catch (e) {
+      log.error({ err: e instanceof Error ? e.message : String(e) }, 'SIGHUP: settings not reloaded; the previous ones stay in use')
+    }
     broker.reloadCertificates().catch(() => { /* logged by the broker; the old certificates stay in use */ })
   })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })

@@ -1,6 +1,6 @@
 /**
  * What a connection may send and receive. The global whitelists come from
- * settings; a later per-client scope may only narrow them.
+ * settings; a client's scope (scope.ts) may only narrow them.
  */
 import type { Settings } from '../settings/types.js'
 
@@ -29,6 +29,25 @@ export interface Policy {
   allowsUpdate(type: string): boolean
 }
 
+/** What a session looks like to a policy. */
+export interface SessionRef {
+  readonly id: string
+  /** Name of the client that created it, when one did (persisted in the session folder). */
+  readonly creator?: string | undefined
+}
+
+/**
+ * A connection's policy: the global whitelists, narrowed by its client's
+ * scope when the broker has a clients list (scope.ts).
+ */
+export interface ClientPolicy extends Policy {
+  /** May it list, attach and act on this session? */
+  allowsSession(session: SessionRef): boolean
+  readonly mayCreateSessions: boolean
+  /** The chats it may act on and hear about; undefined means every chat. */
+  readonly chats: ReadonlySet<number> | undefined
+}
+
 /** The global whitelists of settings.json. Names match exactly (case-sensitive). */
 export function globalPolicy (settings: Pick<Settings, 'allowed_requests' | 'allowed_updates'>): Policy {
   const requests = new Set(settings.allowed_requests)
@@ -38,3 +57,23 @@ export function globalPolicy (settings: Pick<Settings, 'allowed_requests' | 'all
     allowsUpdate: type => ALWAYS_ALLOWED_UPDATES.has(type) || updates.has(type)
   }
 }
+
+/** Every connection's policy when the broker has no clients list: the global whitelists, every session. */
+export function openPolicy (global: Policy): ClientPolicy {
+  return {
+    allowsRequest: type => global.allowsRequest(type),
+    allowsUpdate: type => global.allowsUpdate(type),
+    allowsSession: () => true,
+    mayCreateSessions: true,
+    chats: undefined
+  }
+}
+
+/** The policy of a connection that has not proved who it is: nothing at all. */
+export const DENY_ALL: ClientPolicy = Object.freeze({
+  allowsRequest: () => false,
+  allowsUpdate: () => false,
+  allowsSession: () => false,
+  mayCreateSessions: false,
+  chats: new Set<number>()
+})

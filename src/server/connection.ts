@@ -3,58 +3,116 @@
  * answers control requests, passes TDLib requests through the pipeline and
  * receives the updates of the sessions it is attached to.
  *
+ * Who it is: with a clients list in settings, a connection starts `pending`
+ * (only broker.authenticate, broker.ping and broker.getVersion are answered)
+ * unless its TLS client certificate names a client; broker.authenticate
+ * with a client's name and key makes it that client. Its policy is the
+ * global whitelists narrowed by that client's scope, and is swapped on
+ * reload (reevaluate).
+ *
  * Bounded: at most max_pending_requests in flight (reading pauses beyond
  * that), and at most max_client_queue bytes waiting to be written (beyond
  * that the client is too slow and the connection is closed, so it can never
  * stall the session or the other clients).
  */
+import type { AuditEvent } from '../audit/audit.js'
+import { AuthFailure, authenticateKey } from '../clients/authenticate.js'
+import { certificateMatches, type ClientEntry } from '../clients/directory.js'
+import { remoteAddress } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import { redactSecrets } from '../log/redact.js'
-import { BrokerError } from '../errors.js'
+import { BrokerError, type BrokerErrorName } from '../errors.js'
+import { ALWAYS_ALLOWED_UPDATES, DENY_ALL } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
-import type { Session, SessionMember } from '../session/session.js'
+import type { ResumeResult, Session, SessionMember } from '../session/session.js'
+import { isSessionId } from '../session/session-id.js'
 import type { TdObject } from '../tdlib/backend.js'
 import type { BrokerCore } from './core.js'
-import { handleControl } from './control.js'
+import { handleControl, type ControlReply } from './control.js'
 import type { ClientIdentity } from './pipeline.js'
 import type { Transport } from './transport.js'
-import { parseLine, replyLine, tdlibRequest, WireError, type ReplyTo } from './wire.js'
+import { NO_REPLY_TO, parseLine, replyLine, tdlibRequest, WireError, type ReplyTo } from './wire.js'
 
 export type ConnectionState = 'open' | 'closing' | 'closed'
+
+/** Control requests a connection may send before it has proved who it is. */
+export const BEFORE_AUTH: ReadonlySet<string> = new Set(['broker.authenticate', 'broker.ping', 'broker.getVersion'])
+
+/** Refusals worth an audit record, with the log message of each. */
+const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
+  REQUEST_NOT_ALLOWED: 'request refused: not allowed',
+  REQUEST_RESERVED: 'reserved request refused',
+  AUTH_REQUIRED: 'request refused: not authenticated',
+  SESSION_NOT_ALLOWED: 'request refused: session outside the scope',
+  SESSION_CREATE_NOT_ALLOWED: 'request refused: may not create sessions',
+  CHAT_NOT_ALLOWED: 'request refused: chat outside the scope'
+}
+
+/** What a request was about, for the audit of its refusal. */
+interface RequestAbout { type?: string, session?: string }
+
+/** What reevaluate did to a connection. */
+export interface Reevaluation { closed: boolean, revoked: number }
 
 export class Connection implements SessionMember {
   readonly id: string
   readonly log: Logger
   identity: ClientIdentity
+  /** The clients entry it proved to be (undefined while pending or without a clients list). */
+  private client: ClientEntry | undefined
   private stateValue: ConnectionState = 'open'
   private readonly attached = new Set<Session>()
   private pending = 0
   private readingPaused = false
+  /** Lines that arrived while broker.authenticate was being checked; undefined the rest of the time. */
+  private held: string[] | undefined
+  private authRequiredSeen = 0
 
   constructor (readonly transport: Transport, readonly core: BrokerCore, id: string) {
     this.id = id
     this.log = core.log.child({ conn: id, remote: transport.remote, transport: transport.kind })
-    this.identity = { name: 'anonymous', connectionId: id, remote: transport.remote, policy: core.policy }
+    this.identity = this.initialIdentity()
   }
 
   get state (): ConnectionState { return this.stateValue }
   get sessions (): ReadonlySet<Session> { return this.attached }
 
+  /** Logs the new connection (and audits a certificate that identified it). Called once it is registered. */
+  opened (): void {
+    this.log.info({ client: this.identity.name, auth: this.identity.auth }, 'client connected')
+    if (this.identity.auth === 'certificate') {
+      this.audit('info', 'auth.ok', 'client authenticated', { method: 'certificate', subject: this.transport.peerCertificate?.subject })
+    }
+  }
+
   /** Handles one protocol object (a line for TCP/TLS, a message for WebSocket). */
   receive (line: string): void {
     if (this.stateValue !== 'open') return
-    let replyTo: ReplyTo = { hasExtra: false, extra: undefined }
+    if (this.held !== undefined) {
+      this.held.push(line)
+      return
+    }
+    let replyTo: ReplyTo = NO_REPLY_TO
+    let about: RequestAbout = {}
     try {
       const incoming = parseLine(line)
       replyTo = { hasExtra: incoming.hasExtra, extra: incoming.extra }
+      const { type, message } = incoming
+      const named = typeof message['@session'] === 'string' ? message['@session'] : message.session
+      about = { type, ...(typeof named === 'string' ? { session: named } : {}) }
       if (this.core.shuttingDown) throw new BrokerError('BROKER_SHUTTING_DOWN')
-      if (this.log.isLevelEnabled('trace')) this.log.trace({ request: redactSecrets(incoming.message) }, 'request')
-      this.trackPending(incoming.type.startsWith('broker.')
+      if (this.log.isLevelEnabled('trace')) {
+        this.log.trace({ request: type === 'broker.authenticate' ? { ...message, key: '[redacted]' } : redactSecrets(message) }, 'request')
+      }
+      if (this.identity.auth === 'pending' && !BEFORE_AUTH.has(type)) {
+        throw new BrokerError('AUTH_REQUIRED', `${type} needs an authenticated connection: send broker.authenticate first, or connect with a client certificate`)
+      }
+      this.trackPending(type.startsWith('broker.')
         ? handleControl(this, incoming)
-        : this.handleTdlib(incoming.message, incoming.type, replyTo), replyTo)
+        : this.handleTdlib(message, type, replyTo), replyTo, about)
     } catch (e) {
       if (e instanceof WireError) this.sendError(e.replyTo, e.error)
-      else this.sendError(replyTo, e)
+      else this.sendError(replyTo, e, about)
     }
   }
 
@@ -71,50 +129,192 @@ export class Connection implements SessionMember {
 
   sendReply (object: TdObject, to: ReplyTo): void { this.send(replyLine(object, to)) }
 
-  sendError (to: ReplyTo, e: unknown): void {
+  /** Answers with an error; policy refusals are audited with what the request was about. */
+  sendError (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
     const error = e instanceof BrokerError ? e : new BrokerError('INVALID_REQUEST', e instanceof Error ? e.message : String(e))
     if (!(e instanceof BrokerError)) this.log.error({ err: error.message }, 'unexpected error while handling a request')
+    const refusal = REFUSALS[error.errorName]
+    // An unauthenticated connection is audited once, so it cannot flood the audit trail.
+    const repeated = error.errorName === 'AUTH_REQUIRED' && this.authRequiredSeen++ > 0
+    if (refusal !== undefined && !repeated) {
+      const session = to.session ?? about.session
+      this.audit('warn', 'request.refused', refusal, {
+        ...(about.type === undefined ? {} : { type: about.type }),
+        ...(session === undefined ? {} : { session }),
+        reason: error.errorName
+      })
+    }
     this.sendReply(error.toTd(), to)
   }
 
-  deliver (update: OutgoingUpdate): void {
-    if (this.stateValue !== 'open' || !this.identity.policy.allowsUpdate(update.type)) return
+  /** Sends an update if this connection's policy lets it through; says whether it did. */
+  deliver (update: OutgoingUpdate): boolean {
+    if (this.stateValue !== 'open') return false
+    const policy = this.identity.policy
+    if (!policy.allowsUpdate(update.type)) return false
+    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(update.type)) {
+      const chat = update.chatId
+      if (chat === undefined || !policy.chats.has(chat)) return false
+    }
     this.send(update.line())
+    return true
+  }
+
+  updatesLost (sessionId: string, fromSeq: number, toSeq: number): void {
+    this.send(JSON.stringify({ '@type': 'broker.updatesLost', '@session': sessionId, from_seq: fromSeq, to_seq: toSeq }))
   }
 
   sessionEnded (sessionId: string, reason: string): void {
     const session = this.core.registry.get(sessionId)
-    if (session !== undefined) this.attached.delete(session)
+    if (session !== undefined && this.attached.delete(session)) {
+      this.audit('info', 'session.detach', 'detached', { session: sessionId, reason: 'session closed' })
+    }
     this.send(JSON.stringify({ '@type': 'broker.sessionClosed', '@session': sessionId, reason }))
   }
 
   /**
-   * Attaches to a session (starting it if needed) and remembers it. The
+   * A session by a client-supplied id, if this connection may see it. An id
+   * outside the scope gets SESSION_NOT_ALLOWED whether or not the session
+   * exists, so a client learns nothing about sessions it may not see.
+   */
+  visibleSession (id: unknown): Session {
+    if (!isSessionId(id)) return this.core.registry.resolve(id) // throws INVALID_SESSION_ID
+    const session = this.core.registry.get(id)
+    if (!this.identity.policy.allowsSession(session ?? { id })) {
+      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${id} is not in the scope of client ${this.identity.name}`)
+    }
+    return this.core.registry.resolve(id)
+  }
+
+  /**
+   * Attaches to a session (starting it if needed) and remembers it; with
+   * `lastSeq`, replays what was missed first (Session.attach). The
    * connection counts as attached from the moment it asks, so requests it
    * pipelines behind the attach wait for the session to start instead of
    * being refused.
    */
-  async attach (session: Session): Promise<void> {
+  async attach (session: Session, lastSeq?: number): Promise<ResumeResult | undefined> {
     const already = this.attached.has(session)
     this.attached.add(session)
+    let result: ResumeResult | undefined
     try {
-      await session.attach(this)
+      result = await session.attach(this, lastSeq)
     } catch (e) {
       if (!already) this.attached.delete(session)
       throw e
     }
     if (this.stateValue !== 'open') {
       session.detach(this)
-      return
+      return result
     }
-    if (!already) this.log.info({ session: session.id }, 'attached')
+    // A reload while the session was starting may have taken it out of scope.
+    if (!this.identity.policy.allowsSession(session)) {
+      this.revoke(session, 'the client scope changed while attaching')
+      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${session.id} is no longer in the scope of client ${this.identity.name}`)
+    }
+    if (!already) this.audit('info', 'session.attach', 'attached', { session: session.id, ...(lastSeq === undefined ? {} : { last_seq: lastSeq }) })
+    return result
   }
 
-  detach (session: Session): boolean {
+  detach (session: Session, reason = 'requested'): boolean {
     this.attached.delete(session)
     const was = session.detach(this)
-    if (was) this.log.info({ session: session.id }, 'detached')
+    if (was) this.audit('info', 'session.detach', 'detached', { session: session.id, reason })
     return was
+  }
+
+  /** Audits a session this client created. */
+  created (session: Session): void {
+    this.audit('info', 'session.create', 'session created', { session: session.id })
+  }
+
+  /**
+   * Checks broker.authenticate's name and key (behind the per-address
+   * throttle). On success the connection becomes that client; on failure it
+   * gets the error and is closed. Lines that arrive meanwhile wait, and are
+   * handled in order once the answer is out.
+   */
+  async authenticate (m: Record<string, unknown>, to: ReplyTo): Promise<ControlReply | undefined> {
+    if (this.identity.auth === 'open') {
+      throw new BrokerError('INVALID_REQUEST', 'this broker has no clients list, so there is nothing to authenticate: every connection is trusted')
+    }
+    if (this.identity.auth !== 'pending') throw new BrokerError('INVALID_REQUEST', `this connection is already authenticated as ${this.identity.name}`)
+    this.held = []
+    this.transport.pauseReading()
+    const address = remoteAddress(this.transport.remote)
+    const attempted = typeof m.name === 'string' ? m.name.slice(0, 64) : undefined
+    const throttle = this.core.authThrottle
+    try {
+      const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, ms => {
+        this.log.info({ delay_ms: ms, address, failures: throttle.failures(address) }, 'authentication delayed after earlier failures')
+      })
+      // A reload during the check may have changed or removed the client.
+      const current = this.core.clients.byName(entry.name)
+      if (current === undefined || current.settings.key_hash !== entry.settings.key_hash) {
+        throw new AuthFailure(new BrokerError('AUTH_FAILED'), 'the client changed while its key was checked', throttle.failures(address))
+      }
+      if (this.stateValue !== 'open') return undefined
+      this.client = current
+      this.identity = { ...this.identity, name: current.name, auth: 'key', policy: current.policy }
+      this.audit('info', 'auth.ok', 'client authenticated', { method: 'key' })
+      // After the answer (sent when this resolves), not before it.
+      setImmediate(() => { this.releaseHeld() })
+      return { '@type': 'broker.authenticated', client: current.name }
+    } catch (e) {
+      const failure = e instanceof AuthFailure ? e : new AuthFailure(new BrokerError('AUTH_FAILED'), e instanceof Error ? e.message : String(e), 0)
+      this.audit('warn', 'auth.failed', 'authentication failed', {
+        ...(attempted === undefined ? {} : { attempted }), address, why: failure.why, failures: failure.failures, reason: failure.error.errorName
+      })
+      this.held = undefined
+      this.sendReply(failure.error.toTd(), to)
+      this.close('authentication failed')
+      return undefined
+    }
+  }
+
+  /**
+   * Applies the clients and whitelists of a reload: a connection whose
+   * client is gone, or whose key or certificate no longer matches, is told
+   * and closed; one whose scope no longer covers a session is detached from
+   * it, with a broker.sessionRevoked notice.
+   */
+  reevaluate (): Reevaluation {
+    if (this.stateValue !== 'open') return { closed: false, revoked: 0 }
+    const clients = this.core.clients
+    const { auth } = this.identity
+    if (!clients.required) {
+      // No clients list any more: every connection is trusted with the global lists.
+      this.client = undefined
+      this.identity = { ...this.identity, name: auth === 'pending' ? 'anonymous' : this.identity.name, auth: 'open', policy: clients.open }
+      return { closed: false, revoked: 0 }
+    }
+    if (auth === 'pending') return { closed: false, revoked: 0 }
+    let entry: ClientEntry | undefined
+    let why: string | undefined
+    if (auth === 'open') {
+      why = 'the broker now has a clients list: reconnect and authenticate'
+    } else {
+      entry = clients.byName(this.identity.name)
+      if (entry === undefined) why = `client ${this.identity.name} was removed from the settings`
+      else if (auth === 'key' && entry.settings.key_hash !== this.client?.settings.key_hash) why = `the key of client ${entry.name} was changed`
+      else if (auth === 'certificate' && !certificateMatches(entry.settings, this.transport.peerCertificate)) why = `the certificate of client ${entry.name} no longer matches`
+    }
+    if (why !== undefined || entry === undefined) {
+      const reason = why ?? 'the client is no longer known'
+      this.audit('warn', 'client.revoked', 'client access revoked', { reason })
+      this.send(JSON.stringify({ '@type': 'broker.clientRevoked', reason }))
+      this.close(reason)
+      return { closed: true, revoked: 0 }
+    }
+    this.client = entry
+    this.identity = { ...this.identity, policy: entry.policy }
+    let revoked = 0
+    for (const session of [...this.attached]) {
+      if (entry.policy.allowsSession(session)) continue
+      this.revoke(session, `the scope of client ${entry.name} no longer includes this session`)
+      revoked++
+    }
+    return { closed: false, revoked }
   }
 
   /**
@@ -124,19 +324,52 @@ export class Connection implements SessionMember {
   close (reason: string, now = false): void {
     if (this.stateValue !== 'open') return
     this.stateValue = 'closing'
-    for (const session of this.attached) session.detach(this)
+    this.held = undefined
+    for (const session of this.attached) {
+      if (session.detach(this)) this.audit('info', 'session.detach', 'detached', { session: session.id, reason: 'disconnected' })
+    }
     this.attached.clear()
-    this.log.info({ reason }, 'client disconnected')
+    this.log.info({ reason, client: this.identity.name }, 'client disconnected')
     if (now) this.transport.destroy()
     else this.transport.end()
     this.stateValue = 'closed'
     this.core.forget(this)
   }
 
+  private initialIdentity (): ClientIdentity {
+    const clients = this.core.clients
+    const base = { connectionId: this.id, remote: this.transport.remote }
+    if (!clients.required) return { ...base, name: 'anonymous', auth: 'open', policy: clients.open }
+    const entry = clients.byCertificate(this.transport.peerCertificate)
+    if (entry === undefined) return { ...base, name: 'unauthenticated', auth: 'pending', policy: DENY_ALL }
+    this.client = entry
+    return { ...base, name: entry.name, auth: 'certificate', policy: entry.policy }
+  }
+
+  private revoke (session: Session, reason: string): void {
+    this.attached.delete(session)
+    session.detach(this)
+    this.audit('warn', 'session.revoked', 'detached: session no longer in scope', { session: session.id, reason })
+    this.send(JSON.stringify({ '@type': 'broker.sessionRevoked', '@session': session.id, reason }))
+  }
+
+  private releaseHeld (): void {
+    const held = this.held
+    this.held = undefined
+    if (held === undefined || this.stateValue !== 'open') return
+    if (!this.readingPaused) this.transport.resumeReading()
+    // Lines handled here may start another authentication, which holds the rest again.
+    for (const line of held) this.receive(line)
+  }
+
+  private audit (level: 'info' | 'warn', event: AuditEvent, msg: string, fields: Record<string, unknown>): void {
+    this.core.audit.record(this.log, level, event, msg, { client: this.identity.name, conn: this.id, remote: this.transport.remote, ...fields })
+  }
+
   private async handleTdlib (message: Record<string, unknown>, type: string, replyTo: ReplyTo): Promise<void> {
     const sessionId = message['@session']
     if (sessionId === undefined) throw new BrokerError('MISSING_SESSION', `${type} names no @session`)
-    const session = this.core.registry.resolve(sessionId)
+    const session = this.visibleSession(sessionId)
     const to: ReplyTo = { ...replyTo, session: session.id }
     try {
       if (!this.attached.has(session)) throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
@@ -144,21 +377,21 @@ export class Connection implements SessionMember {
       if (this.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
       this.sendReply(answer, to)
     } catch (e) {
-      this.sendError(to, e)
+      this.sendError(to, e, { type })
     }
   }
 
-  private trackPending (work: Promise<void>, replyTo: ReplyTo): void {
+  private trackPending (work: Promise<void>, replyTo: ReplyTo, about: RequestAbout): void {
     this.pending++
     if (!this.readingPaused && this.pending >= this.core.settings.max_pending_requests) {
       this.readingPaused = true
       this.transport.pauseReading()
     }
-    work.catch(e => { this.sendError(replyTo, e) }).finally(() => {
+    work.catch(e => { this.sendError(replyTo, e, about) }).finally(() => {
       this.pending--
       if (this.readingPaused && this.pending < this.core.settings.max_pending_requests) {
         this.readingPaused = false
-        this.transport.resumeReading()
+        if (this.held === undefined) this.transport.resumeReading()
       }
     })
   }

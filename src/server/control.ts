@@ -1,13 +1,17 @@
 /**
  * The broker's own requests (`@type` starting with "broker."), documented in
- * docs/protocol.md. They never reach TDLib.
+ * docs/protocol.md. They never reach TDLib. Sessions a connection's client
+ * may not see are refused here (SESSION_NOT_ALLOWED) and left out of lists.
  */
 import { BrokerError } from '../errors.js'
 import { PROTOCOL_VERSION, VERSION } from '../version.js'
 import type { Connection } from './connection.js'
-import type { Incoming } from './wire.js'
+import type { Incoming, ReplyTo } from './wire.js'
 
-type Handler = (conn: Connection, message: Record<string, unknown>) => Promise<Record<string, unknown> & { '@type': string }>
+export type ControlReply = Record<string, unknown> & { '@type': string }
+
+/** A handler answers with a reply, or with undefined when it has answered (or closed) by itself. */
+type Handler = (conn: Connection, message: Record<string, unknown>, to: ReplyTo) => Promise<ControlReply | undefined>
 
 const handlers: Record<string, Handler> = {
   'broker.ping': async () => ({ '@type': 'broker.pong' }),
@@ -20,29 +24,47 @@ const handlers: Record<string, Handler> = {
     backend: conn.core.backend.kind
   }),
 
+  'broker.authenticate': async (conn, m, to) => await conn.authenticate(m, to),
+
   'broker.createSession': async (conn, m) => {
     const attach = m.attach === undefined ? true : m.attach
     if (typeof attach !== 'boolean') throw new BrokerError('INVALID_REQUEST', 'attach must be true or false')
-    const session = await conn.core.registry.create()
-    if (attach) await conn.attach(session)
-    return { '@type': 'broker.session', session: session.id, attached: attach }
+    const { identity } = conn
+    if (!identity.policy.mayCreateSessions) throw new BrokerError('SESSION_CREATE_NOT_ALLOWED', `client ${identity.name} may not create sessions`)
+    // Sessions made without a clients list belong to nobody in particular.
+    const session = await conn.core.registry.create(identity.auth === 'open' ? undefined : identity.name)
+    conn.created(session)
+    // A client whose scope lists sessions by id cannot see the new one until the list names it.
+    const attached = attach && identity.policy.allowsSession(session)
+    if (attached) await conn.attach(session)
+    return { '@type': 'broker.session', session: session.id, attached }
   },
 
   'broker.attachSession': async (conn, m) => {
-    const session = conn.core.registry.resolve(m.session)
-    await conn.attach(session)
-    return { '@type': 'broker.attached', session: session.id, authorization_state: session.authorizationState ?? null, last_seq: session.lastSeq }
+    const lastSeq = m.last_seq
+    if (lastSeq !== undefined && (typeof lastSeq !== 'number' || !Number.isSafeInteger(lastSeq) || lastSeq < 0)) {
+      throw new BrokerError('INVALID_REQUEST', 'last_seq must be a whole number of at least 0 (the @seq of the last update you received)')
+    }
+    const session = conn.visibleSession(m.session)
+    const resume = await conn.attach(session, lastSeq)
+    return {
+      '@type': 'broker.attached',
+      session: session.id,
+      authorization_state: session.authorizationState ?? null,
+      last_seq: session.lastSeq,
+      ...(resume === undefined ? {} : { resume })
+    }
   },
 
   'broker.detachSession': async (conn, m) => {
-    const session = conn.core.registry.resolve(m.session)
+    const session = conn.visibleSession(m.session)
     if (!conn.detach(session)) throw new BrokerError('NOT_ATTACHED', `this connection is not attached to session ${session.id}`)
     return { '@type': 'broker.detached', session: session.id }
   },
 
   'broker.listSessions': async conn => ({
     '@type': 'broker.sessions',
-    sessions: conn.core.registry.list().map(s => ({
+    sessions: conn.core.registry.list().filter(s => conn.identity.policy.allowsSession(s)).map(s => ({
       session: s.id,
       state: s.state,
       clients: s.memberCount,
@@ -74,5 +96,6 @@ export async function handleControl (conn: Connection, incoming: Incoming): Prom
   if (handler === undefined) {
     throw new BrokerError('UNKNOWN_CONTROL_REQUEST', `${incoming.type} is not a broker request (known: ${CONTROL_REQUESTS.join(', ')})`)
   }
-  conn.sendReply(await handler(conn, incoming.message), to)
+  const reply = await handler(conn, incoming.message, to)
+  if (reply !== undefined) conn.sendReply(reply, to)
 }

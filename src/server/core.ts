@@ -1,4 +1,7 @@
-/** What every connection shares: settings, sessions, policy and the request pipeline. */
+/** What every connection shares: settings, sessions, clients, policy, audit and the request pipeline. */
+import type { AuditLog } from '../audit/audit.js'
+import type { ClientDirectory } from '../clients/directory.js'
+import type { AuthThrottle } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import type { Policy } from '../policy/policy.js'
 import type { SessionRegistry } from '../session/registry.js'
@@ -12,8 +15,13 @@ export interface BrokerCore {
   readonly log: Logger
   readonly backend: TdBackend
   readonly registry: SessionRegistry
-  /** The global policy (every connection's, until per-client scopes exist). */
+  /** The global whitelists (each connection's own policy narrows them). Replaced on reload. */
   readonly policy: Policy
+  /** The clients of settings. Replaced on reload. */
+  readonly clients: ClientDirectory
+  /** Failed authentications per address (kept across reloads). */
+  readonly authThrottle: AuthThrottle
+  readonly audit: AuditLog
   readonly startedAt: number
   readonly shuttingDown: boolean
   /** Runs a TDLib request through the pipeline. */

@@ -7,16 +7,25 @@
 import type { Logger } from '../log/logger.js'
 import type { Session } from '../session/session.js'
 import type { TdObject } from '../tdlib/backend.js'
-import type { Policy } from '../policy/policy.js'
+import type { ClientPolicy } from '../policy/policy.js'
+
+/**
+ * How a connection proved who it is: `open` (the broker has no clients list
+ * and trusts every connection), `pending` (it must still authenticate),
+ * `key` (broker.authenticate) or `certificate` (TLS client certificate).
+ */
+export type AuthMethod = 'open' | 'pending' | 'key' | 'certificate'
 
 /** Who is asking: the identity of a connection. */
 export interface ClientIdentity {
-  /** A name for logs and audit ("anonymous" while the listener trusts every connection). */
+  /** The client's name for logs and audit ("anonymous" without a clients list, "unauthenticated" while pending). */
   readonly name: string
   /** Connection id, unique for the broker's lifetime. */
   readonly connectionId: string
   readonly remote: string
-  readonly policy: Policy
+  readonly auth: AuthMethod
+  /** The global whitelists narrowed by the client's scope. */
+  readonly policy: ClientPolicy
 }
 
 export interface RequestContext {

@@ -5,12 +5,20 @@
  * (a backend may share it between sessions).
  */
 import type { TdObject } from '../tdlib/backend.js'
+import { updateChat } from '../policy/chats.js'
 
 export class OutgoingUpdate {
   private cached: string | undefined
+  private chat: number | null | undefined
   constructor (readonly sessionId: string, readonly seq: number, readonly update: TdObject) {}
 
   get type (): string { return this.update['@type'] }
+
+  /** The chat the update is about (policy/chats.ts), or undefined when it names none; worked out once. */
+  get chatId (): number | undefined {
+    if (this.chat === undefined) this.chat = updateChat(this.update) ?? null
+    return this.chat ?? undefined
+  }
 
   /** The wire line, without the trailing newline. */
   line (): string {

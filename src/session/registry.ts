@@ -13,9 +13,12 @@ import { BrokerError } from '../errors.js'
 import { Session } from './session.js'
 import { isSessionId, newSessionId } from './session-id.js'
 import { acquireLock, type Lock } from './lock.js'
+import { readMeta, writeMeta, type SessionMeta } from './meta.js'
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>()
+  /** Ids being created (folder and meta file not written yet). */
+  private readonly reserved = new Set<string>()
   private lock: Lock | undefined
 
   constructor (private readonly settings: Settings, private readonly backend: TdBackend, private readonly log: Logger) {}
@@ -31,18 +34,33 @@ export class SessionRegistry {
         this.log.warn({ folder: join(root, entry.name) }, 'folder in tdlib.path is not a session id; ignored')
         continue
       }
-      this.add(entry.name)
+      const { meta, problem } = await readMeta(join(root, entry.name))
+      if (problem !== undefined) this.log.warn({ session: entry.name, problem }, 'session meta file unusable: its creator is forgotten and its sequence numbers jump ahead')
+      this.add(entry.name, meta)
     }
     this.log.info({ path: root, sessions: this.sessions.size }, 'session folders found')
   }
 
-  /** A new session with a fresh id and folder (not started). */
-  async create (): Promise<Session> {
+  /**
+   * A new session with a fresh id and folder (not started). `creator` is the
+   * name of the client creating it, kept in the folder for scopes with
+   * sessions: "own".
+   */
+  async create (creator?: string): Promise<Session> {
     let id = newSessionId()
-    while (this.sessions.has(id)) id = newSessionId()
-    const session = this.add(id)
-    await mkdir(session.directory, { recursive: true })
-    this.log.info({ session: id }, 'session created')
+    while (this.sessions.has(id) || this.reserved.has(id)) id = newSessionId()
+    const meta: SessionMeta = { ...(creator === undefined ? {} : { creator }), seq_reserved: 0 }
+    const directory = join(this.settings.tdlib.path, id)
+    // Reserve the id at once (another create may run while this one writes), and publish the session only once its folder exists.
+    this.reserved.add(id)
+    try {
+      await mkdir(directory, { recursive: true })
+      await writeMeta(directory, meta)
+    } finally {
+      this.reserved.delete(id)
+    }
+    const session = this.add(id, meta)
+    this.log.info({ session: id, ...(creator === undefined ? {} : { creator }) }, 'session created')
     return session
   }
 
@@ -58,15 +76,16 @@ export class SessionRegistry {
   list (): Session[] { return [...this.sessions.values()] }
   get runningCount (): number { return this.list().filter(s => s.state !== 'stopped').length }
 
-  /** Stops every session cleanly and releases the folder lock. */
+  /** Stops every session cleanly, records where each sequence ended, and releases the folder lock. */
   async close (reason: string): Promise<void> {
     await Promise.all(this.list().map(async s => { await s.stop(reason) }))
+    await Promise.all(this.list().map(async s => { await s.flushSequence() }))
     await this.lock?.release()
     this.lock = undefined
   }
 
-  private add (id: string): Session {
-    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log })
+  private add (id: string, meta: SessionMeta): Session {
+    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log }, meta)
     this.sessions.set(id, session)
     return session
   }

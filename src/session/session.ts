@@ -13,6 +13,9 @@ import { redactSecrets } from '../log/redact.js'
 import type { Settings } from '../settings/types.js'
 import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdlib/backend.js'
 import { BrokerError } from '../errors.js'
+import { UpdateBuffer } from '../resume/update-buffer.js'
+import { Sequence } from '../resume/sequence.js'
+import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
 
@@ -21,10 +24,22 @@ export type SessionState = 'stopped' | 'starting' | 'running' | 'stopping'
 /** A connection as a session sees it. */
 export interface SessionMember {
   readonly id: string
-  /** Called for every update of the session; must not throw. */
-  deliver(update: OutgoingUpdate): void
+  /** Called for every update of the session; must not throw. Returns whether it was sent (filters may drop it). */
+  deliver(update: OutgoingUpdate): boolean
   /** The session stopped while this member was attached (it is detached). */
   sessionEnded(sessionId: string, reason: string): void
+  /** A resume could not be complete: updates fromSeq..toSeq (inclusive) are no longer held. */
+  updatesLost(sessionId: string, fromSeq: number, toSeq: number): void
+}
+
+/** How an attach with last_seq went (docs/protocol.md, "Resuming"). */
+export interface ResumeResult {
+  /** False when updates after last_seq are no longer held (a broker.updatesLost notice came first). */
+  complete: boolean
+  /** The lowest sequence number from which every update is still held. */
+  first_available_seq: number
+  /** Held updates after last_seq that were sent to this connection (after its filters). */
+  replayed: number
 }
 
 export interface SessionContext {
@@ -35,6 +50,8 @@ export interface SessionContext {
 
 /** How long a TDLib client may take to accept its parameters before the start fails. */
 const START_TIMEOUT_MS = 30_000
+/** setTimeout's limit (about 24.8 days); longer delays would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class Session {
   private stateValue: SessionState = 'stopped'
@@ -42,7 +59,10 @@ export class Session {
   private readonly members = new Set<SessionMember>()
   /** The member whose attach started the client: it alone receives catch-up updates with offline: true. */
   private starter: SessionMember | undefined
-  private seq = 0
+  private readonly sequence: Sequence
+  private readonly buffer: UpdateBuffer
+  private metaWrites: Promise<void> = Promise.resolve()
+  private pruneTimer: NodeJS.Timeout | undefined
   private lastAuthState: OutgoingUpdate | undefined
   private lastConnectionState: OutgoingUpdate | undefined
   private catchingUp = false
@@ -50,14 +70,20 @@ export class Session {
   private transition: Promise<void> | undefined
   private readonly log: Logger
 
-  constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext) {
+  /** The client that created the session, if one did (for scopes with sessions: "own"). */
+  readonly creator: string | undefined
+
+  constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext, meta: SessionMeta = { seq_reserved: 0 }) {
     this.log = ctx.log.child({ session: id })
+    this.creator = meta.creator
+    this.sequence = new Sequence(meta.seq_reserved, async reserved => { await this.writeMeta(reserved) }, message => { this.log.error(message) })
+    this.buffer = new UpdateBuffer(ctx.settings.update_buffer_size, ctx.settings.update_buffer_age * 1000, meta.seq_reserved)
   }
 
   get state (): SessionState { return this.stateValue }
   get memberCount (): number { return this.members.size }
   /** The last sequence number given to an update of this session. */
-  get lastSeq (): number { return this.seq }
+  get lastSeq (): number { return this.sequence.last }
   /** The session's authorization state type, when known (e.g. authorizationStateReady). */
   get authorizationState (): string | undefined {
     const state = this.lastAuthState?.update.authorization_state as TdObject | undefined
@@ -69,30 +95,43 @@ export class Session {
   /**
    * Attaches a connection, starting the TDLib client if needed. Resolves once
    * the session runs; rejects with SESSION_START_FAILED if it cannot start.
-   * A member that joins a running session first receives the current
-   * authorization and connection state updates.
+   *
+   * Without `lastSeq`, a member that joins a running session first receives
+   * the current authorization and connection state updates. With it, the
+   * member first receives every held update after lastSeq (preceded by a
+   * broker.updatesLost notice when some are no longer held), then live ones.
+   * Joining and replaying happen in one synchronous step, so no update can
+   * fall between the replay and live delivery, or arrive twice.
    */
-  async attach (member: SessionMember): Promise<void> {
+  async attach (member: SessionMember, lastSeq?: number): Promise<ResumeResult | undefined> {
     this.cancelStop()
     for (;;) {
+      let result: ResumeResult | undefined
       switch (this.stateValue) {
         case 'running': {
-          if (this.members.has(member)) return
+          if (this.members.has(member)) return lastSeq === undefined ? undefined : this.nothingToReplay()
+          this.checkResume(lastSeq)
           this.members.add(member)
-          if (this.lastAuthState !== undefined) member.deliver(this.lastAuthState)
-          if (this.lastConnectionState !== undefined) member.deliver(this.lastConnectionState)
-          return
+          return this.catchUp(member, lastSeq, true)
         }
         case 'stopping':
           await this.transition
           continue
         case 'stopped':
+          this.checkResume(lastSeq)
           this.starter = member
           this.members.add(member)
+          result = this.catchUp(member, lastSeq, false)
           this.transition = this.start()
           break
         case 'starting':
-          this.members.add(member)
+          if (this.members.has(member)) {
+            result = lastSeq === undefined ? undefined : this.nothingToReplay()
+          } else {
+            this.checkResume(lastSeq)
+            this.members.add(member)
+            result = this.catchUp(member, lastSeq, false)
+          }
           break
       }
       try {
@@ -101,7 +140,7 @@ export class Session {
         this.detach(member)
         throw e
       }
-      return
+      return result
     }
   }
 
@@ -145,15 +184,65 @@ export class Session {
     await this.transition
   }
 
+  /** Writes the exact last sequence number, once the session no longer runs (clean broker shutdown). */
+  async flushSequence (): Promise<void> {
+    if (this.stateValue !== 'stopped') return
+    await this.sequence.flush().catch(e => { this.log.error({ err: errorText(e) }, 'cannot write the session meta file') })
+  }
+
+  private checkResume (lastSeq: number | undefined): void {
+    if (lastSeq !== undefined && lastSeq > this.sequence.last) {
+      throw new BrokerError('LAST_SEQ_AHEAD', `last_seq ${lastSeq} is beyond the latest update of session ${this.id} (${this.sequence.last}); attach without last_seq`)
+    }
+  }
+
+  private nothingToReplay (): ResumeResult {
+    return { complete: true, first_available_seq: this.buffer.firstAvailable, replayed: 0 }
+  }
+
+  /** What a member gets the moment it joins: the state snapshot, or a replay from lastSeq. */
+  private catchUp (member: SessionMember, lastSeq: number | undefined, running: boolean): ResumeResult | undefined {
+    if (lastSeq === undefined) {
+      if (running && this.lastAuthState !== undefined) member.deliver(this.lastAuthState)
+      if (running && this.lastConnectionState !== undefined) member.deliver(this.lastConnectionState)
+      return undefined
+    }
+    const first = this.buffer.firstAvailable
+    const complete = lastSeq + 1 >= first
+    if (!complete) {
+      member.updatesLost(this.id, lastSeq + 1, first - 1)
+      // The current states, if they fall in the lost range, so the member is not left guessing them.
+      if (running) {
+        const states = [this.lastAuthState, this.lastConnectionState]
+          .filter((u): u is OutgoingUpdate => u !== undefined && u.seq > lastSeq && u.seq < first)
+          .sort((a, b) => a.seq - b.seq)
+        for (const u of states) member.deliver(u)
+      }
+    }
+    let replayed = 0
+    for (const u of this.buffer.since(lastSeq)) if (member.deliver(u)) replayed++
+    return { complete, first_available_seq: first, replayed }
+  }
+
+  private async writeMeta (reserved: number): Promise<void> {
+    const meta: SessionMeta = { ...(this.creator === undefined ? {} : { creator: this.creator }), seq_reserved: reserved }
+    // One write at a time, in order, so an older reservation never lands after a newer one.
+    const write = this.metaWrites.then(async () => { await writeMeta(this.directory, meta) })
+    this.metaWrites = write.catch(() => {})
+    await write
+  }
+
   private async start (): Promise<void> {
     this.stateValue = 'starting'
     this.catchingUp = false
     this.lastAuthState = undefined
     this.lastConnectionState = undefined
+    if (this.pruneTimer !== undefined) clearTimeout(this.pruneTimer)
     this.log.info('session starting')
     let client: TdClient | undefined
     try {
       await mkdir(this.directory, { recursive: true })
+      await this.sequence.ensureReserved()
       const { backend, settings } = this.ctx
       client = backend.createClient({ sessionId: this.id, directory: this.directory }, {
         onUpdate: update => { this.onUpdate(client, update) },
@@ -213,14 +302,16 @@ export class Session {
       }
       onlyStarter = true
     }
-    const out = new OutgoingUpdate(this.id, ++this.seq, update)
+    const out = new OutgoingUpdate(this.id, this.sequence.next(), update)
     if (this.log.isLevelEnabled('trace')) this.log.trace({ seq: out.seq, update: redactSecrets(update) }, 'update')
     if (type === 'updateAuthorizationState') this.lastAuthState = out
     else if (type === 'updateConnectionState') this.lastConnectionState = out
     if (onlyStarter) {
+      // Catch-up updates belong to the starter alone, so they are not held for resuming clients either.
       if (this.starter !== undefined) this.starter.deliver(out)
       return
     }
+    this.buffer.push(out)
     for (const member of this.members) member.deliver(out)
   }
 
@@ -237,6 +328,10 @@ export class Session {
   }
 
   private endMembers (reason: string): void {
+    // Nothing new enters the buffer while stopped; let what it holds age out.
+    if (this.pruneTimer !== undefined) clearTimeout(this.pruneTimer)
+    const ageMs = Math.min(this.ctx.settings.update_buffer_age * 1000 + 1000, MAX_TIMER_MS)
+    this.pruneTimer = setTimeout(() => { this.buffer.prune() }, ageMs).unref()
     const members = [...this.members]
     this.members.clear()
     this.starter = undefined

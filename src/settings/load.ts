@@ -11,6 +11,7 @@ import { parseJson } from './json-location.js'
 import { validateSettings } from './validate.js'
 import { settingsSchema } from './schema.js'
 import { EMBEDDED_SETTINGS_JSON } from './embedded.js'
+import { clientsProblems } from '../clients/check.js'
 
 export { SettingsError } from './errors.js'
 
@@ -56,6 +57,7 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   }
 
   const problems = validateSettings(data)
+  if (problems.length === 0) problems.push(...clientsProblems(data.clients))
   if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
 
   const base = resolve(baseDir)
@@ -67,6 +69,7 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
     if (section?.[key] !== undefined) section[key] = at(section[key])
   }
   setPath(data, 'logfile')
+  setPath(data, 'audit_file')
   setPath(data.tdlib, 'path')
   setPath(data.tdlib, 'sandbox_world')
   for (const key of ['key', 'cert', 'ca']) {

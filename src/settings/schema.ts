@@ -151,6 +151,63 @@ export const websocketSchema = {
   },
 }
 
+/** tdbroker: one entry of `clients`, a client allowed to connect (docs/clients.md). */
+export const clientSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+      'x-rule': 'must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
+    },
+    key_hash: {
+      type: 'string',
+      pattern: '^scrypt\\$N=[0-9]{1,8},r=[0-9]{1,3},p=[0-9]{1,3}\\$[A-Za-z0-9_-]{16,128}\\$[A-Za-z0-9_-]{32,128}$',
+      'x-rule': 'must be a key hash as "tdbroker client add" prints it (scrypt$N=...,r=...,p=...$salt$hash)',
+    },
+    certificate: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        fingerprint256: {
+          type: 'string',
+          pattern: '^[0-9A-Fa-f]{2}(:?[0-9A-Fa-f]{2}){31}$',
+          'x-rule': 'must be a SHA-256 fingerprint: 32 hexadecimal byte pairs, optionally separated by ":"',
+        },
+        subject_cn: nonEmptyString,
+      },
+      anyOf: [{ required: ['fingerprint256'] }, { required: ['subject_cn'] }],
+      'x-rule': 'must name fingerprint256 or subject_cn',
+    },
+    scope: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        // No default: absent means the global list, unchanged.
+        allowed_requests: { type: 'array', items: nonEmptyString },
+        allowed_updates: { type: 'array', items: nonEmptyString },
+        sessions: {
+          anyOf: [
+            { enum: ['all', 'own'] },
+            { type: 'array', items: { type: 'string', pattern: '^[1-9][0-9]{0,19}$' } },
+          ],
+          default: 'all',
+          'x-rule': 'must be "all", "own" or a list of session ids (strings of decimal digits)',
+        },
+        may_create_sessions: { type: 'boolean', default: true },
+        chats: { type: 'array', items: { type: 'integer' } },
+      },
+      default: {},
+    },
+  },
+  allOf: [{
+    anyOf: [{ required: ['key_hash'] }, { required: ['certificate'] }],
+    'x-rule': 'needs key_hash or certificate, or the client could never prove who it is',
+  }],
+}
+
 /** The whole settings file. */
 export const settingsSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -175,8 +232,13 @@ export const settingsSchema = {
     max_client_queue: { type: 'integer', minimum: 65536, default: 8388608 },
     max_pending_requests: { type: 'integer', minimum: 1, default: 4096 },
     allow_public_plain: { type: 'boolean', default: false },
+    resolve_cache_ttl: { type: 'number', minimum: 0, default: 3600 },
     tls: tlsSchema,
     websocket: websocketSchema,
+    clients: { type: 'array', items: clientSchema },
+    update_buffer_size: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
+    update_buffer_age: { type: 'number', minimum: 0, default: 600 },
+    audit_file: nonEmptyString,
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },

@@ -88,6 +88,40 @@ export interface Settings {
   max_pending_requests: number
   /** Permit the plain TCP listener on a non-loopback address (it has no authentication). Default false. */
   allow_public_plain: boolean
+  /** Seconds a username or phone number resolution is reused (0: never cached). */
+  resolve_cache_ttl: number
   tls?: TlsSettings
   websocket?: WebSocketSettings
+  /** Clients that may connect, with their credentials and scopes; unset: every connection is trusted (docs/clients.md). */
+  clients?: readonly ClientSettings[]
+  /** Updates kept per session for lossless resume (broker.attachSession with last_seq). Default 1000. */
+  update_buffer_size: number
+  /** Seconds an update stays in that buffer. Default 600. */
+  update_buffer_age: number
+  /** Absolute path of the JSON-lines audit file; unset: audit records go to the log only. */
+  audit_file?: string
+}
+
+/** What a client may see and do; every list only narrows the global one (docs/clients.md). */
+export interface ClientScopeSettings {
+  /** Absent: the global allowed_requests. */
+  allowed_requests?: readonly string[]
+  /** Absent: the global allowed_updates. */
+  allowed_updates?: readonly string[]
+  /** Sessions it may list and attach: every one, those it created, or these ids. Default "all". */
+  sessions: 'all' | 'own' | readonly string[]
+  /** May it create sessions? Default true. */
+  may_create_sessions: boolean
+  /** Chats it may act on and hear about; absent: every chat. */
+  chats?: readonly number[]
+}
+
+/** One entry of `clients`. */
+export interface ClientSettings {
+  name: string
+  /** scrypt hash of its key, as `tdbroker client add` prints it. */
+  key_hash?: string
+  /** A TLS client certificate that identifies it. */
+  certificate?: { fingerprint256?: string, subject_cn?: string }
+  scope: ClientScopeSettings
 }

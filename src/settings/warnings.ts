@@ -46,7 +46,36 @@ export function settingsWarnings (settings: Settings): string[] {
   for (const name of Object.keys(settings.format_fields)) {
     if (!isType(name)) warn(`/format_fields/${name}`, unknown(name, [...TDLIB_TYPES, ...TDLIB_FUNCTIONS], 'type'))
   }
+  clientWarnings(settings, warn)
   return warnings
+}
+
+/** The clients list: its absence, and scope entries that can never apply (docs/clients.md). */
+function clientWarnings (settings: Settings, warn: Warn): void {
+  if (settings.clients === undefined) {
+    warn('/clients', 'not set, so every connection is trusted: anyone who can reach the broker\'s ports has full access to every session (declare clients: docs/clients.md)')
+    return
+  }
+  if (settings.clients.length === 0) {
+    warn('/clients', 'is empty, so no connection can authenticate: every request but broker.ping and broker.getVersion is refused')
+  }
+  const global = { allowed_requests: new Set(settings.allowed_requests), allowed_updates: new Set(settings.allowed_updates) }
+  settings.clients.forEach((client, i) => {
+    for (const key of ['allowed_requests', 'allowed_updates'] as const) {
+      const path = `/clients/${i}/scope/${key}`
+      const names = client.scope[key]
+      if (names === undefined) continue
+      checkNames(path, names, key === 'allowed_requests' ? TDLIB_FUNCTIONS : TDLIB_UPDATES, key === 'allowed_requests' ? 'request type' : 'update type', warn)
+      names.forEach((name, j) => {
+        if (!global[key].has(name) && (key === 'allowed_requests' ? TDLIB_FUNCTIONS : TDLIB_UPDATES).has(name)) {
+          warn(`${path}/${j}`, `${name} is not in the global ${key}, and a scope only narrows it, so this entry never applies`)
+        }
+      })
+    }
+    if (Array.isArray(client.scope.sessions) && client.scope.may_create_sessions) {
+      warn(`/clients/${i}/scope`, 'sessions is a list of ids, so sessions this client creates are not in it: set may_create_sessions to false, or sessions to "own"')
+    }
+  })
 }
 
 type Warn = (path: string, text: string) => void

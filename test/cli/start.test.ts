@@ -113,3 +113,49 @@ t.test('start on embedded defaults, and status against it', async t => {
   t.equal(down.status, 1, 'status fails when nothing answers')
   t.match(down.stderr, /no answer from/)
 })
+
+t.test('SIGHUP reloads whitelists from the settings file without dropping sessions; a broken file changes nothing', async t => {
+  const dir = tempDir()
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const base = { host: '127.0.0.1', port: 0, logfile: 'broker.log', tdlib: { api_id: 94575, api_hash: 'test', path: 'sessions' } }
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify({ ...base, allowed_requests: ['testCallEmpty'] }))
+  const running = await spawnBroker(['start', '--settings', 'settings.json'], dir)
+  t.teardown(() => { running.child.kill('SIGTERM') })
+  const client = await TestClient.connect(running.port)
+  t.teardown(() => { client.close() })
+  const session = await client.createSession()
+  t.match((await client.request({ '@type': 'testSquareInt', x: 3, '@session': session })).message, /^REQUEST_NOT_ALLOWED/)
+
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify({ ...base, allowed_requests: ['testCallEmpty', 'testSquareInt'] }))
+  running.child.kill('SIGHUP')
+  const deadline = Date.now() + 10_000
+  let answer: Msg = {}
+  while (Date.now() < deadline) {
+    answer = await client.request({ '@type': 'testSquareInt', x: 3, '@session': session })
+    if (answer.value === 9) break
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  t.equal(answer.value, 9, 'the widened whitelist applies to the same connection and session')
+
+  writeFileSync(join(dir, 'settings.json'), '{ "allowed_requests": [ broken')
+  running.child.kill('SIGHUP')
+  while (!readFileSync(join(dir, 'broker.log'), 'utf8').includes('SIGHUP: settings not reloaded')) await new Promise(resolve => setTimeout(resolve, 50))
+  t.equal((await client.request({ '@type': 'testSquareInt', x: 4, '@session': session })).value, 16, 'a broken file keeps the previous settings')
+  t.notOk(client.closed, 'the connection was never dropped')
+})
+
+t.test('status counts a broker with a clients list as answering', async t => {
+  const dir = tempDir()
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const add = spawnSync(process.execPath, [CLI, 'client', 'add', 'ops'], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(add.status, 0, add.stderr)
+  const entryLine = add.stdout.trim().split('\n').at(-1) ?? '{}'
+  const entry = JSON.parse(entryLine) as Msg
+  t.equal(entry.name, 'ops', 'client add prints the settings entry')
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify({ host: '127.0.0.1', port: 0, tdlib: { api_id: 94575, api_hash: 'test' }, clients: [entry] }))
+  const running = await spawnBroker(['start', '--settings', 'settings.json'], dir)
+  t.teardown(() => { running.child.kill('SIGTERM') })
+  const status = spawnSync(process.execPath, [CLI, 'status', '--port', String(running.port)], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
+  t.equal(status.status, 0, status.stderr)
+  t.match(status.stdout, /answering/)
+})

@@ -19,6 +19,7 @@ t.test('valid settings: OK, the warnings, then the effective settings with secre
     'warning: /allowed_requests/14: receiveCall is not a TDLib 1.8.65 request type; is it a typo?',
     'warning: /allowed_requests/16: restoreCall is not a TDLib 1.8.65 request type; is it a typo?',
     'warning: /allowed_requests/21: "checkAuthenticationBotToken" is listed more than once',
+    "warning: /clients: not set, so every connection is trusted: anyone who can reach the broker's ports has full access to every session (declare clients: docs/clients.md)",
   ])
   t.same(lines.slice(1, 1 + warnings.length), warnings, 'warnings come right after the verdict')
   const effective = JSON.parse(lines.slice(1 + warnings.length).join('\n'))

@@ -41,8 +41,9 @@ t.test('docs/settings.md marks tdbroker additions apart from siptg options', asy
   const ours = [...documentedOptions()].filter(([, row]) => row.origin === '**tdbroker**').map(([path]) => path)
   t.same(ours, [
     'tdlib/backend', 'tdlib/sandbox_world',
-    'max_frame_size', 'max_client_queue', 'max_pending_requests', 'allow_public_plain',
+    'max_frame_size', 'max_client_queue', 'max_pending_requests', 'allow_public_plain', 'resolve_cache_ttl',
     ...settingsOptions().map(o => o.path).filter(p => /^(tls|websocket)(\/|$)/.test(p)),
+    'clients', 'update_buffer_size', 'update_buffer_age', 'audit_file',
   ])
   const others = [...documentedOptions().values()].filter(row => row.origin !== '**tdbroker**')
   t.ok(others.every(row => row.origin === 'siptg'), 'every other row is marked siptg')

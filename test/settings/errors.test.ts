@@ -94,7 +94,8 @@ t.test('tls and websocket rules', async t => {
     ['/tls: missing required key "ca" (verify_clients is true, so client certificates need a CA to be checked against)'])
   t.same(problemsOf({ tls: { port: 50002, cert: 'c', key: 'k', verify_clients: true } }).length, 1)
   t.doesNotThrow(() => settingsFromObject({ tls: { port: 50002, cert: 'c', key: 'k', verify_clients: false } }, '/x'))
-  t.same(problemsOf({ tls: { cert: 'c', key: 'k', ca: 'a', port: 0 } }), ['/tls/port: must be an integer from 1 to 65535 (got 0)'])
+  t.same(problemsOf({ tls: { cert: 'c', key: 'k', ca: 'a', port: 65536 } }), ['/tls/port: must be an integer from 0 to 65535 (got 65536)'])
+  t.doesNotThrow(() => settingsFromObject({ tls: { cert: 'c', key: 'k', ca: 'a', port: 0 } }, '/x'), 'port 0 picks a free port, as for the plain listener')
   t.same(problemsOf({ websocket: { port: 8080, tls: true } }),
     ['/: missing required key "tls" (websocket/tls is true, and HTTPS takes its certificate and key from the tls section)'])
   t.same(problemsOf({ websocket: { port: 8080, path: 'ws' } }),

@@ -1,0 +1,118 @@
+/**
+ * Packing a session folder into one buffer for the MySQL backup, and back.
+ *
+ * Only TDLib's databases are packed: the regular files at the top of the
+ * folder (td.binlog holds the login, db.sqlite the chat and message cache,
+ * plus the sandbox's login marker). Sub-folders are TDLib's file caches
+ * (photos, documents, temp, ...), which it downloads again; they are skipped.
+ * When everything together is over the size limit, only the login is kept
+ * (td.binlog and the sandbox marker): TDLib rebuilds the rest.
+ *
+ * Format (all integers big-endian): the 8 bytes "TDBPACK1", then per file
+ * u16 name length, the UTF-8 name, u32 mode, u64 size and the bytes; a name
+ * length of 0 ends it. Unpacking refuses any name that is not a plain file
+ * name, so a crafted backup cannot write outside the target folder.
+ */
+import { createHash } from 'node:crypto'
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+const MAGIC = Buffer.from('TDBPACK1', 'latin1')
+
+/** Files that carry the login; kept even when the whole folder is too big. */
+export const LOGIN_FILES: ReadonlySet<string> = new Set(['td.binlog', 'td_test.binlog', 'sandbox-session.json'])
+
+/** Largest packed backup, bytes (64 MiB). */
+export const MAX_BACKUP_BYTES = 64 * 1024 * 1024
+
+export interface Pack {
+  data: Buffer
+  /** Hex SHA-256 of `data`. */
+  sha256: string
+  files: string[]
+  /** True when only the login files were kept because the folder was over the limit. */
+  loginOnly: boolean
+}
+
+export class PackError extends Error { override name = 'PackError' }
+
+/** A plain file name: no separators, not "." or "..", no NUL, and not a temporary file. */
+function isPackable (name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && !name.endsWith('.tmp') && Buffer.byteLength(name) < 0xffff
+}
+
+/**
+ * Packs the top-level files of `directory`. Returns undefined when even the
+ * login files are over `limit` (the caller logs it and skips the backup).
+ */
+export async function packFolder (directory: string, limit = MAX_BACKUP_BYTES): Promise<Pack | undefined> {
+  const entries: Array<{ name: string, mode: number, data: Buffer }> = []
+  for (const name of (await readdir(directory)).sort()) {
+    if (!isPackable(name)) continue
+    const info = await lstat(join(directory, name))
+    if (!info.isFile()) continue
+    entries.push({ name, mode: info.mode & 0o777, data: await readFile(join(directory, name)) })
+  }
+  let chosen = entries
+  let loginOnly = false
+  if (packedSize(chosen) > limit) {
+    chosen = entries.filter(e => LOGIN_FILES.has(e.name))
+    loginOnly = true
+    if (packedSize(chosen) > limit) return undefined
+  }
+  const parts: Buffer[] = [MAGIC]
+  for (const { name, mode, data } of chosen) {
+    const nameBytes = Buffer.from(name, 'utf8')
+    const header = Buffer.alloc(2 + nameBytes.length + 4 + 8)
+    header.writeUInt16BE(nameBytes.length, 0)
+    nameBytes.copy(header, 2)
+    header.writeUInt32BE(mode, 2 + nameBytes.length)
+    header.writeBigUInt64BE(BigInt(data.length), 6 + nameBytes.length)
+    parts.push(header, data)
+  }
+  parts.push(Buffer.alloc(2))
+  const data = Buffer.concat(parts)
+  return { data, sha256: sha256(data), files: chosen.map(e => e.name), loginOnly }
+}
+
+function packedSize (entries: ReadonlyArray<{ name: string, data: Buffer }>): number {
+  return entries.reduce((n, e) => n + 14 + Buffer.byteLength(e.name) + e.data.length, MAGIC.length + 2)
+}
+
+export function sha256 (data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** Reads a pack; throws PackError when it is damaged or names a path outside the folder. */
+export function readPack (data: Buffer): Array<{ name: string, mode: number, data: Buffer }> {
+  if (data.length < MAGIC.length + 2 || !data.subarray(0, MAGIC.length).equals(MAGIC)) throw new PackError('not a tdbroker session backup (bad header)')
+  const files: Array<{ name: string, mode: number, data: Buffer }> = []
+  let at = MAGIC.length
+  const need = (n: number): void => { if (at + n > data.length) throw new PackError('the backup is truncated') }
+  for (;;) {
+    need(2)
+    const nameLength = data.readUInt16BE(at)
+    at += 2
+    if (nameLength === 0) break
+    need(nameLength + 12)
+    const name = data.toString('utf8', at, at + nameLength)
+    at += nameLength
+    const mode = data.readUInt32BE(at)
+    const size = Number(data.readBigUInt64BE(at + 4))
+    at += 12
+    if (!isPackable(name)) throw new PackError(`the backup names an unsafe path ${JSON.stringify(name)}`)
+    need(size)
+    files.push({ name, mode: mode & 0o777, data: data.subarray(at, at + size) })
+    at += size
+  }
+  if (at !== data.length) throw new PackError('the backup has trailing bytes')
+  return files
+}
+
+/** Writes the files of a pack into `directory` (created if needed). */
+export async function unpackInto (data: Buffer, directory: string): Promise<string[]> {
+  const files = readPack(data)
+  await mkdir(directory, { recursive: true, mode: 0o700 })
+  for (const file of files) await writeFile(join(directory, file.name), file.data, { mode: file.mode === 0 ? 0o600 : file.mode })
+  return files.map(f => f.name)
+}
