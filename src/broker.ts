@@ -24,6 +24,9 @@ import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
 import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
 
+/** How long stop() waits for sockets to close by themselves. */
+const STOP_GRACE_MS = 2000
+
 export type BrokerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 export interface BrokerOptions {
@@ -65,6 +68,8 @@ export class Broker implements BrokerCore {
   private certificates: CertificateStore | undefined
   private websocket: WebSocketListener | undefined
   readonly addresses: BrokerAddresses = {}
+  /** Every accepted TCP socket of every listener, until it closes. */
+  private readonly rawSockets = new Set<net.Socket>()
 
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
     this.settings = options.settings
@@ -137,8 +142,8 @@ export class Broker implements BrokerCore {
       this.audit.reopen(this.settings.audit_file)
       await this.registry.open()
       await this.store.open()
-      const server = net.createServer(socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
-      this.servers.push(server)
+      const server = net.createServer({ allowHalfOpen: true }, socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
+      this.track(server)
       this.addresses.tcp = await listen(server, host, port, 'plain TCP')
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
@@ -169,16 +174,24 @@ export class Broker implements BrokerCore {
       })
       store.on('reloadFailed', e => { certLog.error({ err: e.message }, 'certificate reload failed; the previous certificates stay in use') })
       const server = createTlsServer(store, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
-      this.servers.push(server)
+      this.track(server)
       this.addresses.tls = await listen(server, tlsSettings.host, tlsSettings.port, 'TLS')
       this.log.info({ host: this.addresses.tls.address, port: this.addresses.tls.port, verify_clients: tlsSettings.verify_clients }, 'listening (TLS)')
     }
     if (websocket !== undefined) {
       this.websocket = createWebSocketListener(websocket, this.certificates, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
-      this.servers.push(this.websocket.server)
+      this.track(this.websocket.server)
       this.addresses.websocket = await listen(this.websocket.server, websocket.host, websocket.port, 'WebSocket')
       this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
+  }
+
+  private track (server: net.Server): void {
+    this.servers.push(server)
+    server.on('connection', (socket: net.Socket) => {
+      this.rawSockets.add(socket)
+      socket.once('close', () => { this.rawSockets.delete(socket) })
+    })
   }
 
   /** Registers a new connection on a transport; `bind` wires the transport's input to it. */
@@ -211,7 +224,11 @@ export class Broker implements BrokerCore {
       for (const c of [...this.connections]) c.close(reason)
       this.websocket?.wss.close()
       this.certificates?.close()
+      // Sockets that never became connections (a handshake in progress, a
+      // peer that went quiet) get a short grace, then are cut.
+      const grace = setTimeout(() => { for (const socket of this.rawSockets) socket.destroy() }, STOP_GRACE_MS)
       await Promise.all(closed)
+      clearTimeout(grace)
       await this.backend.shutdown()
       await this.audit.close()
       this.stateValue = 'stopped'

@@ -64,6 +64,8 @@ export class Connection implements SessionMember {
   private readonly attached = new Set<Session>()
   private pending = 0
   private readingPaused = false
+  /** The client half-closed: it sends nothing more and leaves once answered. */
+  private inputDone = false
   /** Lines that arrived while broker.authenticate was being checked; undefined the rest of the time. */
   private held: string[] | undefined
   private authRequiredSeen = 0
@@ -393,6 +395,17 @@ export class Connection implements SessionMember {
         this.readingPaused = false
         if (this.held === undefined) this.transport.resumeReading()
       }
+      if (this.inputDone && this.pending === 0 && this.held === undefined) this.close('client finished sending')
     })
+  }
+
+  /**
+   * The client closed its sending side (a pipe into nc or socat does this at
+   * the end of its input): every request it sent still gets its answer, then
+   * the connection closes.
+   */
+  inputEnded (): void {
+    this.inputDone = true
+    if (this.pending === 0 && this.held === undefined) this.close('client finished sending')
   }
 }

@@ -21,13 +21,19 @@ export function peerCertificateOf (socket: tls.TLSSocket): PeerCertificate | und
   return { fingerprint256: cert.fingerprint256, subject, ...(cn !== undefined ? { commonName: Array.isArray(cn) ? cn.join('+') : cn } : {}) }
 }
 
+/** Time a client has to complete the TLS handshake. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000
+
 export function createTlsServer (
   store: CertificateStore,
   maxFrame: number,
   log: Logger,
   accept: (transport: Connection['transport'], bind: (c: Connection) => void) => void
 ): tls.Server {
-  const server = tls.createServer(store.serverOptions(), socket => {
+  // allowHalfOpen lets a client that closes its sending side still get its
+  // answers. A client that leaves mid-handshake is then closed by nobody, so
+  // handshakes get a short limit (node's default is 120 s).
+  const server = tls.createServer({ ...store.serverOptions(), allowHalfOpen: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, socket => {
     const transport = { ...socketTransport(socket, 'tls'), peerCertificate: peerCertificateOf(socket) }
     accept(transport, c => { bindSocket(socket, c, maxFrame) })
   })
@@ -38,6 +44,8 @@ export function createTlsServer (
     // Node reports a refused client certificate as a generic reset; the reason is on the socket.
     const reason = (socket as tls.TLSSocket).authorizationError ?? e.message
     log.debug({ err: String(reason), remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'TLS handshake refused')
+    // With allowHalfOpen nothing else closes a refused socket.
+    socket.destroy()
   })
   return server
 }

@@ -33,6 +33,9 @@ export const EMBEDDED_ALLOWED_REQUESTS: readonly string[] = Object.freeze([
   'getChat',
   'getChats',
   'sendMessage',
+  'searchPublicChat',
+  'searchUserByPhoneNumber',
+  'createPrivateChat',
   'getOption',
   // TDLib answers these itself, without Telegram: a client can test its wiring offline.
   'testSquareInt',
@@ -49,10 +52,25 @@ export const EMBEDDED_ALLOWED_UPDATES: readonly string[] = Object.freeze([
   'updateCall',
 ])
 
+/** Like siptg's example: usernames and phone numbers work where ids are expected. */
+export const EMBEDDED_REQUEST_PEERS: Readonly<Record<string, string>> = Object.freeze({
+  sendMessage: 'chat_id',
+  getUser: 'user_id',
+  getChat: 'chat_id',
+  createPrivateChat: 'user_id'
+})
+
+/** Like siptg's example: plain message text is parsed as Markdown. */
+export const EMBEDDED_FORMAT_FIELDS: Readonly<Record<string, string>> = Object.freeze({
+  inputMessageText: 'text'
+})
+
 /** The embedded settings as a settings.json would spell them; everything else is a schema default. */
 export const EMBEDDED_SETTINGS_JSON = Object.freeze({
   port: EMBEDDED_PORT,
   tdlib: Object.freeze({ path: EMBEDDED_TDLIB_PATH }),
   allowed_requests: EMBEDDED_ALLOWED_REQUESTS,
   allowed_updates: EMBEDDED_ALLOWED_UPDATES,
+  request_peers: EMBEDDED_REQUEST_PEERS,
+  format_fields: EMBEDDED_FORMAT_FIELDS,
 })

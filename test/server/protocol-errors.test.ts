@@ -131,3 +131,15 @@ t.test('a client that does not read is closed at max_client_queue; the session a
   const r = await fast.request({ '@type': 'testSquareInt', x: 5, '@session': session })
   t.equal(r.value, 25, 'the other client on the same session is served')
 })
+
+t.test('a client that half-closes (a pipe into nc or socat) still gets every answer, then the connection closes', async t => {
+  const b = await startBroker()
+  t.teardown(b.stop)
+  const a = await TestClient.connect(b.port)
+  a.socket.end(JSON.stringify({ '@type': 'broker.createSession', attach: false, '@extra': 'c' }) + '\n' +
+    JSON.stringify({ '@type': 'broker.ping', '@extra': 'p' }) + '\n')
+  await a.closedPromise
+  t.equal(a.received.find(m => m['@extra'] === 'c')?.['@type'], 'broker.session', 'the slow answer arrived')
+  t.equal(a.received.find(m => m['@extra'] === 'p')?.['@type'], 'broker.pong')
+  t.equal(b.broker.connectionCount, 0, 'and the broker closed the connection')
+})

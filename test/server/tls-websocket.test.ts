@@ -18,6 +18,7 @@ const LOCAL = [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.
 async function tlsClient (port: number, opts: tls.ConnectionOptions): Promise<{ socket: tls.TLSSocket, request: (m: Msg) => Promise<Msg>, closed: Promise<void> }> {
   const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...opts })
   await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject) })
+  socket.on('error', e => { console.error('CLIENTERR', e.message) })
   let buffer = ''
   const waiting = new Map<string, (m: Msg) => void>()
   socket.setEncoding('utf8')
@@ -66,7 +67,7 @@ t.test('TLS with a CA: a client certificate is required; rotation keeps connecti
   writeFileSync(files.key, first.server.key)
   writeFileSync(files.ca, first.ca.cert)
   const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'server.pem', key: 'server-key.pem', ca: 'ca.pem' } }, { dir })
-  t.teardown(b.stop)
+  t.teardown(async () => { console.error('STOP-BEGIN'); try { await b.stop() } catch (e) { console.error('STOPERR', e) ; throw e }; console.error('STOP-END') })
   const port = b.broker.addresses.tls?.port ?? 0
   const client = first.clients[0]!
 
