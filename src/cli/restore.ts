@@ -16,6 +16,7 @@ import { connect, endConnection } from '../store/mysql-connect.js'
 import { readBackup, readSession } from '../store/mysql-rows.js'
 import { checkSchema } from '../store/mysql-schema.js'
 import { sha256, unpackInto } from '../store/pack.js'
+import { readMeta, writeMeta } from '../session/meta.js'
 import { parseArgs, UsageError } from './args.js'
 import { settingsForStart } from './start.js'
 
@@ -55,6 +56,9 @@ export interface Restored {
   loginOnly: boolean
 }
 
+/** How far past the backup's reservation (or now, in ms) a restored session's sequence numbers start. */
+export const RESTORE_SEQ_MARGIN = 1_000_000
+
 /** Restores one session from MySQL into tdlib.path; throws with a message for the operator. */
 export async function restoreSession (settings: Settings, sessionId: string, opts: { force?: boolean } = {}): Promise<Restored> {
   const mysqlSettings = settings.mysql
@@ -80,6 +84,10 @@ export async function restoreSession (settings: Settings, sessionId: string, opt
     const temp = join(root, `.restore-${sessionId}-${process.pid}`)
     await rm(temp, { recursive: true, force: true })
     const files = await unpackInto(backup.data, temp)
+    // The backup's sequence reservation may be older than numbers the session
+    // handed out after it was taken: start the restored one well past both.
+    const { meta } = await readMeta(temp)
+    await writeMeta(temp, { ...meta, seq_reserved: Math.max(meta.seq_reserved, Date.now()) + RESTORE_SEQ_MARGIN })
     if (existing !== undefined) await rm(target, { recursive: true, force: true })
     await rename(temp, target)
     const record = await readSession(db, sessionId)

@@ -8,7 +8,7 @@ import t from 'tap'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { runRestore } from '../../src/cli/restore.js'
+import { RESTORE_SEQ_MARGIN, runRestore } from '../../src/cli/restore.js'
 import { LocalStore } from '../../src/store/local-store.js'
 import { MysqlMirror } from '../../src/store/mysql-mirror.js'
 import type { MirrorWrite } from '../../src/store/records.js'
@@ -64,6 +64,9 @@ t.test('sessions are mirrored as they start; a clean stop stores a backup that r
   for (const name of files.filter(n => !n.startsWith('.tdbroker'))) {
     t.same(readFileSync(join(fresh, 'sessions', session, name)), readFileSync(join(folder, name)), `${name} is restored byte for byte`)
   }
+  const before = JSON.parse(readFileSync(join(folder, '.tdbroker-session.json'), 'utf8')) as { seq_reserved: number }
+  const after = JSON.parse(readFileSync(join(fresh, 'sessions', session, '.tdbroker-session.json'), 'utf8')) as { seq_reserved: number }
+  t.ok(after.seq_reserved >= before.seq_reserved + RESTORE_SEQ_MARGIN, 'a restored session never reuses a sequence number')
   const local = new LocalStore(join(fresh, 'sessions'), pino({ level: 'silent' }))
   await local.open()
   t.equal(local.session(session)?.session_id, session, 'the session record is restored into the local store')
