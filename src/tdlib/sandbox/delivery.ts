@@ -24,8 +24,8 @@ export function textContent (text: string, entities: Array<Td<Tl.textEntity>> = 
   return { '@type': 'messageText', text: formattedText(text, entities) }
 }
 
-/** Gives the message its server id and puts it in the conversation. */
-export function storeMessage (world: World, conv: Conversation, n: NewMessage, id = conv.nextMessageId()): StoredMessage {
+/** A message of the conversation as the world stores it, not yet added (temporary ids use this too). */
+export function buildMessage (world: World, conv: Conversation, n: NewMessage, id: number): StoredMessage {
   const m: StoredMessage = {
     id,
     conv,
@@ -40,6 +40,12 @@ export function storeMessage (world: World, conv: Conversation, n: NewMessage, i
   }
   if (n.replyMarkup !== undefined) m.replyMarkup = n.replyMarkup
   if (n.forward !== undefined) Object.assign(m, { forward: n.forward })
+  return m
+}
+
+/** Gives the message its server id and puts it in the conversation. */
+export function storeMessage (world: World, conv: Conversation, n: NewMessage, id = conv.nextMessageId()): StoredMessage {
+  const m = buildMessage(world, conv, n, id)
   conv.add(m, world.nextOrder())
   return m
 }

@@ -8,7 +8,7 @@ import { ok, fail, int, type Req, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Conversation, StoredMessage } from './model.js'
 import { chatPositions, messageObject } from './objects.js'
-import { announceMessage, forEachDevice, lastMessageUpdate, storeMessage, type NewMessage } from './delivery.js'
+import { announceMessage, buildMessage, forEachDevice, lastMessageUpdate, storeMessage, type NewMessage } from './delivery.js'
 import { messageContent, replyMarkup } from './content.js'
 import { knownChat } from './lookups.js'
 
@@ -34,20 +34,7 @@ export function sendFromClient (ctx: ReadyCtx, conv: Conversation, n: NewMessage
   const { world, device, me } = ctx
   const chatId = conv.chatIdFor(me.id)
   const tempId = conv.nextTemporaryId()
-  const draft: StoredMessage = {
-    id: tempId,
-    conv,
-    senderId: n.senderId,
-    asChannel: n.asChannel === true,
-    date: world.now(),
-    editDate: 0,
-    content: n.content,
-    replyToId: n.replyToId ?? 0,
-    viaBotId: n.viaBotId ?? 0,
-    deleted: false,
-    ...(n.replyMarkup === undefined ? {} : { replyMarkup: n.replyMarkup }),
-    ...(n.forward === undefined ? {} : { forward: n.forward }),
-  }
+  const draft = buildMessage(world, conv, n, tempId)
   const pending = messageObject(world, draft, me.id, { id: tempId, sendingId })
   device.emit({ '@type': 'updateNewMessage', message: pending })
   device.emit({ '@type': 'updateChatLastMessage', chat_id: chatId, last_message: messageObject(world, draft, me.id, { id: tempId, sendingId }), positions: chatPositions(conv) })
