@@ -66,6 +66,7 @@ export function resolveStep (settings: () => Pick<Settings, 'request_peers'>, re
     if (fields === undefined) return await next()
     const queries = peerQueries(original, fields)
     if (queries.length === 0) return await next()
+    if (ctx.client.policy.chats !== undefined) for (const q of queries) q.mayImportContact = false
     try {
       let resolved = await resolveAll(resolver, ctx.session, queries, false)
       ctx.request = withIds(original, queries, resolved)

@@ -28,6 +28,13 @@ export interface PeerQuery {
   peer: { kind: 'username', username: string } | { kind: 'phone', phone: string }
   /** A user id (fields ending in user_id) or a chat id. */
   want: 'user' | 'chat'
+  /**
+   * May an unknown phone number be imported as a contact to find it? Not for
+   * clients limited to some chats: the contact would be added before their
+   * request is refused, and a number the account does not know cannot be one
+   * of their chats anyway.
+   */
+  mayImportContact?: boolean
 }
 
 export interface Resolved {
@@ -105,6 +112,7 @@ export class PeerResolver {
     let user = await session.invoke({ '@type': 'searchUserByPhoneNumber', phone_number: phone, only_local: false })
     if (isTdError(user)) {
       if (!isNotFound(user)) throw new TdlibRefusal(user)
+      if (query.mayImportContact === false) throw notFound(query, `the account does not know +${phone}, and this client's chat scope does not allow adding it as a contact`)
       // The account does not know the number: importing it as a contact is
       // how Telegram lets an account find a user by phone.
       const imported = await this.ask(session, query, {
