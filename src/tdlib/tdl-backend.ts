@@ -6,7 +6,7 @@
 import * as tdl from 'tdl'
 import { getTdjson } from 'prebuilt-tdlib'
 import type { TdBackend, TdClient, TdClientEvents, TdClientOptions, TdObject } from './backend.js'
-import { fromTdl, toTdl } from './rename.js'
+import { fromTdl } from './rename.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
@@ -31,7 +31,8 @@ export function createTdlBackend (options: TdlBackendOptions): TdBackend {
     tdlibVersion: version,
     createClient: (opts, events) => new TdlClient(opts, events),
     execute (request: TdObject): TdObject {
-      const answer = tdl.execute(toTdl(request) as Parameters<typeof tdl.execute>[0])
+      // tdl renames `_` to @type itself; requests have no `_` (the protocol refuses it).
+      const answer = tdl.execute(request as unknown as Parameters<typeof tdl.execute>[0])
       return (answer === null ? { '@type': 'error', code: 500, message: 'TDLib returned nothing' } : fromTdl(answer)) as TdObject
     },
     async shutdown () {
@@ -47,6 +48,60 @@ function readVersion (): string {
 
 type TdlClientHandle = ReturnType<typeof tdl.createBareClient>
 
+/**
+ * Objects tdl itself reads inside: errors (it rejects with TDLibError) and
+ * the updates it tracks (version, connection state, authorization state,
+ * whose authorizationStateClosed closes the client). They keep tdl's path.
+ */
+const TDL_READS = new Set(['error', 'updateOption', 'updateConnectionState', 'updateAuthorizationState'])
+const RAW = Symbol('TDLib object')
+
+interface StandIn { _: string, '@extra'?: unknown, [RAW]: TdObject }
+
+/**
+ * tdl renames the type key of every answer and update ('@type' to `_`) at
+ * every depth, and the broker renamed it back: two deep copies of each
+ * object, together as costly as parsing it. This hands tdl a stand-in with
+ * only what it reads (the top-level type and @extra) and TDLib's parsed
+ * object attached untouched; fromTdlib takes it back out. tdl's receive loop
+ * calls `handleReceive` on the client, which renames and then calls
+ * `_handleReceive`; if a tdl version lacks either, nothing changes (and
+ * fromTdlib renames as before).
+ */
+export function skipRenaming (handle: TdlClientHandle): void {
+  const internals = handle as unknown as {
+    handleReceive?: (res: TdObject) => void
+    _handleReceive?: (res: object) => void
+    emit(event: 'error', e: unknown): boolean
+  }
+  const renaming = internals.handleReceive
+  const dispatch = internals._handleReceive
+  if (typeof renaming !== 'function' || typeof dispatch !== 'function') return
+  internals.handleReceive = (res: TdObject): void => {
+    const type = res['@type']
+    if (TDL_READS.has(type)) {
+      renaming.call(handle, res)
+      return
+    }
+    const standIn: StandIn = { _: type, [RAW]: res }
+    if (res['@extra'] !== undefined) {
+      standIn['@extra'] = res['@extra']
+      delete res['@extra']
+    }
+    try {
+      dispatch.call(handle, standIn)
+    } catch (e) {
+      internals.emit('error', e)
+    }
+  }
+}
+
+/** What tdl hands back (an answer or update), in TDLib's own form. */
+export function fromTdlib (value: unknown): TdObject {
+  if (value !== null && typeof value === 'object' && RAW in value) return (value as StandIn)[RAW]
+  return fromTdl(value) as TdObject
+}
+
 class TdlClient implements TdClient {
   private readonly client: TdlClientHandle
   private closing: Promise<void> | undefined
@@ -54,7 +109,8 @@ class TdlClient implements TdClient {
 
   constructor (_options: TdClientOptions, private readonly events: TdClientEvents) {
     this.client = tdl.createBareClient()
-    this.client.on('update', (u: unknown) => { this.events.onUpdate(fromTdl(u) as TdObject) })
+    skipRenaming(this.client)
+    this.client.on('update', (u: unknown) => { this.events.onUpdate(fromTdlib(u)) })
     this.client.on('error', (e: unknown) => {
       // tdl reports failures of its own handlers here; the client can no
       // longer be trusted, so it is closed (releasing its folder) and reported.
@@ -67,7 +123,8 @@ class TdlClient implements TdClient {
   async invoke (request: TdObject): Promise<TdObject> {
     if (this.closed) throw new Error('client is closed')
     try {
-      return fromTdl(await this.client.invoke(toTdl(request) as Parameters<TdlClientHandle['invoke']>[0])) as TdObject
+      // tdl renames `_` to @type itself; requests have no `_` (the protocol refuses it).
+      return fromTdlib(await this.client.invoke(request as unknown as Parameters<TdlClientHandle['invoke']>[0]))
     } catch (e) {
       if (e instanceof tdl.TDLibError) return { '@type': 'error', code: e.code, message: e.message }
       throw e

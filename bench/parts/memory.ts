@@ -1,0 +1,279 @@
+/**
+ * 4. Memory and cold start, on real TDLib with its network off (NETWORK_NONE):
+ * - broker RSS with 0, 10, 100 and N sessions started, against a process
+ *   running the same number of TDLib sessions directly through tdl: what the
+ *   broker costs per session beyond TDLib's own;
+ * - broker RSS per idle client (connected and attached to one session);
+ * - session cold start: from the attach request to the session's first update,
+ *   against tdl from creating the client to its first update after the parameters.
+ */
+import { join } from 'node:path'
+import { BenchClient, type Msg, type Transport } from '../lib/client.js'
+import { startBrokerProcess } from '../lib/broker-process.js'
+import { Child } from '../lib/child.js'
+import type { BenchOptions } from '../lib/options.js'
+import { fmt, num, table, type PartReport } from '../lib/report-types.js'
+import { Repeats, percentile, sleep } from '../lib/stats.js'
+import { removeFolder, tempFolder } from '../lib/temp.js'
+
+const MB = 1024 * 1024
+const CREDENTIALS = { api_id: 94575, api_hash: 'tdbroker-benchmark' }
+const CONCURRENCY = 20
+const SETTLE_MS = 1500
+
+export async function runMemory (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
+  const levels = [...new Set([10, 100, options.sessions])].filter(n => n <= options.sessions).sort((a, b) => a - b)
+  const top = levels[levels.length - 1]!
+  const coldCount = options.quick ? 10 : 40
+  const idleLevels = options.quick ? [100] : [100, 1000]
+  const r = new Repeats()
+  let allRunning = true
+  for (let rep = 0; rep < options.repeats; rep++) {
+    const order = rep % 2 === 0 ? ['broker', 'direct'] as const : ['direct', 'broker'] as const
+    for (const side of order) {
+      const rss = side === 'broker' ? await brokerSessions(levels) : await directSessions(levels)
+      for (const [level, bytes] of rss.levels) r.add(`${side}.${level}`, bytes / MB)
+      r.add(`${side}.0`, rss.base / MB)
+      for (const [level, bytes] of rss.heapLevels) r.add(`${side}.heap.${level}`, (bytes - rss.heapBase) / level / 1024)
+      if (side === 'broker' && !rss.verified) allRunning = false
+      log(`  memory repeat ${rep + 1}, ${side}: RSS ${num(rss.base / MB, 0)} MB with TDLib loaded, ${[...rss.levels].map(([n, b]) => `${num(b / MB, 0)} MB with ${n} sessions`).join(', ')}${side === 'broker' ? (rss.verified ? `; all ${top} sessions answered` : '; NOT all sessions answered') : ''}`)
+    }
+    for (const level of levels) {
+      const extra = ((r.get(`broker.${level}`).runs[rep]! - r.get('broker.0').runs[rep]!) - (r.get(`direct.${level}`).runs[rep]! - r.get('direct.0').runs[rep]!)) / level
+      r.add(`extra.${level}`, extra)
+      r.add(`tdlib.${level}`, (r.get(`direct.${level}`).runs[rep]! - r.get('direct.0').runs[rep]!) / level)
+    }
+    const idle = await idleClients('tcp', idleLevels, coldCount)
+    for (const [count, bytes] of idle.perClient) r.add(`client.${count}`, bytes / 1024)
+    for (const kind of ['tls', 'websocket'] as const) {
+      const secure = await idleClients(kind, [idleLevels[idleLevels.length - 1]!], 1)
+      for (const [count, bytes] of secure.perClient) r.add(`client.${kind}.${count}`, bytes / 1024)
+    }
+    r.add('cold.broker.p50', percentile(idle.brokerCold, 50) / 1000)
+    r.add('cold.broker.p99', percentile(idle.brokerCold, 99) / 1000)
+    const directCold = await directColdStart(coldCount)
+    r.add('cold.direct.p50', percentile(directCold, 50) / 1000)
+    r.add('cold.direct.p99', percentile(directCold, 99) / 1000)
+    log(`  memory repeat ${rep + 1}: ${[...idle.perClient].map(([c, b]) => `${num(b / 1024, 1)} KB per idle client at ${c}`).join(', ')}; ` +
+      `cold start p50 broker ${num(percentile(idle.brokerCold, 50) / 1000, 1)} ms, direct ${num(percentile(directCold, 50) / 1000, 1)} ms`)
+  }
+
+  const perSession = r.get(`extra.${top}`)
+  const perClient = r.get(`client.${idleLevels[idleLevels.length - 1]!}`)
+  const sessionRows = [0, ...levels].map(level => [
+    String(level), fmt(r.get(`broker.${level}`), 0), fmt(r.get(`direct.${level}`), 0),
+    level === 0 ? '' : fmt(r.get(`tdlib.${level}`), 2), level === 0 ? '' : fmt(r.get(`extra.${level}`), 3),
+    level === 0 ? '' : fmt(r.get(`broker.heap.${level}`), 1), level === 0 ? '' : fmt(r.get(`direct.heap.${level}`), 1)
+  ])
+  return {
+    part: 'memory',
+    markdown: [
+      '## 4. Memory and session cold start (real TDLib)',
+      '',
+      'Sessions start for real (session folder, database, `setTdlibParameters` with an api_id, as the broker always sends it) with TDLib\'s network ' +
+      'switched off (`setNetworkType networkTypeNone`, sent before the parameters, on both sides), so nothing leaves loopback and TDLib waits in ' +
+      `\`authorizationStateWaitPhoneNumber\`. Broker: one connection creates and attaches the sessions, ${CONCURRENCY} at a time; RSS of the broker process ` +
+      `${SETTLE_MS / 1000} s after each level, after a garbage collection. Direct: a process starting the same sessions through tdl with the same parameters. ` +
+      'Broker beyond TDLib = ((broker RSS at N − broker RSS at 0) − (direct RSS at N − direct RSS at 0)) / N, per repeat. ' +
+      `At ${top} sessions every session is asked \`getAuthorizationState\` through the broker and must answer.`,
+      '',
+      table(['sessions', 'broker RSS MB', 'direct tdl RSS MB', 'TDLib per session MB', 'broker beyond TDLib per session MB', 'broker JS heap per session KB', 'direct JS heap per session KB'], sessionRows),
+      '',
+      'RSS differences of a few hundred KB per session are within the noise of two processes\' allocators (TDLib alone takes well over 1 MB per session, ' +
+      'and the estimate can come out negative); the JS heap columns (heap in use after a collection, growth per session) show the broker\'s own objects directly.',
+      '',
+      'Idle clients: a fresh broker with a running session; connections from the benchmark process, each attached to that session and then silent ' +
+      '(one broker per transport; TLS with a client certificate, WebSocket over HTTP). Per client = (broker RSS with C clients − broker RSS with none) / C.',
+      '',
+      table(['idle clients', 'transport', 'broker RSS per client KB'], [
+        ...idleLevels.map(c => [String(c), 'plain TCP', fmt(r.get(`client.${c}`), 1)]),
+        ...(['tls', 'websocket'] as const).map(kind => {
+          const c = idleLevels[idleLevels.length - 1]!
+          return [String(c), kind === 'tls' ? 'TLS' : 'WebSocket', fmt(r.get(`client.${kind}.${c}`), 1)]
+        })
+      ]),
+      '',
+      `Cold start: ${coldCount} sessions started one after another on an otherwise idle broker (new folder each, so TDLib creates its database). ` +
+      'Broker: from sending `broker.attachSession` for a stopped session to the first update of that session reaching the client ' +
+      '(`updateAuthorizationState`, `authorizationStateWaitPhoneNumber`). Direct: from creating the tdl client to its first ' +
+      'authorization state after `setTdlibParameters`.',
+      '',
+      table(['path', 'cold start p50 ms', 'cold start p99 ms'], [
+        ['direct tdl', fmt(r.get('cold.direct.p50')), fmt(r.get('cold.direct.p99'))],
+        ['broker', fmt(r.get('cold.broker.p50')), fmt(r.get('cold.broker.p99'))]
+      ])
+    ].join('\n'),
+    targets: [
+      {
+        name: 'broker memory beyond TDLib\'s own ≤ 0.5 MB per idle session',
+        measured: `${num(perSession.median, 3)} MB per session at ${top} sessions (min ${num(perSession.min, 3)}, max ${num(perSession.max, 3)})`,
+        pass: perSession.median <= 0.5
+      },
+      {
+        name: 'broker memory ≤ 64 KB per idle client',
+        measured: `${num(perClient.median, 1)} KB per client at ${idleLevels[idleLevels.length - 1]!} clients (min ${num(perClient.min, 1)}, max ${num(perClient.max, 1)})`,
+        pass: perClient.median <= 64
+      },
+      {
+        name: '1,000 real TDLib sessions running at once',
+        measured: top >= 1000
+          ? (allRunning ? `${top} sessions started and each answered, in every repeat; broker RSS ${num(r.get(`broker.${top}`).median, 0)} MB` : `not every one of ${top} sessions answered`)
+          : `not measured: the run was limited to ${top} sessions (--sessions / BENCH_SESSIONS)`,
+        pass: top >= 1000 && allRunning
+      }
+    ],
+    charts: [{
+      title: 'RSS with N sessions (MB, lower is better)',
+      unit: 'MB',
+      groups: [0, ...levels].map(level => ({
+        label: `${level} sessions`,
+        bars: [{ series: 'direct tdl', value: r.get(`direct.${level}`) }, { series: 'broker', value: r.get(`broker.${level}`) }]
+      }))
+    }]
+  }
+}
+
+interface SessionMemory {
+  base: number
+  levels: Map<number, number>
+  /** JS heap in use (after a collection): base and per level; the broker's own objects live here. */
+  heapBase: number
+  heapLevels: Map<number, number>
+  verified: boolean
+}
+
+/** A broker with real TDLib: RSS with no sessions, then at each level. */
+async function brokerSessions (levels: readonly number[]): Promise<SessionMemory> {
+  const broker = await startBrokerProcess({ label: 'memory', settings: { tdlib: CREDENTIALS, allowed_requests: ['getAuthorizationState'] } })
+  const holder = await BenchClient.connect('tcp', broker)
+  try {
+    await sleep(SETTLE_MS)
+    const before = await broker.memory()
+    const sessions: string[] = []
+    const measured = new Map<number, number>()
+    const heap = new Map<number, number>()
+    for (const level of levels) {
+      const workers = Array.from({ length: CONCURRENCY }, async () => {
+        while (sessions.length < level) {
+          sessions.push('')
+          const slot = sessions.length - 1
+          const answer = await holder.request({ '@type': 'broker.createSession' })
+          if (answer['@type'] !== 'broker.session') throw new Error(`createSession failed: ${JSON.stringify(answer)}`)
+          sessions[slot] = answer.session as string
+        }
+      })
+      await Promise.all(workers)
+      await sleep(SETTLE_MS)
+      const now = await broker.memory()
+      measured.set(level, now.rss)
+      heap.set(level, now.heapUsed)
+    }
+    const states = await Promise.all(sessions.map(async session => await holder.request({ '@type': 'getAuthorizationState', '@session': session })))
+    const status = await holder.request({ '@type': 'broker.getStatus' })
+    const verified = states.every(s => s['@type'] === 'authorizationStateWaitPhoneNumber') && status.sessions_running === sessions.length
+    return { base: before.rss, levels: measured, heapBase: before.heapUsed, heapLevels: heap, verified }
+  } finally {
+    holder.close()
+    await broker.stop()
+  }
+}
+
+/** The same sessions, started directly through tdl in a process of their own. */
+async function directSessions (levels: readonly number[]): Promise<SessionMemory> {
+  const { dir, child, cleanup } = directChild()
+  try {
+    const before = await child.call<{ rss: number, heapUsed: number }>('load', { settings: { tdlib: CREDENTIALS }, dir })
+    const measured = new Map<number, number>()
+    const heap = new Map<number, number>()
+    for (const level of levels) {
+      await child.call('grow', { root: join(dir, 'sessions'), total: level, concurrency: CONCURRENCY })
+      await sleep(SETTLE_MS)
+      const now = await child.call<{ rss: number, heapUsed: number }>('memory')
+      measured.set(level, now.rss)
+      heap.set(level, now.heapUsed)
+    }
+    return { base: before.rss, levels: measured, heapBase: before.heapUsed, heapLevels: heap, verified: true }
+  } finally {
+    await cleanup()
+  }
+}
+
+async function directColdStart (count: number): Promise<number[]> {
+  const { dir, child, cleanup } = directChild()
+  try {
+    await child.call('load', { settings: { tdlib: CREDENTIALS }, dir })
+    return await child.call<number[]>('coldStart', { root: join(dir, 'sessions'), count })
+  } finally {
+    await cleanup()
+  }
+}
+
+function directChild (): { dir: string, child: Child, cleanup: () => Promise<void> } {
+  const dir = tempFolder()
+  const child = new Child('direct TDLib', new URL('../child/direct-tdlib.js', import.meta.url))
+  return {
+    dir, child,
+    cleanup: async () => {
+      await child.stop()
+      removeFolder(dir)
+    }
+  }
+}
+
+/**
+ * A fresh broker: `coldCount` sessions started one after another (timed from
+ * the attach to the first update), then idle clients of one transport
+ * attached to the first session.
+ */
+async function idleClients (kind: Transport, idleLevels: readonly number[], coldCount: number): Promise<{ perClient: Map<number, number>, brokerCold: number[] }> {
+  const broker = await startBrokerProcess({ label: `idle-clients-${kind}`, secure: kind !== 'tcp', settings: { tdlib: CREDENTIALS } })
+  const holder = await BenchClient.connect('tcp', broker)
+  const idle: BenchClient[] = []
+  try {
+    const brokerCold: number[] = []
+    let firstSession = ''
+    for (let i = 0; i < coldCount; i++) {
+      const session = await coldStartThroughBroker(holder, brokerCold)
+      if (firstSession === '') firstSession = session
+    }
+    await sleep(SETTLE_MS)
+    const base = (await broker.memory()).rss
+    const perClient = new Map<number, number>()
+    for (const level of idleLevels) {
+      while (idle.length < level) {
+        const c = await BenchClient.connect(kind, broker)
+        idle.push(c)
+        const answer = await c.request({ '@type': 'broker.attachSession', session: firstSession })
+        if (answer['@type'] !== 'broker.attached') throw new Error(`attach failed: ${JSON.stringify(answer)}`)
+      }
+      await sleep(SETTLE_MS)
+      perClient.set(level, ((await broker.memory()).rss - base) / level)
+    }
+    return { perClient, brokerCold }
+  } finally {
+    for (const c of idle) c.close()
+    holder.close()
+    await broker.stop()
+  }
+}
+
+/** Creates a stopped session, then times its attach until its first update arrives. */
+async function coldStartThroughBroker (client: BenchClient, times: number[]): Promise<string> {
+  const created = await client.request({ '@type': 'broker.createSession', attach: false })
+  const session = created.session as string
+  let started = 0n
+  const firstUpdate = new Promise<void>(resolve => {
+    client.onMessage = (m: Msg) => {
+      if (m['@session'] === session && typeof m['@seq'] === 'number') {
+        times.push(Number(process.hrtime.bigint() - started) / 1000)
+        client.onMessage = () => {}
+        resolve()
+      }
+    }
+  })
+  started = process.hrtime.bigint()
+  const attached = await client.request({ '@type': 'broker.attachSession', session })
+  if (attached['@type'] !== 'broker.attached') throw new Error(`attach failed: ${JSON.stringify(attached)}`)
+  await firstUpdate
+  return session
+}
