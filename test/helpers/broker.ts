@@ -8,6 +8,7 @@ import { settingsFromObject } from '../../src/settings/load.js'
 import type { Settings } from '../../src/settings/types.js'
 import type { TdBackend } from '../../src/tdlib/backend.js'
 import { createBackend } from '../../src/tdlib/create-backend.js'
+import type { ThrottleOptions } from '../../src/clients/throttle.js'
 import { LogSink } from './log-sink.js'
 
 export interface TestBroker {
@@ -26,15 +27,18 @@ export function tempDir (prefix = 'tdbroker-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
-/** `raw` is a settings.json object; tdlib.path defaults to <dir>/sessions. */
-export async function startBroker (raw: Record<string, unknown> = {}, opts: { dir?: string, backend?: TdBackend } = {}): Promise<TestBroker> {
+/**
+ * `raw` is a settings.json object; tdlib.path defaults to <dir>/sessions.
+ * `authThrottle` tunes the broker's authentication throttle (tests of clients).
+ */
+export async function startBroker (raw: Record<string, unknown> = {}, opts: { dir?: string, backend?: TdBackend, authThrottle?: Partial<ThrottleOptions> } = {}): Promise<TestBroker> {
   const dir = opts.dir ?? tempDir()
   const tdlib = { api_id: 94575, api_hash: 'test', path: 'sessions', ...(raw.tdlib as object | undefined) }
   const settings = settingsFromObject({ host: '127.0.0.1', port: 0, allowed_requests: TEST_ALLOWED_REQUESTS, ...raw, tdlib }, dir)
   const logs = new LogSink()
   const logger = pino({ level: 'trace' }, logs)
   const backend = opts.backend ?? await createBackend(settings, logger)
-  const broker = new Broker({ settings, backend, logger })
+  const broker = new Broker({ settings, backend, logger, ...(opts.authThrottle === undefined ? {} : { authThrottle: opts.authThrottle }) })
   await broker.start()
   const port = broker.addresses.tcp?.port ?? 0
   return {
