@@ -123,6 +123,13 @@ function keyboardButton (b: TdIn<Tl.keyboardButton$Input>): Td<Tl.keyboardButton
 }
 
 /** Bots' reply markup as TDLib stores it; undefined for none. */
+/** Replaces a stored message's reply markup with the request's, or removes it when the request has none. */
+export function setReplyMarkup (m: { replyMarkup?: Td<Tl.ReplyMarkup> }, input: TdIn<Tl.ReplyMarkup$Input> | undefined): void {
+  const markup = replyMarkup(input)
+  if (markup === undefined) delete m.replyMarkup
+  else m.replyMarkup = markup
+}
+
 export function replyMarkup (input: TdIn<Tl.ReplyMarkup$Input> | undefined): Td<Tl.ReplyMarkup> | undefined {
   switch (input?.['@type']) {
     case undefined: return undefined

@@ -8,7 +8,7 @@
 import { ok, TdFailure, fail, int, str, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Account, Conversation, StoredMessage } from './model.js'
-import { callbackData, messageContent, replyMarkup } from './content.js'
+import { callbackData, messageContent, replyMarkup, setReplyMarkup } from './content.js'
 import { announceEdit, checkCanSend, sendFromClient } from './messages.js'
 import { knownChat, knownUser } from './lookups.js'
 import type { World } from './world.js'
@@ -200,9 +200,7 @@ export const inlineHandlers: ReadyHandlers = {
     botOnly(ctx.me)
     const m = inlineMessage(ctx.world, req.inline_message_id, ctx.me.id)
     m.content = messageContent(req.input_message_content)
-    const markup = replyMarkup(req.reply_markup)
-    if (markup === undefined) delete m.replyMarkup
-    else m.replyMarkup = markup
+    setReplyMarkup(m, req.reply_markup)
     m.editDate = ctx.world.now()
     announceEdit(ctx, m, true)
     return ok()
@@ -211,9 +209,7 @@ export const inlineHandlers: ReadyHandlers = {
   editInlineMessageReplyMarkup: (ctx, req) => {
     botOnly(ctx.me)
     const m = inlineMessage(ctx.world, req.inline_message_id, ctx.me.id)
-    const markup = replyMarkup(req.reply_markup)
-    if (markup === undefined) delete m.replyMarkup
-    else m.replyMarkup = markup
+    setReplyMarkup(m, req.reply_markup)
     m.editDate = ctx.world.now()
     announceEdit(ctx, m, false)
     return ok()

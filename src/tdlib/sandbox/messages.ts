@@ -9,7 +9,7 @@ import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Conversation, StoredMessage } from './model.js'
 import { chatPositions, messageObject } from './objects.js'
 import { announceMessage, buildMessage, forEachDevice, lastMessageUpdate, storeMessage, type NewMessage } from './delivery.js'
-import { messageContent, replyMarkup } from './content.js'
+import { messageContent, replyMarkup, setReplyMarkup } from './content.js'
 import { knownChat } from './lookups.js'
 
 /** 400/403 unless `me` may post in `conv`, as TDLib checks before sending. */
@@ -134,9 +134,7 @@ export const messageHandlers: ReadyHandlers = {
     m.content = messageContent(req.input_message_content)
     m.editDate = ctx.world.now()
     if (ctx.me.isBot) {
-      const markup = replyMarkup(req.reply_markup)
-      if (markup === undefined) delete m.replyMarkup
-      else m.replyMarkup = markup
+      setReplyMarkup(m, req.reply_markup)
     }
     announceEdit(ctx, m, true)
     return messageObject(ctx.world, m, ctx.me.id)
@@ -146,9 +144,7 @@ export const messageHandlers: ReadyHandlers = {
     const conv = knownChat(ctx, int(req.chat_id))
     const m = ownMessage(conv, int(req.message_id), ctx.me.id)
     if (!ctx.me.isBot || m.senderId !== ctx.me.id) fail(400, 'Message can\'t be edited')
-    const markup = replyMarkup(req.reply_markup)
-    if (markup === undefined) delete m.replyMarkup
-    else m.replyMarkup = markup
+    setReplyMarkup(m, req.reply_markup)
     m.editDate = ctx.world.now()
     announceEdit(ctx, m, false)
     return messageObject(ctx.world, m, ctx.me.id)
