@@ -66,6 +66,8 @@ export class Session {
   private lastAuthState: OutgoingUpdate | undefined
   private lastConnectionState: OutgoingUpdate | undefined
   private catchingUp = false
+  /** The broker sends setTdlibParameters itself (it has credentials, or runs the sandbox). */
+  private answersParameters = false
   private stopTimer: NodeJS.Timeout | undefined
   private transition: Promise<void> | undefined
   private readonly log: Logger
@@ -244,12 +246,13 @@ export class Session {
       await mkdir(this.directory, { recursive: true })
       await this.sequence.ensureReserved()
       const { backend, settings } = this.ctx
+      const params = tdlibParameters(settings, backend.kind, this.directory)
+      this.answersParameters = params !== undefined
       client = backend.createClient({ sessionId: this.id, directory: this.directory }, {
         onUpdate: update => { this.onUpdate(client, update) },
         onClosed: reason => { this.onClosed(client, reason) }
       })
       this.client = client
-      const params = tdlibParameters(settings, backend.kind, this.directory)
       if (params === undefined) {
         this.log.warn('tdlib.api_id and tdlib.api_hash are not set: the session waits for TDLib parameters and cannot log in')
       } else {
@@ -288,8 +291,7 @@ export class Session {
     if (type === 'updateAuthorizationState') {
       const state = (update.authorization_state as TdObject | undefined)?.['@type']
       // The broker answers this state itself; clients could not anyway.
-      if (state === 'authorizationStateWaitTdlibParameters' &&
-        tdlibParameters(this.ctx.settings, this.ctx.backend.kind, this.directory) !== undefined) return
+      if (state === 'authorizationStateWaitTdlibParameters' && this.answersParameters) return
     } else if (type === 'updateConnectionState') {
       this.catchingUp = (update.state as TdObject | undefined)?.['@type'] === 'connectionStateUpdating'
     } else if (this.catchingUp) {

@@ -120,3 +120,22 @@ t.test('requests pipelined behind an attach wait for the session to start', asyn
   t.same(square, { '@type': 'testInt', value: 36, '@extra': 'square', '@session': session })
   t.equal((await a.waitFor(m => m['@extra'] === 'attach'))['@type'], 'broker.attached')
 })
+
+t.test('the broker answers authorizationStateWaitTdlibParameters itself, unless it has no credentials', async t => {
+  const waitParams = (m: Msg): boolean => m['@type'] === 'updateAuthorizationState' && (m.authorization_state as Msg)['@type'] === 'authorizationStateWaitTdlibParameters'
+  const b = await startBroker()
+  t.teardown(b.stop)
+  const a = await TestClient.connect(b.port)
+  t.teardown(() => { a.close() })
+  const session = await a.createSession()
+  await a.waitFor(isAuthState(session, 'authorizationStateWaitPhoneNumber'))
+  t.notOk(a.received.some(waitParams), 'with api_id and api_hash, clients never see the parameters state')
+
+  const bare = await startBroker({ tdlib: { api_id: undefined, api_hash: undefined } })
+  t.teardown(bare.stop)
+  const c = await TestClient.connect(bare.port)
+  t.teardown(() => { c.close() })
+  await c.createSession()
+  await c.waitFor(waitParams)
+  t.pass('without them, the session rests in the parameters state and clients see it')
+})
