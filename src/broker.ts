@@ -70,6 +70,7 @@ export class Broker implements BrokerCore {
   readonly addresses: BrokerAddresses = {}
   /** Every accepted TCP socket of every listener, until it closes. */
   private readonly rawSockets = new Set<net.Socket>()
+  private readonly endpointList: string[] = []
 
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
     this.settings = options.settings
@@ -144,7 +145,7 @@ export class Broker implements BrokerCore {
       await this.store.open()
       const server = net.createServer({ allowHalfOpen: true }, socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
       this.track(server)
-      this.addresses.tcp = await listen(server, host, port, 'plain TCP')
+      this.addresses.tcp = await this.listenOn(server, host, port, 'plain TCP', 'plain TCP, newline-delimited JSON')
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
       await this.startSecureListeners()
@@ -175,15 +176,27 @@ export class Broker implements BrokerCore {
       store.on('reloadFailed', e => { certLog.error({ err: e.message }, 'certificate reload failed; the previous certificates stay in use') })
       const server = createTlsServer(store, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
       this.track(server)
-      this.addresses.tls = await listen(server, tlsSettings.host, tlsSettings.port, 'TLS')
+      this.addresses.tls = await this.listenOn(server, tlsSettings.host, tlsSettings.port, 'TLS', `TLS, ${tlsSettings.verify_clients ? 'client certificates required' : 'no client certificates'}`)
       this.log.info({ host: this.addresses.tls.address, port: this.addresses.tls.port, verify_clients: tlsSettings.verify_clients }, 'listening (TLS)')
     }
     if (websocket !== undefined) {
       this.websocket = createWebSocketListener(websocket, this.certificates, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
       this.track(this.websocket.server)
-      this.addresses.websocket = await listen(this.websocket.server, websocket.host, websocket.port, 'WebSocket')
+      this.addresses.websocket = await this.listenOn(this.websocket.server, websocket.host, websocket.port, 'WebSocket', `WebSocket${websocket.tls ? ' over TLS' : ''}, path ${websocket.path}`)
       this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
+  }
+
+  /** What the broker listens on, one line per listener, e.g. "127.0.0.1:23456 and [::1]:23456 (plain TCP, ...)". */
+  get endpoints (): readonly string[] { return this.endpointList }
+
+  private async listenOn (server: net.Server, host: string, port: number, what: string, description: string): Promise<AddressInfo> {
+    const before = this.servers.length
+    const address = await listen(server, host, port, what, this.servers)
+    const shown = address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`
+    const companion = this.servers.length > before ? ` and [::1]:${address.port}` : ''
+    this.endpointList.push(`${shown}${companion} (${description})`)
+    return address
   }
 
   private track (server: net.Server): void {

@@ -65,8 +65,7 @@ export async function runStart (args: string[], out: (line: string) => void, err
     log.flush()
     return 1
   }
-  const tcp = broker.addresses.tcp
-  if (tcp !== undefined) out(`listening on ${tcp.family === 'IPv6' ? `[${tcp.address}]` : tcp.address}:${tcp.port} (plain TCP, newline-delimited JSON)`)
+  for (const endpoint of broker.endpoints) out(`listening on ${endpoint}`)
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return
