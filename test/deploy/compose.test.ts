@@ -19,6 +19,7 @@ interface Service {
   ports?: unknown[]
   volumes?: string[]
   healthcheck?: { test: string[] }
+  network_mode?: string
   depends_on?: Record<string, { condition: string }> | string[]
 }
 
@@ -36,28 +37,30 @@ function composeConfig (): { config?: { services: Record<string, Service> }, ski
 
 const compose = composeConfig()
 
-t.test('docker-compose accepts docker-compose.yml', { skip: compose.skip ?? false }, async t => {
+t.test('docker-compose accepts docker-compose.yml, laid out like siptg/storage', { skip: compose.skip ?? false }, async t => {
   t.equal(compose.error, undefined, 'docker-compose config succeeds')
   const services = compose.config?.services ?? {}
-  t.same(Object.keys(services).sort(), ['broker', 'nginx'])
-  const { broker, nginx } = services as { broker: Service, nginx: Service }
+  // siptg's operators run `docker-compose up -d storage nginx`
+  t.same(Object.keys(services).sort(), ['nginx', 'storage'])
+  const { storage, nginx } = services as { storage: Service, nginx: Service }
 
-  t.equal(broker.build?.context.replace(/\/$/, ''), root.replace(/\/$/, ''), 'the broker is built from this repository')
-  t.equal(broker.restart, 'unless-stopped')
-  t.match(String(broker.mem_limit), /^(2g|2147483648)$/, 'memory is capped')
-  t.same(broker.volumes, [
+  t.equal(storage.build?.context.replace(/\/$/, ''), root.replace(/\/$/, ''), 'the broker is built from this repository')
+  t.equal(storage.restart, 'unless-stopped')
+  t.equal(storage.network_mode, 'host', 'on the host network, so siptg\'s "host": "localhost" is reachable from nginx')
+  t.match(String(storage.mem_limit), /^(2g|2147483648)$/, 'memory is capped')
+  t.same(storage.volumes, [
     `${root}storage/settings.json:/app/storage/settings.json:ro`,
     `${root}storage/sessions:/app/storage/sessions:rw`,
     `${root}storage/log:/app/storage/log:rw`,
   ], 'settings read-only, sessions and log writable')
-  t.same(broker.healthcheck?.test, ['CMD', 'node', 'dist/src/cli/main.js', 'status', '--settings', '/app/storage/settings.json'])
-  t.equal(broker.ports, undefined, 'the plain broker port is not published: only nginx reaches it')
+  t.same(storage.healthcheck?.test, ['CMD', 'node', 'dist/src/cli/main.js', 'status', '--settings', '/app/storage/settings.json'])
+  t.equal(storage.ports, undefined, 'the plain broker port is not published')
 
   t.equal(nginx.image, 'nginx:stable')
   t.equal(nginx.restart, 'unless-stopped')
-  t.match(nginx.ports, [{ published: 50002, target: 50002 }])
+  t.equal(nginx.network_mode, 'host', 'nginx listens on the host\'s 50002 itself')
   t.same(nginx.volumes, [`${root}nginx/nginx.conf:/etc/nginx/nginx.conf:ro`, `${root}ssl:/etc/nginx/ssl:ro`])
-  t.match(nginx.depends_on, { broker: { condition: 'service_healthy' } }, 'nginx waits for a healthy broker')
+  t.match(nginx.depends_on, { storage: { condition: 'service_healthy' } }, 'nginx waits for a healthy broker')
 })
 
 t.test('Dockerfile: node 20 slim, two stages, non-root, health check', async t => {
@@ -93,11 +96,15 @@ t.test('.dockerignore keeps secrets and local state out of the build context', a
 t.test('the files agree on names, ports and paths', async t => {
   const conf = read('nginx/nginx.conf')
   const composeText = read('docker-compose.yml')
-  t.match(conf, /default broker:23456;/, 'nginx sends to the compose service "broker" on 23456')
-  t.match(composeText, /^ {2}broker:$/m)
+  t.match(conf, /^\s*proxy_pass 127\.0\.0\.1:23456;$/m, 'nginx sends to the broker on the same host, port 23456')
+  t.match(composeText, /^ {2}storage:$/m)
+  // siptg's settings.json, dropped in unchanged, is what nginx reaches
+  const siptg = JSON.parse(read('test/fixtures/siptg-settings.json')) as { host: string, port: number }
+  t.equal(siptg.host, 'localhost')
+  t.equal(siptg.port, 23456)
   t.match(read('Dockerfile'), /^EXPOSE 23456$/m)
   t.match(conf, /listen 50002 ssl/)
-  t.match(composeText, /"50002:50002"/)
+  t.notMatch(composeText, /^\s*ports:/m, 'no published ports: both services are on the host network')
   for (const f of ['cert.pem', 'key.pem']) t.match(conf, new RegExp(`/etc/nginx/ssl/${f};`), `nginx reads ssl/${f}`)
   t.match(read('ssl/.gitignore'), /^\*\.pem$/m, 'ssl/*.pem stays out of git')
 })
