@@ -1,0 +1,20 @@
+/**
+ * @tdbroker/client: a typed client for tdbroker (docs/protocol.md), with no
+ * TDLib of its own. See client/README.md.
+ */
+export { BrokerClient, type ClientOptions, type ClientState, type RequestOptions, type UpdatesLost, type BrokerClientEvents } from './client.js'
+export { BrokerSession, type BrokerSessionEvents, type UpdateIteratorOptions } from './session.js'
+export { TdError, ConnectionLostError, RequestTimeoutError, RequestAbortedError, ClientClosedError, UpdateOverflowError } from './errors.js'
+export { login, type LoginDetails, type UserLoginDetails, type BotLoginDetails } from './login.js'
+export { createClient, TdlClient, renameDeep, type TdlClientOptions, type TdlLoginDetails } from './tdl.js'
+export { BROKER_ERROR_NAMES, type SessionInfo, type ResumeInfo, type BrokerVersion, type WireObject } from './protocol.js'
+export type { ConnectTarget, TlsOptions } from './transport.js'
+export type { BackoffOptions } from './backoff.js'
+export type { Td, Wire, Request, RequestName, Result, Update } from './types.js'
+
+import { BrokerClient, type ClientOptions } from './client.js'
+
+/** Connects to a broker: `await connect({ url: 'tcp://localhost:23456' })`. */
+export async function connect (options: ClientOptions): Promise<BrokerClient> {
+  return await BrokerClient.connect(options)
+}

@@ -1,0 +1,159 @@
+/**
+ * One broker session as a client sees it: typed requests, and its updates as
+ * events and as async iterators, in order and each once (an update whose
+ * `@seq` was already delivered, as a resume may replay it, is dropped).
+ */
+import { EventEmitter } from 'node:events'
+import type { BrokerClient, RequestOptions, UpdatesLost } from './client.js'
+import { UpdateOverflowError } from './errors.js'
+import type { ResumeInfo, WireObject } from './protocol.js'
+import type { Request, RequestName, Result, Update } from './types.js'
+
+export interface BrokerSessionEvents {
+  update: [Update]
+  /** A resume could not fill a gap: updates from_seq..to_seq may be lost; re-read what matters. */
+  updatesLost: [UpdatesLost]
+  /** A resume after a reconnect went through (`resume` as the broker answered it). */
+  resumed: [ResumeInfo | undefined]
+  /** The broker detached this connection: the session stopped ('closed') or left the client's scope ('revoked'). */
+  detached: ['closed' | 'revoked', string]
+  /** An update iterator's consumer fell behind its bound; that iterator was ended with UpdateOverflowError. */
+  overflow: [UpdateOverflowError]
+}
+
+export interface UpdateIteratorOptions {
+  /** Updates held for a consumer that has not read them yet before the iterator ends with UpdateOverflowError (default 10000). */
+  bufferSize?: number
+}
+
+interface Reader {
+  queue: Update[]
+  wake: (() => void) | undefined
+  error: Error | undefined
+  done: boolean
+  limit: number
+}
+
+export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
+  private attachedValue = false
+  private seq = 0
+  private readonly readers = new Set<Reader>()
+  private authState: WireObject | undefined
+
+  constructor (private readonly client: BrokerClient, readonly id: string) { super() }
+
+  get attached (): boolean { return this.attachedValue }
+  /** The `@seq` of the last update delivered (a reconnect resumes after it). */
+  get lastSeq (): number { return this.seq }
+  /** The last authorization state seen (TDLib's object, e.g. `{"@type":"authorizationStateReady"}`). */
+  get authorizationState (): WireObject | undefined { return this.authState }
+
+  /** A TDLib request in this session, typed by its name: the answer's type follows from the request's. */
+  async invoke<N extends RequestName> (request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
+    return await this.client.invoke(this.id, request, options)
+  }
+
+  /** Detaches this connection (the session keeps running for other clients, or stops after terminate_delay). */
+  async detach (): Promise<void> {
+    if (!this.attachedValue) return
+    this.attachedValue = false
+    await this.client.request({ '@type': 'broker.detachSession', session: this.id })
+    this.endReaders(undefined)
+  }
+
+  /** The session's updates from now on, in order; ends when the session is detached or the client closes. */
+  updates (options: UpdateIteratorOptions = {}): AsyncIterableIterator<Update> {
+    const reader: Reader = { queue: [], wake: undefined, error: undefined, done: false, limit: options.bufferSize ?? 10_000 }
+    this.readers.add(reader)
+    const finish = (): void => { reader.done = true; this.readers.delete(reader) }
+    const iterator: AsyncIterableIterator<Update> = {
+      next: async () => {
+        for (;;) {
+          const update = reader.queue.shift()
+          if (update !== undefined) return { value: update, done: false }
+          if (reader.error !== undefined) { const e = reader.error; reader.error = undefined; finish(); throw e }
+          if (reader.done) return { value: undefined, done: true }
+          await new Promise<void>(resolve => { reader.wake = resolve })
+          reader.wake = undefined
+        }
+      },
+      return: async () => { finish(); reader.queue = []; return { value: undefined, done: true } },
+      [Symbol.asyncIterator] () { return iterator }
+    }
+    return iterator
+  }
+
+  /** Waits for the first update that matches, within a timeout (default 30 s). */
+  async waitFor (match: (u: Update) => boolean, timeoutMs = 30_000): Promise<Update> {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { this.off('update', on); reject(new Error(`no matching update of session ${this.id} within ${timeoutMs} ms`)) }, timeoutMs)
+      const on = (u: Update): void => { if (match(u)) { clearTimeout(timer); this.off('update', on); resolve(u) } }
+      this.on('update', on)
+    })
+  }
+
+  /** Resolves once the session's authorization state is `type` (at once if it is already). */
+  async waitForAuthorizationState (type: string, timeoutMs = 30_000): Promise<void> {
+    if (this.authState?.['@type'] === type) return
+    await this.waitFor(u => u['@type'] === 'updateAuthorizationState' && (u as unknown as { authorization_state: WireObject }).authorization_state['@type'] === type, timeoutMs)
+  }
+
+  /** @internal */
+  markAttached (): void { this.attachedValue = true }
+
+  /** @internal An update from the broker. */
+  deliver (message: WireObject): void {
+    const seq = message['@seq']
+    if (typeof seq === 'number') {
+      if (seq <= this.seq) return
+      this.seq = seq
+    }
+    if (message['@type'] === 'updateAuthorizationState') this.authState = message.authorization_state as WireObject
+    const update = message as unknown as Update
+    this.emit('update', update)
+    for (const reader of this.readers) {
+      if (reader.queue.length >= reader.limit) {
+        const error = new UpdateOverflowError(this.id, reader.limit)
+        reader.queue = []
+        reader.error = error
+        this.readers.delete(reader)
+        reader.wake?.()
+        this.emit('overflow', error)
+        continue
+      }
+      reader.queue.push(update)
+      reader.wake?.()
+    }
+  }
+
+  /** @internal */
+  lost (lost: UpdatesLost): void { this.emit('updatesLost', lost) }
+
+  /** @internal */
+  resumed (resume: ResumeInfo | undefined): void { this.emit('resumed', resume) }
+
+  /** @internal The broker's numbering restarted (LAST_SEQ_AHEAD): take its numbers from here on. */
+  resetSeq (): void { this.seq = 0 }
+
+  /** @internal */
+  detachedByBroker (why: 'closed' | 'revoked', reason: string): void {
+    this.attachedValue = false
+    this.emit('detached', why, reason)
+    this.endReaders(undefined)
+  }
+
+  /** @internal The client closed. */
+  end (_reason: string): void {
+    this.attachedValue = false
+    this.endReaders(undefined)
+  }
+
+  private endReaders (error: Error | undefined): void {
+    for (const reader of this.readers) {
+      reader.done = true
+      reader.error = error
+      reader.wake?.()
+    }
+    this.readers.clear()
+  }
+}
