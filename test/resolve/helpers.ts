@@ -95,6 +95,7 @@ async function expectOk (answer: Promise<Msg>): Promise<void> {
 
 export const ALICE = { id: 1000001, phone: '+15550001001' }
 export const BOB = { id: 1000002, phone: '+15550001002', username: 'bob_baker' }
+export const CAROL = { id: 1000003, phone: '+15550001003' }
 export const DAVE = { id: 1000004, phone: '+15550001004', username: 'dave_d', code: '22222' }
 export const INLINE_BOT = { id: 7000002, username: 'inline_sandbox_bot', token: '7000002:sandbox-inline-bot-token' }
 export const LOUNGE = { chat_id: -1000000001001, username: 'sandbox_lounge' }
