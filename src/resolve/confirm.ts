@@ -1,13 +1,22 @@
 /**
- * Whether a session's own TDLib shows an id as the user or chat a client
- * named by username or phone number. Only local requests (getUser, getChat,
- * getSupergroup): they cost no lookup quota, create nothing, and answer only
- * with what this account may see, so a cached id or a scope's id is never
- * used unless this session itself shows that it fits.
+ * What a session's own TDLib shows about an id, asked with local requests
+ * only (getUser, getChat, getSupergroup): they cost no lookup quota, create
+ * nothing, and answer only with what this account may see. A cached id or a
+ * scope's id is used for a username or phone number only when this
+ * description fits it.
  */
 import { isTdError, type TdObject } from '../tdlib/backend.js'
 import type { PeerQuery, PeerSession } from './resolver.js'
 import { TdlibRefusal } from './refusal.js'
+
+/** An id as the session sees it: a user (a private chat has its user's id) or a group, with its names. */
+export interface Described {
+  kind: 'user' | 'group'
+  /** Lower case, without "@": active and editable usernames. */
+  usernames: readonly string[]
+  /** Digits only, when the session may see the user's number. */
+  phone?: string
+}
 
 /**
  * A local request's answer, or undefined when TDLib does not know the id
@@ -21,42 +30,39 @@ export async function local (session: PeerSession, request: TdObject): Promise<T
   throw new TdlibRefusal(answer)
 }
 
-/** Lower-case usernames of a user or supergroup object (active and editable). */
 function usernamesOf (object: TdObject | undefined): string[] {
   const names = object?.usernames as { active_usernames?: unknown, editable_username?: unknown } | undefined
   const list = Array.isArray(names?.active_usernames) ? names.active_usernames : []
-  return [...list, names?.editable_username].filter((n): n is string => typeof n === 'string' && n !== '').map(n => n.toLowerCase())
-}
-
-function userFits (user: TdObject | undefined, peer: PeerQuery['peer']): boolean {
-  if (user === undefined) return false
-  if (peer.kind === 'username') return usernamesOf(user).includes(peer.username)
-  return typeof user.phone_number === 'string' && user.phone_number.replace(/[^0-9]/g, '') === peer.phone
+  return [...new Set([...list, names?.editable_username].filter((n): n is string => typeof n === 'string' && n !== '').map(n => n.toLowerCase()))]
 }
 
 /**
- * The id for `query` if this session shows that `id` fits it, else
- * undefined. For a user field `id` is a user id; for a chat field a chat
- * id, where a private chat's id is its user's (TDLib numbers them alike).
+ * How this session sees `id` (a user id, or a chat id: TDLib numbers users
+ * and their private chats alike, groups below 0); undefined when it does
+ * not know it, or it is a kind that has no username (a secret chat).
  */
-export async function confirm (session: PeerSession, query: PeerQuery, id: number): Promise<number | undefined> {
+export async function describe (session: PeerSession, id: number): Promise<Described | undefined> {
   if (!Number.isSafeInteger(id) || id === 0) return undefined
-  if (query.want === 'user') {
-    if (id < 0) return undefined
-    return userFits(await local(session, { '@type': 'getUser', user_id: id }), query.peer) ? id : undefined
+  if (id > 0) {
+    const user = await local(session, { '@type': 'getUser', user_id: id })
+    if (user === undefined) return undefined
+    const digits = typeof user.phone_number === 'string' ? user.phone_number.replace(/[^0-9]/g, '') : ''
+    return { kind: 'user', usernames: usernamesOf(user), ...(digits === '' ? {} : { phone: digits }) }
   }
   const chat = await local(session, { '@type': 'getChat', chat_id: id })
   const type = chat?.type as TdObject | undefined
-  if (chat === undefined || type?.['@type'] === 'chatTypePrivate') {
-    // A user the session knows may have no private chat opened yet; its id is the chat's.
-    if (id < 0) return undefined
-    return userFits(await local(session, { '@type': 'getUser', user_id: id }), query.peer) ? id : undefined
+  if (type?.['@type'] === 'chatTypeSupergroup') {
+    return { kind: 'group', usernames: usernamesOf(await local(session, { '@type': 'getSupergroup', supergroup_id: Number(type.supergroup_id) })) }
   }
-  if (type?.['@type'] === 'chatTypeSupergroup' && query.peer.kind === 'username') {
-    const group = await local(session, { '@type': 'getSupergroup', supergroup_id: Number(type.supergroup_id) })
-    return usernamesOf(group).includes(query.peer.username) ? id : undefined
-  }
+  if (type?.['@type'] === 'chatTypeBasicGroup') return { kind: 'group', usernames: [] }
   return undefined
+}
+
+/** Whether what the session shows of an id fits what the client wrote. */
+export function fits (described: Described | undefined, query: PeerQuery): boolean {
+  if (described === undefined) return false
+  if (query.want === 'user' && described.kind !== 'user') return false
+  return query.peer.kind === 'username' ? described.usernames.includes(query.peer.username) : described.phone === query.peer.phone
 }
 
 /** Whether this session knows `id` at all (the check on its own earlier resolutions). */

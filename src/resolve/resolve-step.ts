@@ -48,14 +48,14 @@ export function resolveStep (settings: () => Pick<Settings, 'request_peers'>, re
     if (paths === undefined) return await next()
     const queries = peerQueries(ctx.request, paths)
     if (queries.length === 0) return await next()
-    const changes: Array<{ keys: PeerQuery['keys'], value: number }> = []
+    let ids: number[]
     try {
-      for (const query of queries) changes.push({ keys: query.keys, value: await resolver.resolve(ctx.session, query, ctx.client.policy.chats) })
+      ids = await resolver.resolveAll(ctx.session, queries, ctx.client.policy.chats)
     } catch (e) {
       if (e instanceof TdlibRefusal) return e.answer
       throw e
     }
-    ctx.request = withValues(ctx.request, changes) as TdObject
+    ctx.request = withValues(ctx.request, queries.map((q, i) => ({ keys: q.keys, value: ids[i] }))) as TdObject
     return await next()
   }
 }

@@ -21,7 +21,7 @@ import { BrokerError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { isTdError, type TdError, type TdObject } from '../tdlib/backend.js'
 import type { ResolveCache } from './cache.js'
-import { confirm, knows } from './confirm.js'
+import { describe, fits, knows, type Described } from './confirm.js'
 import { TdlibRefusal } from './refusal.js'
 
 export { TdlibRefusal } from './refusal.js'
@@ -46,7 +46,7 @@ export interface PeerQuery {
 }
 
 /** How an id was found, for the log. */
-export type Source = 'scope' | 'session' | 'hint' | 'lookup'
+export type Source = 'session' | 'hint' | 'lookup'
 
 export class PeerResolver {
   private readonly inFlight = new Map<string, Promise<number>>()
@@ -54,25 +54,50 @@ export class PeerResolver {
   constructor (private readonly cache: ResolveCache, private readonly log: Logger) {}
 
   /**
-   * The id for `query` in `session`. `scope` is the client's chats when it
-   * has a chat scope: then only those are candidates. Throws a BrokerError
-   * (PEER_NOT_FOUND, CHAT_NOT_ALLOWED) or a TdlibRefusal.
+   * The ids for `queries` (one request's) in `session`, in order. `scope` is
+   * the client's chats when it has a chat scope: then only those are
+   * candidates. Throws a BrokerError (PEER_NOT_FOUND, CHAT_NOT_ALLOWED) or a
+   * TdlibRefusal.
    */
-  async resolve (session: PeerSession, query: PeerQuery, scope?: ReadonlySet<number>): Promise<number> {
-    const [id, source] = scope === undefined ? await this.anywhere(session, query) : [await this.inScope(session, query, scope), 'scope' as const]
-    this.log.debug({ session: session.id, field: query.field, value: query.value, id, source }, 'peer resolved')
-    return id
+  async resolveAll (session: PeerSession, queries: readonly PeerQuery[], scope?: ReadonlySet<number>): Promise<number[]> {
+    if (scope !== undefined) return await this.inScope(session, queries, scope)
+    const ids: number[] = []
+    for (const query of queries) {
+      const [id, source] = await this.anywhere(session, query)
+      this.log.debug({ session: session.id, field: query.field, value: query.value, id, source }, 'peer resolved')
+      ids.push(id)
+    }
+    return ids
   }
 
-  private async inScope (session: PeerSession, query: PeerQuery, scope: ReadonlySet<number>): Promise<number> {
-    // A shared record may say which of the client's chats it is: try that one first.
-    const hint = this.hint(query)
-    const candidates = hint !== undefined && scope.has(hint) ? [hint, ...[...scope].filter(id => id !== hint)] : [...scope]
-    for (const id of candidates) {
-      const fits = await confirm(session, query, id)
-      if (fits !== undefined) return fits
+  /**
+   * Among the client's chats only. Each chat is described once per request
+   * (local requests), whatever the number of names; a chat a shared record
+   * points at is tried first.
+   */
+  private async inScope (session: PeerSession, queries: readonly PeerQuery[], scope: ReadonlySet<number>): Promise<number[]> {
+    const ids: Array<number | undefined> = queries.map(() => undefined)
+    const seen = new Map<number, Described | undefined>()
+    const look = async (id: number): Promise<Described | undefined> => {
+      if (!seen.has(id)) seen.set(id, await describe(session, id))
+      return seen.get(id)
     }
-    throw new BrokerError('CHAT_NOT_ALLOWED', `${query.field} ${JSON.stringify(query.value)} is not one of this client's chats`)
+    for (const [i, query] of queries.entries()) {
+      const hint = this.hint(query)
+      if (hint !== undefined && scope.has(hint) && fits(await look(hint), query)) ids[i] = hint
+    }
+    for (const id of scope) {
+      if (ids.every(found => found !== undefined)) break
+      const described = await look(id)
+      queries.forEach((query, i) => { if (ids[i] === undefined && fits(described, query)) ids[i] = id })
+    }
+    const missing = ids.findIndex(found => found === undefined)
+    if (missing >= 0) {
+      const query = queries[missing]!
+      throw new BrokerError('CHAT_NOT_ALLOWED', `${query.field} ${JSON.stringify(query.value)} is not one of this client's chats`)
+    }
+    this.log.debug({ session: session.id, fields: queries.map(q => q.field), source: 'scope' }, 'peers resolved among the client\'s chats')
+    return ids as number[]
   }
 
   private async anywhere (session: PeerSession, query: PeerQuery): Promise<[number, Source]> {
@@ -83,12 +108,9 @@ export class PeerResolver {
       this.cache.forgetSessionAnswer(session.id, key)
     }
     const hint = this.hint(query)
-    if (hint !== undefined) {
-      const fits = await confirm(session, query, hint)
-      if (fits !== undefined) {
-        this.cache.rememberSessionAnswer(session.id, key, fits)
-        return [fits, 'hint']
-      }
+    if (hint !== undefined && fits(await describe(session, hint), query)) {
+      this.cache.rememberSessionAnswer(session.id, key, hint)
+      return [hint, 'hint']
     }
     // Requests that need the same lookup in the same session share one.
     const flight = `${session.id}|${key}`

@@ -39,7 +39,6 @@ t.test("with the cache: a session's second resolution needs no lookup; a session
   const sent = await client.request(sendText('@bob_baker', dave))
   t.match(sent, { '@type': 'message', chat_id: BOB.id })
   t.same(b.backend.calls.slice(mark).filter(c => c.session === dave).map(c => [c.type, c.error ?? 'ok']), [
-    ['getChat', '400 Chat not found'],
     ['getUser', '400 User not found'],
     ['searchPublicChat', 'ok'],
     ['getUser', 'ok'],
@@ -125,8 +124,8 @@ t.test('a phone number the account cannot find is imported as a contact, then re
     rememberUsername: () => {},
   }
   const resolver = new PeerResolver(new ResolveCache(store, () => 60), pino({ level: 'silent' }))
-  const resolved = await resolver.resolve(session, { keys: ['chat_id'], field: 'sendMessage.chat_id', value: '+7 999 000-11-22', peer: { kind: 'phone', phone: '79990001122' }, want: 'chat' })
-  t.equal(resolved, 555)
+  const resolved = await resolver.resolveAll(session, [{ keys: ['chat_id'], field: 'sendMessage.chat_id', value: '+7 999 000-11-22', peer: { kind: 'phone', phone: '79990001122' }, want: 'chat' }])
+  t.same(resolved, [555])
   t.same(asked.map(r => r['@type']), ['searchUserByPhoneNumber', 'importContacts', 'getUser', 'createPrivateChat'])
   t.same(asked[1], { '@type': 'importContacts', contacts: [{ '@type': 'importedContact', phone_number: '+79990001122', first_name: '+79990001122', last_name: '' }] },
     'the contact is named after its number')
@@ -134,6 +133,6 @@ t.test('a phone number the account cannot find is imported as a contact, then re
 
   // A Telegram failure other than "not found" goes to the client as it is.
   const flooded: PeerSession = { id: '2', invoke: async () => ({ '@type': 'error', code: 429, message: 'Too Many Requests: retry after 7' }) }
-  await t.rejects(resolver.resolve(flooded, { keys: ['user_id'], field: 'getUser.user_id', value: '@somebody', peer: { kind: 'username', username: 'somebody' }, want: 'user' }),
+  await t.rejects(resolver.resolveAll(flooded, [{ keys: ['user_id'], field: 'getUser.user_id', value: '@somebody', peer: { kind: 'username', username: 'somebody' }, want: 'user' }]),
     { name: 'Error', answer: { code: 429, message: 'Too Many Requests: retry after 7' } })
 })

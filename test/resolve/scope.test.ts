@@ -51,6 +51,7 @@ t.test('a scoped client resolves only among its chats; other names are refused w
   t.same(lookupsSince(b, mark), [], 'no lookup, import or chat creation for the scoped client')
   t.equal(b.seen.length, seenBefore, 'no refused request went further')
   t.ok(b.backend.calls.slice(mark).every(c => ['getChat', 'getUser', 'getSupergroup'].includes(c.type)), 'only local requests were made')
+  t.ok(b.backend.calls.length - mark <= refusals.length * 3, 'each of its two chats described at most once per request (getUser; getChat and getSupergroup)')
 
   // Its own chats resolve, by username and by phone number, with local requests only.
   const mark2 = b.backend.calls.length
