@@ -62,13 +62,15 @@ export interface Found {
 
 /** Most values a walk yields: a request is a bounded frame, but say so. */
 const MAX_FOUND = 10_000
+/** Lists inside lists deeper than this are not entered (no TDLib field nests so), so no input can exhaust the stack. */
+const MAX_DEPTH = 64
 
 /** Every value at `path` in `request` (arrays entered at every level, absent fields skipped). */
 export function valuesAt (request: Record<string, unknown>, path: string): Found[] {
   const segments = path.split('.')
   const found: Found[] = []
   const walk = (value: unknown, i: number, keys: Array<string | number>, where: string): void => {
-    if (found.length >= MAX_FOUND) return
+    if (found.length >= MAX_FOUND || keys.length > MAX_DEPTH) return
     if (Array.isArray(value)) {
       // An array at the end is a list of ids; on the way, a list of objects. Either way, every item.
       value.forEach((item, j) => { walk(item, i, [...keys, j], `${where}[${j}]`) })

@@ -117,3 +117,12 @@ t.test('a request the chat scope refuses is never formatted', async t => {
   t.equal(errorName(over), 'FORMAT_LIMIT_EXCEEDED', 'the bound through the broker')
   t.equal(backend.parses, 1)
 })
+
+t.test('deep nesting on a route is not followed past any TDLib depth: no stack exhaustion', async t => {
+  const parse = countingParser()
+  let deep: unknown = { '@type': 'inputMessageText', text: 'x' }
+  for (let i = 0; i < 200_000; i++) deep = [deep]
+  const request: TdObject = { '@type': 'sendMessageAlbum', chat_id: 1, input_message_contents: deep }
+  t.equal(formatFields(request, FIELDS, parse), request, 'returned unchanged')
+  t.equal(parse.calls, 0)
+})

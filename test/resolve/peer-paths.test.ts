@@ -8,7 +8,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { peerPathProblem } from '../../src/resolve/peer-paths.js'
+import { peerPathProblem, valuesAt } from '../../src/resolve/peer-paths.js'
 import { MAX_PEERS_PER_REQUEST } from '../../src/resolve/resolve-step.js'
 import { loadSettings, SettingsError, settingsFromObject } from '../../src/settings/load.js'
 import type { TdObject } from '../../src/tdlib/backend.js'
@@ -88,4 +88,11 @@ const typesInstalled = (() => {
 t.test('src/tdlib/input-fields.ts matches the installed TDLib types', { skip: typesInstalled ? false : '@prebuilt-tdlib/types is not installed' }, async t => {
   const r = spawnSync(process.execPath, [join(repoRoot, 'scripts/gen-input-fields.mjs'), '--check'], { encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr || 'the generated file is up to date')
+})
+
+t.test('lists nested beyond any TDLib field are not walked: deep input cannot exhaust the stack', async t => {
+  let deep: unknown = '@bob_baker'
+  for (let i = 0; i < 200_000; i++) deep = [deep]
+  t.same(valuesAt({ '@type': 'createNewBasicGroupChat', user_ids: deep }, 'user_ids'), [], 'nothing found, nothing thrown')
+  t.same(valuesAt({ '@type': 'createNewBasicGroupChat', user_ids: [['@a_name']] }, 'user_ids').map(f => f.where), ['createNewBasicGroupChat.user_ids[0][0]'])
 })
