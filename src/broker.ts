@@ -5,8 +5,6 @@
 import net, { type AddressInfo } from 'node:net'
 import type { Logger } from './log/logger.js'
 import type { Policy } from './policy/policy.js'
-import { policyStep } from './policy/policy-step.js'
-import { chatScopeStep } from './policy/chat-step.js'
 import { AuditLog } from './audit/audit.js'
 import { ClientDirectory } from './clients/directory.js'
 import { reevaluateConnections, type ReloadSummary } from './clients/reload.js'
@@ -18,6 +16,7 @@ import { Connection } from './server/connection.js'
 import type { BrokerCore } from './server/core.js'
 import { isLoopback, listen } from './server/listen.js'
 import { compose, type RequestContext, type Step } from './server/pipeline.js'
+import { requestSteps } from './pipeline-assembly.js'
 import { bindSocket, socketTransport } from './server/socket-transport.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
@@ -72,18 +71,19 @@ export class Broker implements BrokerCore {
   private readonly rawSockets = new Set<net.Socket>()
   private readonly endpointList: string[] = []
 
+  /** `steps` (tests, benchmarks) run last, right before TDLib. */
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
     this.settings = options.settings
     this.log = options.logger
-    const storage = storageFor(() => this.settings, options.backend, this.log, options.store)
+    const storage = storageFor(this.settings, options.backend, this.log, options.store)
     this.store = storage.store
     this.backend = storage.backend
     this.clientsValue = new ClientDirectory(this.settings)
     this.authThrottle = new AuthThrottle(options.authThrottle)
     this.audit = new AuditLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
-    // The chat scope checks last, after usernames are resolved to ids.
-    this.runPipeline = compose([policyStep, ...storage.steps, ...steps, chatScopeStep])
+    // Policy, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
+    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps))
   }
 
   get state (): BrokerState { return this.stateValue }

@@ -1,10 +1,14 @@
 /**
- * The resolution cache: username -> chat (and user) id and phone -> user id,
- * each with is_bot, shared by every session, read from the store's records
- * while they are younger than resolve_cache_ttl. Kept in the store, so it
- * survives restarts and, with mysql set, is shared with other brokers.
- * An entry is only a hint for one session: see resolve-step.ts for the retry
- * when a session has not seen the id yet.
+ * The resolution cache, in two parts:
+ *
+ * - shared records: username -> chat (and user) id and phone -> user id,
+ *   kept in the store (they survive restarts and, with mysql set, are shared
+ *   with other brokers), read while younger than resolve_cache_ttl. They are
+ *   hints only: a session uses one when its own TDLib shows that the id fits
+ *   (confirm.ts), never on the record's word;
+ * - per session, in memory: what this session's own TDLib answered to its own
+ *   lookups, keyed by session, within the same TTL. A session's earlier answer
+ *   needs only a check that the session still knows the id.
  */
 import type { UsernameRecord, UserRecord } from '../store/records.js'
 
@@ -18,9 +22,13 @@ export interface ResolutionStore {
   rememberUsername(record: Omit<UsernameRecord, 'resolved'>): void
 }
 
+/** Most per-session answers kept, all sessions together; the oldest go first. */
+export const MAX_SESSION_ENTRIES = 20_000
+
 export class ResolveCache {
-  /** Lookups answered from the cache, and lookups that had to ask TDLib. */
+  /** Shared-record lookups that found a fresh record, and those that did not. */
   readonly stats = { hits: 0, misses: 0 }
+  private readonly own = new Map<string, { id: number, at: number }>()
 
   /** `ttlSeconds` is read at every lookup (it follows a settings reload); 0 turns the cache off. */
   constructor (private readonly store: ResolutionStore, private readonly ttlSeconds: () => number) {}
@@ -48,4 +56,22 @@ export class ResolveCache {
 
   putUsername (record: Omit<UsernameRecord, 'resolved'>): void { this.store.rememberUsername(record) }
   putUser (user: Omit<UserRecord, 'updated'>): void { this.store.rememberUser(user) }
+
+  /** What `session` itself resolved `key` to, while fresh. */
+  sessionAnswer (session: string, key: string): number | undefined {
+    const entry = this.own.get(`${session}|${key}`)
+    if (entry === undefined) return undefined
+    if (this.fresh(entry.at)) return entry.id
+    this.own.delete(`${session}|${key}`)
+    return undefined
+  }
+
+  rememberSessionAnswer (session: string, key: string, id: number): void {
+    const k = `${session}|${key}`
+    this.own.delete(k)
+    this.own.set(k, { id, at: Date.now() })
+    while (this.own.size > MAX_SESSION_ENTRIES) this.own.delete(this.own.keys().next().value as string)
+  }
+
+  forgetSessionAnswer (session: string, key: string): void { this.own.delete(`${session}|${key}`) }
 }

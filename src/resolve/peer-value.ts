@@ -37,7 +37,7 @@ export function classifyPeer (value: unknown): PeerValue {
   return { kind: 'invalid' }
 }
 
-/** Whether a field takes a user id (its name ends in user_id) rather than a chat id. */
+/** Whether a field takes a user id (user_id, bot_user_id, user_ids, ...) rather than a chat id. */
 export function isUserField (field: string): boolean {
-  return field.endsWith('user_id')
+  return /user_ids?$/.test(field)
 }

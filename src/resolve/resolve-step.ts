@@ -1,84 +1,61 @@
 /**
  * request_peers: before a listed request reaches TDLib, usernames and phone
- * numbers in its listed fields become ids, resolved in the request's own
- * session (or taken from the shared cache). An unresolvable value is refused
- * with an error naming the field and the value, and nothing reaches TDLib.
+ * numbers at its listed paths (peer-paths.ts: fields, every element of a
+ * list, nested fields) become ids, resolved in the request's own session
+ * (resolver.ts). An unresolvable value is refused with an error naming the
+ * place and the value, and nothing reaches TDLib.
  *
- * A cached id may be one this session has never seen, which TDLib refuses
- * ("Chat not found", "User not found"). Then every cached value of the
- * request is resolved again through this session's TDLib, which makes the
- * session see it, and the request is sent once more. Only the first attempt
- * can fail that way, and a failed attempt changed nothing, so the retry is
- * safe even for sendMessage.
+ * Every id is one this session's TDLib has shown to fit (its own lookup, or
+ * a cached id it confirmed), so the request goes to TDLib once.
  */
 import { BrokerError } from '../errors.js'
 import type { Step } from '../server/pipeline.js'
 import type { Settings } from '../settings/types.js'
-import { isTdError, type TdObject } from '../tdlib/backend.js'
+import type { TdObject } from '../tdlib/backend.js'
+import { valuesAt, withValues } from './peer-paths.js'
 import { classifyPeer, isUserField } from './peer-value.js'
-import { TdlibRefusal, type PeerQuery, type PeerResolver, type PeerSession, type Resolved } from './resolver.js'
+import { TdlibRefusal, type PeerQuery, type PeerResolver } from './resolver.js'
 
-/** TDLib's answers meaning "this session does not know that user or chat". */
-const UNKNOWN_PEER = new Set([
-  'Chat not found', 'User not found', 'Bot not found', 'Invalid user identifier', 'Invalid bot user identifier',
-  'PEER_ID_INVALID', 'USER_ID_INVALID', 'BOT_ID_INVALID', 'Have no access to the chat',
-])
-
-export function isUnknownPeer (answer: TdObject): boolean {
-  return isTdError(answer) && (answer.code === 400 || answer.code === 404) && UNKNOWN_PEER.has(answer.message)
-}
+/** Most usernames and phone numbers resolved for one request (ids do not count). */
+export const MAX_PEERS_PER_REQUEST = 50
 
 /** The queries a request needs, or throws PEER_INVALID. */
-export function peerQueries (request: TdObject, fields: readonly string[]): PeerQuery[] {
+export function peerQueries (request: TdObject, paths: readonly string[]): PeerQuery[] {
   const queries: PeerQuery[] = []
-  for (const field of fields) {
-    if (!Object.hasOwn(request, field)) continue
-    const value = request[field]
-    const peer = classifyPeer(value)
-    const name = `${request['@type']}.${field}`
-    if (peer.kind === 'id') continue
-    if (peer.kind === 'invalid') {
-      throw new BrokerError('PEER_INVALID', `${name} ${JSON.stringify(value)} is not an id, a username (@name) or a phone number (+79991234567)`)
+  for (const path of paths) {
+    const leaf = path.slice(path.lastIndexOf('.') + 1)
+    for (const { keys, where, value } of valuesAt(request, path)) {
+      const peer = classifyPeer(value)
+      if (peer.kind === 'id') continue
+      if (peer.kind === 'invalid') {
+        throw new BrokerError('PEER_INVALID', `${where} ${JSON.stringify(value)} is not an id, a username (@name) or a phone number (+79991234567)`)
+      }
+      if (queries.length === MAX_PEERS_PER_REQUEST) {
+        throw new BrokerError('PEER_INVALID', `more than ${MAX_PEERS_PER_REQUEST} usernames and phone numbers to resolve in one ${request['@type']}; send ids for the rest`)
+      }
+      queries.push({ keys, field: where, value: String(value), peer, want: isUserField(leaf) ? 'user' : 'chat' })
     }
-    queries.push({ key: field, field: name, value: String(value), peer, want: isUserField(field) ? 'user' : 'chat' })
   }
   return queries
-}
-
-async function resolveAll (resolver: PeerResolver, session: PeerSession, queries: readonly PeerQuery[], fresh: boolean): Promise<Resolved[]> {
-  const out: Resolved[] = []
-  for (const query of queries) out.push(await resolver.resolve(session, query, fresh))
-  return out
-}
-
-function withIds (request: TdObject, queries: readonly PeerQuery[], resolved: readonly Resolved[]): TdObject {
-  const copy: TdObject = { ...request }
-  queries.forEach((q, i) => { copy[q.key] = resolved[i]!.id })
-  return copy
 }
 
 /** The pipeline step. Settings are read per request (`settings` is a getter), so it follows a reload. */
 export function resolveStep (settings: () => Pick<Settings, 'request_peers'>, resolver: PeerResolver): Step {
   return async (ctx, next) => {
     const peers = settings().request_peers
-    const original = ctx.request
-    const fields = Object.hasOwn(peers, original['@type']) ? peers[original['@type']] : undefined
-    if (fields === undefined) return await next()
-    const queries = peerQueries(original, fields)
+    const type = ctx.request['@type']
+    const paths = Object.hasOwn(peers, type) ? peers[type] : undefined
+    if (paths === undefined) return await next()
+    const queries = peerQueries(ctx.request, paths)
     if (queries.length === 0) return await next()
-    if (ctx.client.policy.chats !== undefined) for (const q of queries) q.mayImportContact = false
+    let ids: number[]
     try {
-      let resolved = await resolveAll(resolver, ctx.session, queries, false)
-      ctx.request = withIds(original, queries, resolved)
-      const answer = await next()
-      if (!isUnknownPeer(answer) || !resolved.some(r => r.cached)) return answer
-      ctx.log.info({ session: ctx.session.id, type: original['@type'], err: (answer as { message?: string }).message }, 'a cached id is unknown to this session; resolving through TDLib and retrying once')
-      resolved = await resolveAll(resolver, ctx.session, queries, true)
-      ctx.request = withIds(original, queries, resolved)
-      return await next()
+      ids = await resolver.resolveAll(ctx.session, queries, ctx.client.policy.chats)
     } catch (e) {
       if (e instanceof TdlibRefusal) return e.answer
       throw e
     }
+    ctx.request = withValues(ctx.request, queries.map((q, i) => ({ keys: q.keys, value: ids[i] }))) as TdObject
+    return await next()
   }
 }

@@ -1,15 +1,30 @@
 /**
- * Resolving a username or phone number to an id inside one session, the
- * way a TDLib client would: searchPublicChat for usernames;
- * searchUserByPhoneNumber for phone numbers, and when the account does not
- * know the number, importContacts (which adds the number to the account's
- * contacts, named after the number). Resolving also makes the session "see"
- * the user or chat, which TDLib needs before it accepts the id.
+ * Resolving a username or phone number to an id inside one session.
+ *
+ * A client with a chat scope resolves only among its chats: each of its
+ * chats is checked in the session with local requests (confirm.ts), and a
+ * name that is none of them is refused naming what the client wrote, never
+ * an id. Nothing is looked up for it, so a refused name costs no lookup
+ * quota and creates no chat.
+ *
+ * Any other client resolves the way a TDLib client would, in this order:
+ * 1. this session's own earlier answer (cache.ts), if the session still knows the id;
+ * 2. a shared record, if this session's TDLib shows that the id fits (confirm.ts);
+ * 3. a lookup: searchPublicChat for usernames; searchUserByPhoneNumber for
+ *    phone numbers, and when the account does not know the number,
+ *    importContacts (which adds the number to the account's contacts, named
+ *    after the number), then createPrivateChat for a chat field. A lookup
+ *    also makes the session "see" the user or chat, which TDLib needs
+ *    before it accepts the id.
  */
 import { BrokerError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { isTdError, type TdError, type TdObject } from '../tdlib/backend.js'
 import type { ResolveCache } from './cache.js'
+import { describe, fits, knows, type Described } from './confirm.js'
+import { TdlibRefusal } from './refusal.js'
+
+export { TdlibRefusal } from './refusal.js'
 
 /** The part of a session that resolution uses. */
 export interface PeerSession {
@@ -17,78 +32,112 @@ export interface PeerSession {
   invoke(request: TdObject): Promise<TdObject>
 }
 
-/** What to resolve, and for which field (named in errors). */
+/** What to resolve, and where in the request (named in errors). */
 export interface PeerQuery {
-  /** The request's field name ("chat_id"). */
-  key: string
-  /** The field as errors name it ("sendMessage.chat_id"). */
+  /** Where the value is, from the request's root (["user_ids", 0]). */
+  keys: Array<string | number>
+  /** The place as errors name it ("createNewBasicGroupChat.user_ids[0]"). */
   field: string
   /** The value as the client wrote it. */
   value: string
   peer: { kind: 'username', username: string } | { kind: 'phone', phone: string }
-  /** A user id (fields ending in user_id) or a chat id. */
+  /** A user id (fields ending in user_id or user_ids) or a chat id. */
   want: 'user' | 'chat'
-  /**
-   * May an unknown phone number be imported as a contact to find it? Not for
-   * clients limited to some chats: the contact would be added before their
-   * request is refused, and a number the account does not know cannot be one
-   * of their chats anyway.
-   */
-  mayImportContact?: boolean
 }
 
-export interface Resolved {
-  id: number
-  /** True when the id came from the cache rather than from this session's TDLib. */
-  cached: boolean
-}
-
-/**
- * TDLib's answer to a resolution call that failed for a reason other than
- * "no such user" (flood wait, network, not logged in): the client gets it
- * unchanged, as the answer to its request.
- */
-export class TdlibRefusal extends Error {
-  constructor (readonly answer: TdError) { super(answer.message) }
-}
+/** How an id was found, for the log. */
+export type Source = 'session' | 'hint' | 'lookup'
 
 export class PeerResolver {
-  private readonly inFlight = new Map<string, Promise<Resolved>>()
+  private readonly inFlight = new Map<string, Promise<number>>()
 
   constructor (private readonly cache: ResolveCache, private readonly log: Logger) {}
 
-  /** Resolves one value; `fresh` skips the cache (the retry after TDLib did not know a cached id). */
-  async resolve (session: PeerSession, query: PeerQuery, fresh: boolean): Promise<Resolved> {
-    if (!fresh) {
-      const cached = this.fromCache(query)
-      if (cached !== undefined) return { id: cached, cached: true }
+  /**
+   * The ids for `queries` (one request's) in `session`, in order. `scope` is
+   * the client's chats when it has a chat scope: then only those are
+   * candidates. Throws a BrokerError (PEER_NOT_FOUND, CHAT_NOT_ALLOWED) or a
+   * TdlibRefusal.
+   */
+  async resolveAll (session: PeerSession, queries: readonly PeerQuery[], scope?: ReadonlySet<number>): Promise<number[]> {
+    if (scope !== undefined) return await this.inScope(session, queries, scope)
+    const ids: number[] = []
+    for (const query of queries) {
+      const [id, source] = await this.anywhere(session, query)
+      this.log.debug({ session: session.id, field: query.field, value: query.value, id, source }, 'peer resolved')
+      ids.push(id)
     }
-    // Requests that need the same resolution in the same session share one lookup.
-    const key = `${session.id}|${query.want}|${query.peer.kind === 'username' ? '@' + query.peer.username : '+' + query.peer.phone}`
-    let work = this.inFlight.get(key)
-    if (work === undefined) {
-      work = this.lookUp(session, query).finally(() => { this.inFlight.delete(key) })
-      this.inFlight.set(key, work)
-    }
-    return await work
+    return ids
   }
 
-  private fromCache (query: PeerQuery): number | undefined {
+  /**
+   * Among the client's chats only. Each chat is described once per request
+   * (local requests), whatever the number of names; a chat a shared record
+   * points at is tried first.
+   */
+  private async inScope (session: PeerSession, queries: readonly PeerQuery[], scope: ReadonlySet<number>): Promise<number[]> {
+    const ids: Array<number | undefined> = queries.map(() => undefined)
+    const seen = new Map<number, Described | undefined>()
+    const look = async (id: number): Promise<Described | undefined> => {
+      if (!seen.has(id)) seen.set(id, await describe(session, id))
+      return seen.get(id)
+    }
+    for (const [i, query] of queries.entries()) {
+      const hint = this.hint(query)
+      if (hint !== undefined && scope.has(hint) && fits(await look(hint), query)) ids[i] = hint
+    }
+    for (const id of scope) {
+      if (ids.every(found => found !== undefined)) break
+      const described = await look(id)
+      queries.forEach((query, i) => { if (ids[i] === undefined && fits(described, query)) ids[i] = id })
+    }
+    const missing = ids.findIndex(found => found === undefined)
+    if (missing >= 0) {
+      const query = queries[missing]!
+      throw new BrokerError('CHAT_NOT_ALLOWED', `${query.field} ${JSON.stringify(query.value)} is not one of this client's chats`)
+    }
+    this.log.debug({ session: session.id, fields: queries.map(q => q.field), source: 'scope' }, 'peers resolved among the client\'s chats')
+    return ids as number[]
+  }
+
+  private async anywhere (session: PeerSession, query: PeerQuery): Promise<[number, Source]> {
+    const key = `${query.want}|${query.peer.kind === 'username' ? '@' + query.peer.username : '+' + query.peer.phone}`
+    const earlier = this.cache.sessionAnswer(session.id, key)
+    if (earlier !== undefined) {
+      if (await knows(session, query.want, earlier)) return [earlier, 'session']
+      this.cache.forgetSessionAnswer(session.id, key)
+    }
+    const hint = this.hint(query)
+    if (hint !== undefined && fits(await describe(session, hint), query)) {
+      this.cache.rememberSessionAnswer(session.id, key, hint)
+      return [hint, 'hint']
+    }
+    // Requests that need the same lookup in the same session share one.
+    const flight = `${session.id}|${key}`
+    let work = this.inFlight.get(flight)
+    if (work === undefined) {
+      work = this.lookUp(session, query).finally(() => { this.inFlight.delete(flight) })
+      this.inFlight.set(flight, work)
+    }
+    const id = await work
+    this.cache.rememberSessionAnswer(session.id, key, id)
+    return [id, 'lookup']
+  }
+
+  /** The id a fresh shared record gives, if any: a hint to confirm, never an answer. */
+  private hint (query: PeerQuery): number | undefined {
     if (query.peer.kind === 'username') {
       const hit = this.cache.username(query.peer.username)
-      if (hit === undefined) return undefined
-      // A cached group or channel asked for as a user: let TDLib say so.
-      return query.want === 'user' ? hit.user_id : hit.chat_id
+      return query.want === 'user' ? hit?.user_id : hit?.chat_id
     }
+    // A private chat's id is its user's.
     return this.cache.phone(query.peer.phone)?.user_id
   }
 
-  private async lookUp (session: PeerSession, query: PeerQuery): Promise<Resolved> {
-    const id = query.peer.kind === 'username'
+  private async lookUp (session: PeerSession, query: PeerQuery): Promise<number> {
+    return query.peer.kind === 'username'
       ? await this.byUsername(session, query, query.peer.username)
       : await this.byPhone(session, query, query.peer.phone)
-    this.log.debug({ session: session.id, field: query.field, value: query.value, id }, 'peer resolved')
-    return { id, cached: false }
   }
 
   private async byUsername (session: PeerSession, query: PeerQuery, username: string): Promise<number> {
@@ -112,7 +161,6 @@ export class PeerResolver {
     let user = await session.invoke({ '@type': 'searchUserByPhoneNumber', phone_number: phone, only_local: false })
     if (isTdError(user)) {
       if (!isNotFound(user)) throw new TdlibRefusal(user)
-      if (query.mayImportContact === false) throw notFound(query, `the account does not know +${phone}, and this client's chat scope does not allow adding it as a contact`)
       // The account does not know the number: importing it as a contact is
       // how Telegram lets an account find a user by phone.
       const imported = await this.ask(session, query, {

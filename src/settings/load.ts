@@ -12,6 +12,7 @@ import { validateSettings } from './validate.js'
 import { settingsSchema } from './schema.js'
 import { EMBEDDED_SETTINGS_JSON } from './embedded.js'
 import { clientsProblems } from '../clients/check.js'
+import { requestPeersProblems } from '../resolve/peer-paths.js'
 
 export { SettingsError } from './errors.js'
 
@@ -57,7 +58,7 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   }
 
   const problems = validateSettings(data)
-  if (problems.length === 0) problems.push(...clientsProblems(data.clients))
+  if (problems.length === 0) problems.push(...clientsProblems(data.clients), ...requestPeersProblems(data.request_peers))
   if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
 
   const base = resolve(baseDir)

@@ -7,7 +7,7 @@ import { settingsFromObject } from '../../src/settings/load.js'
 import type { Settings } from '../../src/settings/types.js'
 import type { BrokerStoreOptions } from '../../src/store/storage.js'
 import { isTdError, type TdBackend, type TdObject } from '../../src/tdlib/backend.js'
-import { createSandboxBackend } from '../../src/tdlib/sandbox/index.js'
+import { createSandboxBackend, type SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { LogSink } from '../helpers/log-sink.js'
 import { siptgFixture } from '../settings/fixtures/helpers.js'
@@ -50,6 +50,8 @@ export interface SandboxBroker {
   logs: LogSink
   settings: Settings
   backend: TdBackend & { calls: Call[] }
+  /** The emulated Telegram (add users, look at its state). */
+  world: SandboxBackend['world']
   /** Requests as they leave the pipeline for TDLib (after resolution and formatting). */
   seen: TdObject[]
   stop(): Promise<void>
@@ -58,13 +60,14 @@ export interface SandboxBroker {
 /** A broker on a fresh sandbox (a new emulated Telegram, as after a process restart) in `dir`. */
 export async function startSandboxBroker (dir: string, raw: Record<string, unknown>, opts: { botTimeoutMs?: number, store?: BrokerStoreOptions } = {}): Promise<SandboxBroker> {
   const settings = settingsFromObject(raw, dir)
-  const backend = recordingBackend(createSandboxBackend(opts.botTimeoutMs === undefined ? {} : { botTimeoutMs: opts.botTimeoutMs }))
+  const sandbox = createSandboxBackend(opts.botTimeoutMs === undefined ? {} : { botTimeoutMs: opts.botTimeoutMs })
+  const backend = recordingBackend(sandbox)
   const logs = new LogSink()
   const seen: TdObject[] = []
   const capture: Step = async (ctx, next) => { seen.push(ctx.request); return await next() }
   const broker = new Broker({ settings, backend, logger: pino({ level: 'trace' }, logs), store: { mirror: { retryMs: [100, 500] }, ...opts.store } }, [capture])
   await broker.start()
-  return { broker, port: broker.addresses.tcp!.port, logs, settings, backend, seen, stop: async () => { await broker.stop('test over') } }
+  return { broker, port: broker.addresses.tcp!.port, logs, settings, backend, world: sandbox.world, seen, stop: async () => { await broker.stop('test over') } }
 }
 
 export const authState = (session: string, state: string) => (m: Msg): boolean =>
@@ -95,6 +98,7 @@ async function expectOk (answer: Promise<Msg>): Promise<void> {
 
 export const ALICE = { id: 1000001, phone: '+15550001001' }
 export const BOB = { id: 1000002, phone: '+15550001002', username: 'bob_baker' }
+export const CAROL = { id: 1000003, phone: '+15550001003' }
 export const DAVE = { id: 1000004, phone: '+15550001004', username: 'dave_d', code: '22222' }
 export const INLINE_BOT = { id: 7000002, username: 'inline_sandbox_bot', token: '7000002:sandbox-inline-bot-token' }
 export const LOUNGE = { chat_id: -1000000001001, username: 'sandbox_lounge' }

@@ -1,0 +1,34 @@
+/**
+ * The request pipeline, put together in one place: which steps a TDLib
+ * request passes and in which order. The order is the design:
+ *
+ * 1. policy: reserved and non-whitelisted requests stop here, before any work;
+ * 2. resolve: request_peers usernames and phone numbers become ids, in the
+ *    request's own session (a client with a chat scope only among its chats);
+ * 3. chat scope: needs the resolved ids, and refuses before anything costly;
+ * 4. format: parses format_fields text, only for requests that passed 1-3,
+ *    so a refused request never costs a parse.
+ *
+ * Extra steps (tests, benchmarks) run after these, right before TDLib.
+ */
+import { formatStep } from './format/format-step.js'
+import type { Logger } from './log/logger.js'
+import { chatScopeStep } from './policy/chat-step.js'
+import { policyStep } from './policy/policy-step.js'
+import { ResolveCache, type ResolutionStore } from './resolve/cache.js'
+import { resolveStep } from './resolve/resolve-step.js'
+import { PeerResolver } from './resolve/resolver.js'
+import type { Step } from './server/pipeline.js'
+import type { Settings } from './settings/types.js'
+import type { TdBackend } from './tdlib/backend.js'
+
+/**
+ * The steps in order. `settings` is a getter so resolution and formatting
+ * follow a settings reload; `store` keeps the resolution records; `backend`
+ * parses text (parseTextEntities runs offline, outside any session).
+ */
+export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = []): Step[] {
+  const cache = new ResolveCache(store, () => settings().resolve_cache_ttl)
+  const resolver = new PeerResolver(cache, log.child({ component: 'resolve' }))
+  return [policyStep, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), ...extra]
+}
