@@ -5,6 +5,8 @@
  */
 import t from 'tap'
 import { isBlankMessage, LineFramer } from '../../src/server/framing.js'
+import { startBroker } from '../helpers/broker.js'
+import { tcpPeer, wsPeer } from '../helpers/raw-peer.js'
 
 /** Feeds the chunks to a framer; returns the lines and the oversize reports. */
 function frame (max: number, chunks: Buffer[]): { lines: string[], oversize: number[] } {
@@ -67,4 +69,23 @@ t.test('a multi-byte character split across chunks decodes whole', async t => {
 t.test('isBlankMessage: WebSocket messages', async t => {
   for (const m of ['', ' ', '\r\n', '\t \n ']) t.ok(isBlankMessage(m), JSON.stringify(m))
   for (const m of ['{}', ' x', '\x00', '\u00a0']) t.notOk(isBlankMessage(m), JSON.stringify(m))
+})
+
+t.test('on a real broker: a CRLF line of exactly max_frame_size is served, blank lines and messages get no answer', async t => {
+  const b = await startBroker({ max_frame_size: 1024, websocket: { host: '127.0.0.1', port: 0 } })
+  t.teardown(b.stop)
+  const head = '{"@type":"broker.ping","@extra":"full","pad":"'
+  const exact = head + 'x'.repeat(1024 - head.length - 2) + '"}'
+  t.equal(Buffer.byteLength(exact), 1024)
+  const tcp = await tcpPeer(b.port)
+  t.teardown(() => { tcp.close() })
+  await tcp.send([' \r\n\t\n  \t \r\n', exact + '\r\n', '{"@type":"broker.ping","@extra":"after"}\r\n'])
+  t.ok(await tcp.waitFor((_l, m) => m['@extra'] === 'after'), 'TCP: the line after is answered')
+  t.same(tcp.lines, ['{"@type":"broker.pong","@extra":"full"}', '{"@type":"broker.pong","@extra":"after"}'], 'TCP: the full line is served, the blank lines got nothing')
+
+  const ws = await wsPeer(`ws://127.0.0.1:${b.broker.addresses.websocket?.port ?? 0}/`)
+  t.teardown(() => { ws.close() })
+  await ws.send(['', '  \r\n\t', '{"@type":"broker.ping","@extra":"after"}'])
+  t.ok(await ws.waitFor((_l, m) => m['@extra'] === 'after'), 'WebSocket: the message after is answered')
+  t.same(ws.lines, ['{"@type":"broker.pong","@extra":"after"}'], 'WebSocket: empty and blank messages got nothing')
 })
