@@ -4,6 +4,7 @@
  * exactly comes back, what a malformed frame does). Every wait is bounded.
  */
 import net from 'node:net'
+import tls from 'node:tls'
 import { WebSocket } from 'ws'
 
 export type Msg = Record<string, unknown>
@@ -143,6 +144,13 @@ class WsPeer extends Peer {
 export async function tcpPeer (port: number): Promise<RawPeer> {
   const socket = net.connect(port, '127.0.0.1')
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+  return new TcpPeer(socket)
+}
+
+/** Connects over TLS to 127.0.0.1:port (servername localhost) with the given certificate options. */
+export async function tlsPeer (port: number, opts: tls.ConnectionOptions): Promise<RawPeer> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...opts })
+  await new Promise<void>((resolve, reject) => { socket.once('secureConnect', resolve); socket.once('error', reject) })
   return new TcpPeer(socket)
 }
 

@@ -2,12 +2,15 @@
  * Issue 10 point 1: a 10 KB line nested 5000 deep used to overflow the
  * stack in replyLine and end the process. Every frame's nesting is bounded
  * before anything walks it; the refusal is FRAME_TOO_DEEP and the broker
- * carries on, on TCP and WebSocket, authenticated or not.
+ * carries on, on TCP, TLS and WebSocket, authenticated or not.
  */
 import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { generateSelfSigned } from '../../src/certs/generate.js'
 import { keyClient, testKey } from '../helpers/clients.js'
-import { startBroker, type TestBroker } from '../helpers/broker.js'
-import { tcpPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
+import { tcpPeer, tlsPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
 
 const ISSUE_LINE = '{"@type":"broker.ping","@extra":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
 const DEEP_OBJECTS = (type: string): string => `{"@type":"${type}","@session":"1","x":` + '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000) + '}'
@@ -65,3 +68,18 @@ for (const withClients of [false, true]) {
     }
   })
 }
+
+t.test('the issue line over TLS gets FRAME_TOO_DEEP; the broker carries on', async t => {
+  const dir = tempDir()
+  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
+  writeFileSync(join(dir, 'cert.pem'), pair.cert)
+  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' } }, { dir })
+  t.teardown(b.stop)
+  const connect: Connect = async () => await tlsPeer(b.broker.addresses.tls?.port ?? 0, { cert: pair.cert, key: pair.key, ca: pair.cert })
+  const p = await connect()
+  t.teardown(() => { p.close() })
+  t.match((await answer(p, ISSUE_LINE)).message, /^FRAME_TOO_DEEP: /)
+  t.equal((await answer(p, '{"@type":"broker.ping","@extra":1}'))['@type'], 'broker.pong', 'the same connection still works')
+  t.ok(await alive(connect), 'a new connection is served')
+})
