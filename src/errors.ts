@@ -17,6 +17,7 @@ export const BROKER_ERRORS = {
   PEER_NOT_FOUND: { code: 400, text: 'no user or chat with that username or phone number is visible to this session' },
   TEXT_PARSE_FAILED: { code: 400, text: 'TDLib could not parse the text as Markdown or HTML' },
   FORMAT_LIMIT_EXCEEDED: { code: 400, text: 'the request carries more format_fields text than the broker parses for one request' },
+  FRAME_TOO_DEEP: { code: 400, text: 'objects and arrays in the line are nested deeper than the broker accepts' },
   FRAME_TOO_LARGE: { code: 413, text: 'the line is longer than max_frame_size; the connection is closed' },
   NOT_ATTACHED: { code: 403, text: 'this connection is not attached to that session' },
   REQUEST_NOT_ALLOWED: { code: 403, text: 'the request type is not allowed' },

@@ -98,7 +98,7 @@ export class Connection implements SessionMember {
     let about: RequestAbout = {}
     try {
       const incoming = parseLine(line)
-      replyTo = { hasExtra: incoming.hasExtra, extra: incoming.extra }
+      replyTo = incoming.replyTo
       const { type, message } = incoming
       const named = typeof message['@session'] === 'string' ? message['@session'] : message.session
       about = { type, ...(typeof named === 'string' ? { session: named } : {}) }
@@ -113,8 +113,26 @@ export class Connection implements SessionMember {
         ? handleControl(this, incoming)
         : this.handleTdlib(message, type, replyTo), replyTo, about)
     } catch (e) {
-      if (e instanceof WireError) this.sendError(e.replyTo, e.error)
-      else this.sendError(replyTo, e, about)
+      if (e instanceof WireError) this.sendErrorSafely(e.replyTo, e.error)
+      else this.sendErrorSafely(replyTo, e, about)
+    }
+  }
+
+  /**
+   * sendError for the paths where nothing else would catch a throw (the
+   * socket's data handler, a promise's last catch): if even the error cannot
+   * be sent, the connection is closed, and the process carries on.
+   */
+  private sendErrorSafely (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
+    try {
+      this.sendError(to, e, about)
+    } catch (failure) {
+      this.log.error({ err: failure instanceof Error ? failure.message : String(failure) }, 'could not send an error answer; closing the connection')
+      try {
+        this.close('internal error', true)
+      } catch {
+        // Nothing is left to tell: the log line above says what failed.
+      }
     }
   }
 
@@ -389,14 +407,14 @@ export class Connection implements SessionMember {
       this.readingPaused = true
       this.transport.pauseReading()
     }
-    work.catch(e => { this.sendError(replyTo, e, about) }).finally(() => {
+    work.catch(e => { this.sendErrorSafely(replyTo, e, about) }).finally(() => {
       this.pending--
       if (this.readingPaused && this.pending < this.core.settings.max_pending_requests) {
         this.readingPaused = false
         if (this.held === undefined) this.transport.resumeReading()
       }
       if (this.inputDone && this.pending === 0 && this.held === undefined) this.close('client finished sending')
-    })
+    }).catch(e => { this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'error after a request was answered') })
   }
 
   /**

@@ -91,7 +91,7 @@ const handlers: Record<string, Handler> = {
 export const CONTROL_REQUESTS: readonly string[] = Object.keys(handlers)
 
 export async function handleControl (conn: Connection, incoming: Incoming): Promise<void> {
-  const to = { hasExtra: incoming.hasExtra, extra: incoming.extra }
+  const to = incoming.replyTo
   const handler = Object.hasOwn(handlers, incoming.type) ? handlers[incoming.type] : undefined
   if (handler === undefined) {
     throw new BrokerError('UNKNOWN_CONTROL_REQUEST', `${incoming.type} is not a broker request (known: ${CONTROL_REQUESTS.join(', ')})`)

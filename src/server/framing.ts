@@ -1,14 +1,21 @@
 /**
  * Splits a byte stream into newline-terminated UTF-8 lines, refusing any line
  * longer than the maximum frame size before it is buffered whole.
+ *
+ * A line's size is counted without its newline and without a `\r` before it,
+ * so that a client ending its lines with CRLF gets the same limit as one
+ * using LF. A line of nothing but spaces, tabs and `\r` carries no request
+ * and is skipped like an empty one (docs/protocol.md).
  */
 export class LineFramer {
   private chunks: Buffer[] = []
   private buffered = 0
+  /** The last byte buffered of an unfinished line (a `\r` there is not counted). */
+  private lastByte = -1
 
   /**
-   * @param maxFrame longest accepted line in bytes (without its newline)
-   * @param onLine called for each non-empty line (a trailing \r is removed)
+   * @param maxFrame longest accepted line in bytes (without its newline and a `\r` before it)
+   * @param onLine called for each line that is neither empty nor blank (a trailing `\r` is removed)
    * @param onOversize called once when a line exceeds maxFrame; no line follows
    */
   constructor (
@@ -25,27 +32,30 @@ export class LineFramer {
     for (;;) {
       const nl = chunk.indexOf(10, start)
       if (nl === -1) break
-      const size = this.buffered + nl - start
+      const cr = nl > start ? chunk[nl - 1] === 13 : this.buffered > 0 && this.lastByte === 13
+      const size = this.buffered + nl - start - (cr ? 1 : 0)
       if (size > this.maxFrame) return this.fail(size)
       let line: Buffer
       if (this.buffered === 0) {
         line = chunk.subarray(start, nl)
       } else {
         this.chunks.push(chunk.subarray(start, nl))
-        line = Buffer.concat(this.chunks, size)
+        line = Buffer.concat(this.chunks, this.buffered + nl - start)
         this.chunks = []
         this.buffered = 0
       }
       start = nl + 1
-      let end = line.length
-      if (end > 0 && line[end - 1] === 13) end--
-      if (end > 0) this.onLine(line.toString('utf8', 0, end))
+      const end = cr ? line.length - 1 : line.length
+      if (!isBlank(line, end)) this.onLine(line.toString('utf8', 0, end))
       if (this.failed) return
     }
     if (start < chunk.length) {
       const rest = chunk.subarray(start)
       this.buffered += rest.length
-      if (this.buffered > this.maxFrame) return this.fail(this.buffered)
+      this.lastByte = rest[rest.length - 1] ?? -1
+      // A \r at the end may be the one before the newline: it does not count yet.
+      const size = this.buffered - (this.lastByte === 13 ? 1 : 0)
+      if (size > this.maxFrame) return this.fail(size)
       // Copy: the socket may reuse the chunk's memory.
       this.chunks.push(Buffer.from(rest))
     }
@@ -57,4 +67,25 @@ export class LineFramer {
     this.buffered = 0
     this.onOversize(size)
   }
+}
+
+/** Whether the first `end` bytes are only spaces, tabs and `\r` (or nothing). */
+function isBlank (line: Buffer, end: number): boolean {
+  for (let i = 0; i < end; i++) {
+    const b = line[i]
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0d) return false
+  }
+  return true
+}
+
+/**
+ * Whether a WebSocket message is empty or only JSON whitespace: such a
+ * message carries no request and is skipped, as blank lines are on TCP.
+ */
+export function isBlankMessage (text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false
+  }
+  return true
 }

@@ -60,7 +60,15 @@ export function bindSocket (socket: Socket, connection: Connection, maxFrame: nu
       new BrokerError('FRAME_TOO_LARGE', `a line of at least ${size} bytes exceeds max_frame_size (${maxFrame}); closing the connection`))
     connection.close('frame too large')
   })
-  socket.on('data', (chunk: Buffer) => { framer.push(chunk) })
+  socket.on('data', (chunk: Buffer) => {
+    // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
+    try {
+      framer.push(chunk)
+    } catch (e) {
+      connection.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
+      connection.close('internal error', true)
+    }
+  })
   socket.on('error', e => { connection.log.debug({ err: e.message }, 'socket error') })
   socket.on('end', () => { connection.inputEnded() })
   socket.on('close', () => { connection.close('socket closed') })

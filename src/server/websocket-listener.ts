@@ -3,7 +3,8 @@
  * text message, over HTTP or HTTPS (with the TLS section's certificate and
  * client verification). Limits match TCP: a message over max_frame_size is
  * refused by ws with close code 1009 (message too big), and output beyond
- * max_client_queue closes the connection.
+ * max_client_queue closes the connection. An empty or blank message is
+ * skipped, as a blank line is on TCP.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -13,6 +14,7 @@ import type { CertificateStore } from '../certs/store.js'
 import type { Logger } from '../log/logger.js'
 import type { WebSocketSettings } from '../settings/types.js'
 import type { Connection } from './connection.js'
+import { isBlankMessage } from './framing.js'
 import { peerCertificateOf } from './tls-listener.js'
 import type { Transport } from './transport.js'
 
@@ -64,7 +66,15 @@ export function createWebSocketListener (
     }
     accept(transport, c => {
       ws.on('message', (data, isBinary) => {
-        c.receive(isBinary ? Buffer.from(data as Buffer).toString('utf8') : (data as Buffer).toString('utf8'))
+        const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : (data as Buffer).toString('utf8')
+        if (isBlankMessage(text)) return
+        // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
+        try {
+          c.receive(text)
+        } catch (e) {
+          c.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
+          c.close('internal error', true)
+        }
       })
       ws.on('close', () => { c.close('websocket closed') })
       ws.on('error', e => { c.log.debug({ err: e.message }, 'websocket error') })

@@ -3,26 +3,43 @@
  */
 import { BrokerError } from '../errors.js'
 import type { TdObject } from '../tdlib/backend.js'
+import { MAX_FRAME_DEPTH, scanFrame, type FrameScan } from './json-scan.js'
 
 /** A parsed line: a JSON object with a string @type. */
 export interface Incoming {
   readonly message: Record<string, unknown>
   readonly type: string
-  readonly hasExtra: boolean
-  readonly extra: unknown
+  /** Where its answer goes: its @extra, as the client wrote it. */
+  readonly replyTo: ReplyTo
 }
 
 /** Where a reply goes: the request's @extra (if it had one) and session. */
 export interface ReplyTo {
   readonly hasExtra: boolean
   readonly extra: unknown
+  /**
+   * @extra exactly as the client wrote it (JSON text). replyLine sends this
+   * text rather than encoding `extra` again, which would change what the
+   * client sent (12345678901234567890 would come back as 12345678901234567000).
+   */
+  readonly extraJson?: string
   readonly session?: string
 }
 
 export const NO_REPLY_TO: ReplyTo = { hasExtra: false, extra: undefined }
 
-/** Parses one line. Throws a BrokerError carrying what was recoverable of @extra. */
+/**
+ * Parses one line. Its nesting is checked first, in one pass that does not
+ * recurse, so that nothing (JSON.parse, the log, JSON.stringify of @extra)
+ * ever walks a frame deep enough to overflow the stack. Throws a WireError
+ * carrying what was recoverable of @extra.
+ */
 export function parseLine (line: string): Incoming {
+  const scan = scanFrame(line)
+  if (scan.depth > MAX_FRAME_DEPTH) {
+    throw new WireError(shallowExtra(line, scan),
+      new BrokerError('FRAME_TOO_DEEP', `objects and arrays are nested ${scan.depth} levels deep; at most ${MAX_FRAME_DEPTH} are allowed`))
+  }
   let message: unknown
   try {
     message = JSON.parse(line)
@@ -34,13 +51,42 @@ export function parseLine (line: string): Incoming {
     throw new WireError(NO_REPLY_TO, new BrokerError('MALFORMED_JSON', `expected a JSON object, got ${got}`))
   }
   const record = message as Record<string, unknown>
-  const hasExtra = Object.hasOwn(record, '@extra')
-  const extra = record['@extra']
+  const replyTo: ReplyTo = Object.hasOwn(record, '@extra') ? extraOf(record['@extra'], line, scan) : NO_REPLY_TO
   const type = record['@type']
   if (typeof type !== 'string' || type === '') {
-    throw new WireError({ hasExtra, extra }, new BrokerError('MISSING_TYPE', `@type must be a non-empty string, got ${describe(type)}`))
+    throw new WireError(replyTo, new BrokerError('MISSING_TYPE', `@type must be a non-empty string, got ${describe(type)}`))
   }
-  return { message: record, type, hasExtra, extra }
+  return { message: record, type, replyTo }
+}
+
+/** The reply target of a parsed frame's @extra, with its text as written. */
+function extraOf (extra: unknown, line: string, scan: FrameScan): ReplyTo {
+  // The scan finds @extra wherever JSON.parse does; without its text the value is encoded again.
+  if (scan.extraStart < 0) return { hasExtra: true, extra }
+  return { hasExtra: true, extra, extraJson: oneLine(line.slice(scan.extraStart, scan.extraEnd)) }
+}
+
+/**
+ * The @extra of a frame refused as too deep, when that value itself is
+ * shallow and valid JSON (so that the client can match the refusal);
+ * nothing when it is the deep part or cannot be read.
+ */
+function shallowExtra (line: string, scan: FrameScan): ReplyTo {
+  if (scan.extraStart < 0 || scan.extraDepth > MAX_FRAME_DEPTH) return NO_REPLY_TO
+  const text = line.slice(scan.extraStart, scan.extraEnd)
+  try {
+    return { hasExtra: true, extra: JSON.parse(text), extraJson: oneLine(text) }
+  } catch {
+    return NO_REPLY_TO
+  }
+}
+
+/**
+ * A line break in @extra's text can only be whitespace between tokens (JSON
+ * strings cannot hold one): a space instead keeps the answer on one line.
+ */
+function oneLine (text: string): string {
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text
 }
 
 /** A protocol error together with where its reply goes. */
@@ -58,13 +104,14 @@ export function replyLine (object: TdObject, to: ReplyTo): string {
   }
   let json = JSON.stringify(body)
   let tail = ''
-  if (to.hasExtra) tail += `,"@extra":${JSON.stringify(to.extra) ?? 'null'}`
+  if (to.hasExtra) tail += `,"@extra":${to.extraJson ?? JSON.stringify(to.extra) ?? 'null'}`
   if (to.session !== undefined) tail += `,"@session":"${to.session}"`
   if (tail !== '') json = json.slice(0, -1) + tail + '}'
   return json
 }
 
-const MAX_DEPTH = 64
+/** parseLine already refuses deeper frames; this guard keeps tdlibRequest safe on its own. */
+const MAX_DEPTH = MAX_FRAME_DEPTH
 
 /**
  * The request TDLib receives: the message without the broker's fields, after
