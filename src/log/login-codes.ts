@@ -39,5 +39,5 @@ export function maskCodes (text: string): string {
  * any language).
  */
 export function maskServiceText (text: string): string {
-  return text.replace(LOGIN_LINK, `$1${MASK}`).replace(SERVICE_CODE_PHRASE, `$1${MASK}`).replace(DIGIT_RUN, MASK)
+  return text.replace(LOGIN_LINK, `$1${MASK}`).replace(DIGIT_RUN, MASK).replace(SERVICE_CODE_PHRASE, `$1${MASK}`)
 }

@@ -31,7 +31,9 @@ function aboutServiceAccount (o: Record<string, unknown>): boolean {
   if (o.chat_id === SERVICE_ACCOUNT_ID || o.sender_user_id === SERVICE_ACCOUNT_ID) return true
   if (o['@type'] === 'chat' && o.id === SERVICE_ACCOUNT_ID) return true
   const sender = o.sender_id as Record<string, unknown> | null | undefined
-  return typeof sender === 'object' && sender !== null && sender.user_id === SERVICE_ACCOUNT_ID
+  if (typeof sender === 'object' && sender !== null && sender.user_id === SERVICE_ACCOUNT_ID) return true
+  const origin = (o.forward_info as { origin?: Record<string, unknown> } | null | undefined)?.origin
+  return typeof origin === 'object' && origin !== null && origin.sender_user_id === SERVICE_ACCOUNT_ID
 }
 
 /** A copy of `value` for the log, without credentials or login codes. */
