@@ -17,12 +17,13 @@ const LOGIN_LINK = /(tg:\/\/login\?token=)[^\s"&]*/gi
 /**
  * "code" (as in "Login code: 48213", "your code is 48213", "code 4821-3"), up
  * to a few separators, then a token holding a digit. Error dumps such as
- * `code = 400` do not match: '=' is not a separator here.
+ * `code = 400` do not match: '=' is not a separator here. Tokens are bounded
+ * (64 characters), so the scan stays linear whatever a client writes.
  */
-const CODE_PHRASE = /(code(?:\s+is)?[\s:.\-–—]{0,3})(?=[\w-]*\d)[\w-]{4,}/gi
+const CODE_PHRASE = /(code(?:\s+is)?[\s:.\-–—]{0,3})(?=[\w-]{0,63}\d)[\w-]{4,64}/gi
 
 /** In a service message every token after "code" goes, digits or not (my.telegram.org's web codes have letters). */
-const SERVICE_CODE_PHRASE = /(code(?:\s+is)?[\s:.\-–—]{0,3})[\w-]{4,}/gi
+const SERVICE_CODE_PHRASE = /(code(?:\s+is)?[\s:.\-–—]{0,3})[\w-]{4,64}/gi
 
 /** Runs of four digits or more (a login code, possibly split by a dash or space). */
 const DIGIT_RUN = /\d(?:[\s-]?\d){3,}/g

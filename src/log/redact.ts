@@ -10,6 +10,13 @@
  * service text, where every long run of digits goes.
  */
 import { maskCodes, maskServiceText, SERVICE_ACCOUNT_ID } from './login-codes.js'
+import { boundText, MAX_LOGGED_FIELD } from './bound.js'
+
+/**
+ * The longest string a logged request, answer or update keeps (a Telegram
+ * message is at most 4096 characters); keys are cut at MAX_LOGGED_FIELD.
+ */
+export const MAX_LOGGED_TEXT = 4096
 
 /** Field names whose value is a credential, in TDLib's API (and the MTProto names TDLib logs). */
 export const SECRET_KEYS: ReadonlySet<string> = new Set([
@@ -38,7 +45,7 @@ function aboutServiceAccount (o: Record<string, unknown>): boolean {
 
 /** A copy of `value` for the log, without credentials or login codes. */
 export function redactSecrets (value: unknown, depth = 0, service = false): unknown {
-  if (typeof value === 'string') return service ? maskServiceText(value) : maskCodes(value)
+  if (typeof value === 'string') return boundText(service ? maskServiceText(value) : maskCodes(value), MAX_LOGGED_TEXT)
   if (value === null || typeof value !== 'object') return value
   // Deeper than any TDLib object: not walked, so not shown (it could hide a secret).
   if (depth > 64) return '[too deep]'
@@ -47,7 +54,7 @@ export function redactSecrets (value: unknown, depth = 0, service = false): unkn
   const inService = service || aboutServiceAccount(o)
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(o)) {
-    out[k] = isSecretField(k, v) ? MASK : redactSecrets(v, depth + 1, inService)
+    out[boundText(k, MAX_LOGGED_FIELD)] = isSecretField(k, v) ? MASK : redactSecrets(v, depth + 1, inService)
   }
   return out
 }
