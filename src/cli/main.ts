@@ -40,6 +40,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   process.stderr.write(`tdbroker: cannot write to standard output: ${e.message}\n`)
   process.exitCode = 1
 })
+// The same for error output (`2>&1 | head`): the exit code still says what happened.
+process.stderr.on('error', () => { /* nowhere left to say it */ })
 
 async function main (argv: string[]): Promise<number> {
   const [command, ...args] = argv
