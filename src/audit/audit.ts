@@ -7,16 +7,23 @@
  *
  * The file is append-only and bounded in memory: if the disk falls behind by
  * more than MAX_BUFFERED bytes, records are dropped (and the drop is logged)
- * rather than let a flood of refused requests grow the heap.
+ * rather than let a flood of refused requests grow the heap. What a client
+ * can flood it with is bounded too: every string of a record is cut at
+ * MAX_LOGGED_FIELD characters (log/bound.ts), and a connection's refusals
+ * are recorded one by one only up to a budget, then summarised
+ * (refusal-limit.ts).
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Logger } from '../log/logger.js'
+import { boundFields } from '../log/bound.js'
+import { RefusalLimit, type RefusalSummary } from './refusal-limit.js'
 
 export type AuditEvent =
   | 'auth.ok'
   | 'auth.failed'
   | 'request.refused'
+  | 'request.refused.summary'
   | 'session.create'
   | 'session.attach'
   | 'session.detach'
@@ -41,6 +48,7 @@ export class AuditLog {
   private stream: WriteStream | undefined
   private fileValue: string | undefined
   private dropped = 0
+  private readonly refusals = new RefusalLimit(summary => { this.summarise(summary) })
 
   constructor (private readonly log: Logger, file?: string) {
     this.stream = this.open(file)
@@ -52,10 +60,19 @@ export class AuditLog {
 
   /**
    * Writes one record. `log` is the logger of the unit of work (a
-   * connection's child logger), so the log line carries its context.
+   * connection's child logger), so the log line carries its context; fields
+   * it already has (conn, remote) are not repeated in the line.
    */
   record (log: Logger, level: 'info' | 'warn', event: AuditEvent, msg: string, fields: AuditFields): void {
-    log[level]({ audit: event, ...fields }, msg)
+    const bounded = boundFields(fields) as AuditFields
+    if (event === 'request.refused' && typeof bounded.conn === 'string' && !this.refusals.admit(bounded.conn, bounded)) return
+    this.write(log, level, event, msg, bounded)
+  }
+
+  private write (log: Logger, level: 'info' | 'warn', event: AuditEvent, msg: string, fields: AuditFields): void {
+    const bound = log.bindings()
+    const own = Object.fromEntries(Object.entries(fields).filter(([k]) => !Object.hasOwn(bound, k)))
+    log[level]({ audit: event, ...own }, msg)
     const stream = this.stream
     if (stream === undefined) return
     if (stream.writableLength > MAX_BUFFERED) {
@@ -68,6 +85,18 @@ export class AuditLog {
       this.dropped = 0
     }
     stream.write(JSON.stringify({ time: new Date().toISOString(), event, msg, ...fields }) + '\n')
+  }
+
+  private summarise ({ fields, suppressed }: RefusalSummary): void {
+    const { client, conn, remote, type, reason } = fields
+    this.write(this.log, 'warn', 'request.refused.summary', 'more refused requests of this connection, not recorded one by one', {
+      client: typeof client === 'string' ? client : 'unknown',
+      ...(typeof conn === 'string' ? { conn } : {}),
+      ...(typeof remote === 'string' ? { remote } : {}),
+      suppressed,
+      ...(type === undefined ? {} : { last_type: type }),
+      ...(reason === undefined ? {} : { last_reason: reason })
+    })
   }
 
   /**
@@ -84,6 +113,7 @@ export class AuditLog {
 
   /** Flushes and closes the file. Safe to call more than once. */
   async close (): Promise<void> {
+    this.refusals.flush()
     const stream = this.stream
     this.stream = undefined
     if (stream === undefined) return

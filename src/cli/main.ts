@@ -26,9 +26,26 @@ usage:
       this storage, and the session must not run on any other host)
   tdbroker version`
 
+/**
+ * Output read by a pipe whose reader went away (`tdbroker cert show … | head`)
+ * is not an error: the rest of it is dropped quietly and the command ends
+ * with its own exit code.
+ */
+let stdoutGone = false
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') {
+    stdoutGone = true
+    return
+  }
+  process.stderr.write(`tdbroker: cannot write to standard output: ${e.message}\n`)
+  process.exitCode = 1
+})
+// The same for error output (`2>&1 | head`): the exit code still says what happened.
+process.stderr.on('error', () => { /* nowhere left to say it */ })
+
 async function main (argv: string[]): Promise<number> {
   const [command, ...args] = argv
-  const out = (line: string): void => { process.stdout.write(line + '\n') }
+  const out = (line: string): void => { if (!stdoutGone) process.stdout.write(line + '\n') }
   const err = (line: string): void => { process.stderr.write(line + '\n') }
   switch (command) {
     case 'start':

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Broker } from '../broker.js'
-import { createLogger } from '../log/logger.js'
+import { createLogger, logAlways } from '../log/logger.js'
 import { embeddedDefaults, loadSettings } from '../settings/load.js'
 import { settingsWarnings } from '../settings/warnings.js'
 import type { Settings } from '../settings/types.js'
@@ -46,6 +46,7 @@ export async function runStart (args: string[], out: (line: string) => void, err
   const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
   const backend = await createBackend(settings, log)
   out(`tdbroker ${VERSION} (TDLib ${backend.tdlibVersion}, backend ${backend.kind}), settings: ${settings.file ?? 'embedded defaults'}`)
+  logAlways(log, { version: VERSION, tdlib: backend.tdlibVersion, backend: backend.kind, settings: settings.file ?? 'embedded defaults' }, `tdbroker ${VERSION} starting`)
   if (backend.kind === 'sandbox') {
     out('SANDBOX: this broker talks to an emulated Telegram, not to Telegram; nothing here reaches real accounts')
     log.warn('SANDBOX backend: emulated Telegram, not for production')

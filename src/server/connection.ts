@@ -21,6 +21,7 @@ import { certificateMatches, type ClientEntry } from '../clients/directory.js'
 import { remoteAddress } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import { redactSecrets } from '../log/redact.js'
+import { boundText } from '../log/bound.js'
 import { BrokerError, type BrokerErrorName } from '../errors.js'
 import { ALWAYS_ALLOWED_UPDATES, DENY_ALL } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
@@ -104,7 +105,8 @@ export class Connection implements SessionMember {
       about = { type, ...(typeof named === 'string' ? { session: named } : {}) }
       if (this.core.shuttingDown) throw new BrokerError('BROKER_SHUTTING_DOWN')
       if (this.log.isLevelEnabled('trace')) {
-        this.log.trace({ request: type === 'broker.authenticate' ? { ...message, key: '[redacted]' } : redactSecrets(message) }, 'request')
+        // redactSecrets blanks broker.authenticate's key too, and cuts what a client could make huge.
+        this.log.trace({ request: redactSecrets(message) }, 'request')
       }
       if (this.identity.auth === 'pending' && !BEFORE_AUTH.has(type)) {
         throw new BrokerError('AUTH_REQUIRED', `${type} needs an authenticated connection: send broker.authenticate first, or connect with a client certificate`)
@@ -152,7 +154,7 @@ export class Connection implements SessionMember {
   /** Answers with an error; policy refusals are audited with what the request was about. */
   sendError (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
     const error = e instanceof BrokerError ? e : new BrokerError('INVALID_REQUEST', e instanceof Error ? e.message : String(e))
-    if (!(e instanceof BrokerError)) this.log.error({ err: error.message }, 'unexpected error while handling a request')
+    if (!(e instanceof BrokerError)) this.log.error({ err: boundText(error.message) }, 'unexpected error while handling a request')
     const refusal = REFUSALS[error.errorName]
     // An unauthenticated connection is audited once, so it cannot flood the audit trail.
     const repeated = error.errorName === 'AUTH_REQUIRED' && this.authRequiredSeen++ > 0

@@ -10,6 +10,7 @@
 import { mkdir } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
 import { redactSecrets } from '../log/redact.js'
+import { globalPolicy, type Policy } from '../policy/policy.js'
 import type { Settings } from '../settings/types.js'
 import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdlib/backend.js'
 import { BrokerError } from '../errors.js'
@@ -71,12 +72,15 @@ export class Session {
   private stopTimer: NodeJS.Timeout | undefined
   private transition: Promise<void> | undefined
   private readonly log: Logger
+  /** The settings' whitelists: only updates that pass them are logged with their content. */
+  private readonly logged: Policy
 
   /** The client that created the session, if one did (for scopes with sessions: "own"). */
   readonly creator: string | undefined
 
   constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext, meta: SessionMeta = { seq_reserved: 0 }) {
     this.log = ctx.log.child({ session: id })
+    this.logged = globalPolicy(ctx.settings)
     this.creator = meta.creator
     this.sequence = new Sequence(meta.seq_reserved, async reserved => { await this.writeMeta(reserved) }, message => { this.log.error(message) })
     this.buffer = new UpdateBuffer(ctx.settings.update_buffer_size, ctx.settings.update_buffer_age * 1000, meta.seq_reserved)
@@ -305,7 +309,11 @@ export class Session {
       onlyStarter = true
     }
     const out = new OutgoingUpdate(this.id, this.sequence.next(), update)
-    if (this.log.isLevelEnabled('trace')) this.log.trace({ seq: out.seq, update: redactSecrets(update) }, 'update')
+    if (this.log.isLevelEnabled('trace')) {
+      // An update no client may receive is not the log's business either: its type only, marked as filtered.
+      if (this.logged.allowsUpdate(type)) this.log.trace({ seq: out.seq, update: redactSecrets(update) }, 'update')
+      else this.log.trace({ seq: out.seq, type, filtered: true }, 'update')
+    }
     if (type === 'updateAuthorizationState') this.lastAuthState = out
     else if (type === 'updateConnectionState') this.lastConnectionState = out
     if (onlyStarter) {

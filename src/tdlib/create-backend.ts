@@ -12,8 +12,11 @@ export async function createBackend (settings: Settings, log: Logger): Promise<T
     return createSandboxBackend(settings.tdlib.sandbox_world !== undefined ? { world: settings.tdlib.sandbox_world } : {})
   }
   const tdlibLog = log.child({ component: 'tdlib' })
+  const proxy = settings.tdlib.proxy
   return createTdlBackend({
     verbosity: settings.tdlib.debug_level,
+    // TDLib prints these wherever it logs a request; they are cut out of its lines (and the lines redacted further there).
+    secrets: [settings.tdlib.api_hash, proxy?.type === 'mtproto' ? proxy.secret : proxy?.password],
     onLog: (level, message) => { tdlibLog[TDLIB_LOG_LEVELS[Math.min(level, 4)] ?? 'debug'](message.trimEnd()) }
   })
 }

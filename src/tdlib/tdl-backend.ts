@@ -3,19 +3,36 @@
  * Clients are created bare, so the broker (not tdl) answers
  * authorizationStateWaitTdlibParameters with parameters it controls.
  */
+import { writeSync } from 'node:fs'
 import * as tdl from 'tdl'
 import { getTdjson } from 'prebuilt-tdlib'
 import type { TdBackend, TdClient, TdClientEvents, TdClientOptions, TdObject } from './backend.js'
 import { fromTdl } from './rename.js'
+import { SecretValues } from '../log/secret-values.js'
+import { cleanTdlibText } from '../log/tdlib-text.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
   verbosity: number
-  /** Receives TDLib's own log lines (verbosity level, text). */
+  /**
+   * Receives TDLib's own log lines (verbosity level, text), with secrets
+   * already cut out (log/tdlib-text.ts); a line that could not be made safe
+   * arrives as DROPPED_TDLIB_LINE.
+   */
   onLog?: (level: number, message: string) => void
+  /** Secrets of settings (api_hash, proxy password…), cut out of TDLib's lines wherever they appear. */
+  secrets?: ReadonlyArray<string | undefined>
 }
 
+/** What onLog receives instead of a TDLib line that could not be made safe. */
+export const DROPPED_TDLIB_LINE = 'TDLib log line dropped: it held a credential that could not be cut out safely'
+
 let configured = false
+/**
+ * What the broker handed to TDLib recently. TDLib's log is one per process,
+ * and so is this (every backend of the process feeds it).
+ */
+const handedToTdlib = new SecretValues()
 
 export function createTdlBackend (options: TdlBackendOptions): TdBackend {
   if (!configured) {
@@ -24,13 +41,25 @@ export function createTdlBackend (options: TdlBackendOptions): TdBackend {
   } else {
     tdl.execute({ _: 'setLogVerbosityLevel', new_verbosity_level: options.verbosity })
   }
-  if (options.onLog !== undefined) tdl.setLogMessageCallback(Math.max(options.verbosity, 0), options.onLog)
+  // TDLib also writes its log to stderr, unredacted; the callback below is the only way out.
+  tdl.execute({ _: 'setLogStream', log_stream: { _: 'logStreamEmpty' } })
+  for (const secret of options.secrets ?? []) handedToTdlib.pin(secret)
+  const onLog = options.onLog
+  if (onLog !== undefined) {
+    tdl.setLogMessageCallback(Math.max(options.verbosity, 0), (level, message) => {
+      const safe = cleanTdlibText(message, handedToTdlib) ?? DROPPED_TDLIB_LINE
+      // Level 0 is fatal: TDLib aborts the process right after, before an asynchronous log is written.
+      if (level === 0) writeSync(2, `TDLib fatal error: ${safe.trimEnd()}\n`)
+      onLog(level, safe)
+    })
+  }
   const version = readVersion()
   return {
     kind: 'tdlib',
     tdlibVersion: version,
     createClient: (opts, events) => new TdlClient(opts, events),
     execute (request: TdObject): TdObject {
+      handedToTdlib.remember(request)
       // tdl renames `_` to @type itself; requests have no `_` (the protocol refuses it).
       const answer = tdl.execute(request as unknown as Parameters<typeof tdl.execute>[0])
       return (answer === null ? { '@type': 'error', code: 500, message: 'TDLib returned nothing' } : fromTdl(answer)) as TdObject
@@ -122,6 +151,7 @@ class TdlClient implements TdClient {
 
   async invoke (request: TdObject): Promise<TdObject> {
     if (this.closed) throw new Error('client is closed')
+    handedToTdlib.remember(request)
     try {
       // tdl renames `_` to @type itself; requests have no `_` (the protocol refuses it).
       return fromTdlib(await this.client.invoke(request as unknown as Parameters<TdlClientHandle['invoke']>[0]))
