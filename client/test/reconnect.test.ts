@@ -20,12 +20,11 @@ t.test(`${TOTAL} updates across random connection drops: 0 lost, 0 duplicated`, 
     allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'getAuthorizationState', 'sendMessage'],
     allowed_updates: ['updateNewMessage']
   }))
-  t.teardown(b.stop)
   const proxy = await startCutProxy(b.port)
-  t.teardown(proxy.close)
   const alice = await connect({ url: `tcp://127.0.0.1:${b.port}` })
   const bob = await connect({ url: `tcp://127.0.0.1:${proxy.port}`, reconnect: { initialDelayMs: 10, maxDelayMs: 100 } })
-  t.teardown(() => { alice.close(); bob.close() })
+  // Clients first, so nothing reconnects while the proxy and the broker go away.
+  t.teardown(async () => { alice.close(); bob.close(); await proxy.close(); await b.stop() })
   const aliceSession = await alice.createSession()
   const bobSession = await bob.createSession()
   await login(aliceSession, { getPhoneNumber: () => ALICE.phone, getAuthCode: () => '12345' })
