@@ -15,6 +15,7 @@ import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdli
 import { BrokerError } from '../errors.js'
 import { UpdateBuffer } from '../resume/update-buffer.js'
 import { Sequence } from '../resume/sequence.js'
+import { databaseKeys, hasTdlibData, isWrongKeyError, keyCandidates, noKeyOpensMessage, type DatabaseKey } from './database-key.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
@@ -62,6 +63,11 @@ export class Session {
   private readonly sequence: Sequence
   private readonly buffer: UpdateBuffer
   private metaWrites: Promise<void> = Promise.resolve()
+  /** What the meta file holds: the last reservation written and the folder's database key id. */
+  private metaReserved: number
+  private databaseKeyId: string | undefined
+  /** Set while the folder still uses an older key: it moves to this one once the session is logged in. */
+  private keyToMove: DatabaseKey | undefined
   private pruneTimer: NodeJS.Timeout | undefined
   private lastAuthState: OutgoingUpdate | undefined
   private lastConnectionState: OutgoingUpdate | undefined
@@ -78,6 +84,8 @@ export class Session {
   constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext, meta: SessionMeta = { seq_reserved: 0 }) {
     this.log = ctx.log.child({ session: id })
     this.creator = meta.creator
+    this.metaReserved = meta.seq_reserved
+    this.databaseKeyId = meta.database_key
     this.sequence = new Sequence(meta.seq_reserved, async reserved => { await this.writeMeta(reserved) }, message => { this.log.error(message) })
     this.buffer = new UpdateBuffer(ctx.settings.update_buffer_size, ctx.settings.update_buffer_age * 1000, meta.seq_reserved)
   }
@@ -227,7 +235,12 @@ export class Session {
   }
 
   private async writeMeta (reserved: number): Promise<void> {
-    const meta: SessionMeta = { ...(this.creator === undefined ? {} : { creator: this.creator }), seq_reserved: reserved }
+    this.metaReserved = reserved
+    const meta: SessionMeta = {
+      ...(this.creator === undefined ? {} : { creator: this.creator }),
+      seq_reserved: reserved,
+      ...(this.databaseKeyId === undefined ? {} : { database_key: this.databaseKeyId }),
+    }
     // One write at a time, in order, so an older reservation never lands after a newer one.
     const write = this.metaWrites.then(async () => { await writeMeta(this.directory, meta) })
     this.metaWrites = write.catch(() => {})
@@ -239,6 +252,7 @@ export class Session {
     this.catchingUp = false
     this.lastAuthState = undefined
     this.lastConnectionState = undefined
+    this.keyToMove = undefined
     if (this.pruneTimer !== undefined) clearTimeout(this.pruneTimer)
     this.log.info('session starting')
     let client: TdClient | undefined
@@ -248,17 +262,27 @@ export class Session {
       const { backend, settings } = this.ctx
       const params = tdlibParameters(settings, backend.kind, this.directory)
       this.answersParameters = params !== undefined
-      client = backend.createClient({ sessionId: this.id, directory: this.directory }, {
-        onUpdate: update => { this.onUpdate(client, update) },
-        onClosed: reason => { this.onClosed(client, reason) }
-      })
-      this.client = client
+      let opened = this.newClient()
+      client = opened.client
       if (params === undefined) {
         this.log.warn('tdlib.api_id and tdlib.api_hash are not set: the session waits for TDLib parameters and cannot log in')
+        // TDLib answers addProxy only once parameters are set (by a client here), so it is not awaited.
+        if (settings.tdlib.proxy !== undefined) {
+          void client.invoke(addProxyRequest(settings.tdlib.proxy)).then(answer => {
+            if (isTdError(answer)) this.log.error({ err: `${answer.code} ${answer.message}` }, 'addProxy failed')
+          }, () => {})
+        }
       } else {
-        await this.expectOk(client, params, 'setTdlibParameters')
+        const keys = databaseKeys(settings.tdlib)
+        const candidates = keyCandidates(keys, this.databaseKeyId, await hasTdlibData(this.directory))
+        const key = await this.openDatabase(client, params, candidates)
+        if (key.id === keys.current.id) {
+          await this.recordDatabaseKey(key)
+        } else {
+          opened = await this.moveToKey(opened, params, key, keys.current)
+          client = opened.client
+        }
       }
-      if (settings.tdlib.proxy !== undefined) await this.expectOk(client, addProxyRequest(settings.tdlib.proxy), 'addProxy')
       this.stateValue = 'running'
       this.log.info('session started')
     } catch (e) {
@@ -270,18 +294,121 @@ export class Session {
     }
   }
 
-  private async expectOk (client: TdClient, request: TdObject, what: string): Promise<void> {
+  /** A TDLib client for the session, made the current one, with a promise that resolves when it has closed. */
+  private newClient (): { client: TdClient, closed: Promise<void> } {
+    let client: TdClient | undefined
+    let closedNow!: () => void
+    const closed = new Promise<void>(resolve => { closedNow = resolve })
+    client = this.ctx.backend.createClient({ sessionId: this.id, directory: this.directory }, {
+      onUpdate: update => { this.onUpdate(client, update) },
+      onClosed: reason => { closedNow(); this.onClosed(client, reason) }
+    })
+    this.client = client
+    return { client, closed }
+  }
+
+  /**
+   * Sends addProxy (when set), then setTdlibParameters with each candidate
+   * key until one opens the folder; returns that key. addProxy goes first
+   * because TDLib holds it until the parameters are set and applies it before
+   * it opens any connection: sent after them, TDLib has already connected to
+   * Telegram directly once.
+   */
+  private async openDatabase (client: TdClient, params: TdObject, candidates: readonly DatabaseKey[]): Promise<DatabaseKey> {
+    const proxy = this.ctx.settings.tdlib.proxy
+    const proxied = proxy === undefined ? undefined : this.expectOk(client, addProxyRequest(proxy), 'addProxy')
+    proxied?.catch(() => {}) // awaited below, unless the parameters fail first
+    let opened: DatabaseKey | undefined
+    for (const key of candidates) {
+      const answer = await this.answer(client, { ...params, database_encryption_key: key.tdlib }, 'setTdlibParameters')
+      if (!isTdError(answer)) {
+        opened = key
+        break
+      }
+      if (!isWrongKeyError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: setTdlibParameters failed: ${answer.code} ${answer.message}`)
+    }
+    if (opened === undefined) throw new BrokerError('SESSION_START_FAILED', noKeyOpensMessage(this.id, candidates, this.databaseKeyId))
+    await proxied
+    return opened
+  }
+
+  /**
+   * The folder opened with an older key (or none): move it to `current`. A
+   * logged-in folder gets TDLib's setDatabaseEncryptionKey at once. One with
+   * no login yet (authorizationStateWaitPhoneNumber) holds nothing of an
+   * account, and TDLib refuses that request before a login: TDLib's own
+   * `destroy` drops its database, which is made anew with the current key.
+   * One in the middle of a login keeps its key until it is logged in.
+   */
+  private async moveToKey (opened: { client: TdClient, closed: Promise<void> }, params: TdObject, key: DatabaseKey, current: DatabaseKey): Promise<{ client: TdClient, closed: Promise<void> }> {
+    const { client } = opened
+    await this.recordDatabaseKey(key)
+    const state = (await this.answer(client, { '@type': 'getAuthorizationState' }, 'getAuthorizationState'))['@type']
+    this.keyToMove = current
+    if (state === 'authorizationStateReady') {
+      await this.moveKey(client)
+      return opened
+    }
+    if (state !== 'authorizationStateWaitPhoneNumber') {
+      this.log.info({ from: key.id, to: current.id, state }, 'session database is on an older key; it moves to the current one once the login completes')
+      return opened
+    }
+    this.keyToMove = undefined
+    this.client = undefined // its last updates and its closing are not the session's
+    await this.expectOk(client, { '@type': 'destroy' }, 'destroy', false)
+    await this.bounded(opened.closed, 'destroy')
+    const fresh = this.newClient()
+    await this.openDatabase(fresh.client, params, [current])
+    await this.recordDatabaseKey(current)
+    this.log.info({ from: key.id, to: current.id }, 'session folder had no login yet: its TDLib database was made anew with the current key')
+    return fresh
+  }
+
+  /** setDatabaseEncryptionKey to keyToMove on a logged-in client; a failure is logged, never fatal (the next start tries again). */
+  private async moveKey (client: TdClient): Promise<void> {
+    const key = this.keyToMove
+    if (key === undefined) return
+    this.keyToMove = undefined
+    const answer = await client.invoke({ '@type': 'setDatabaseEncryptionKey', new_encryption_key: key.tdlib })
+      .catch((e: unknown) => ({ '@type': 'error', code: 500, message: errorText(e) }))
+    if (isTdError(answer)) {
+      this.log.error({ err: `${answer.code} ${answer.message}` }, 'cannot move the session database to the current key; it keeps its old key, and the next start tries again')
+      return
+    }
+    await this.recordDatabaseKey(key)
+    this.log.info({ key_id: key.id }, 'session database moved to the current encryption key')
+  }
+
+  /** Notes in the meta file which key the folder's database uses (its id, never the key). */
+  private async recordDatabaseKey (key: DatabaseKey): Promise<void> {
+    if (this.databaseKeyId === key.id) return
+    this.databaseKeyId = key.id
+    await this.writeMeta(this.metaReserved)
+  }
+
+  /** `work`, failing the start when TDLib takes longer than START_TIMEOUT_MS. */
+  private async bounded<T> (work: Promise<T>, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => { reject(new Error(`TDLib did not answer ${what} within ${START_TIMEOUT_MS / 1000} s`)) }, START_TIMEOUT_MS)
     })
     try {
-      const answer = await Promise.race([client.invoke(request), timeout])
-      if (isTdError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: ${what} failed: ${answer.code} ${answer.message}`)
-      if (this.client !== client) throw new Error(`TDLib closed during ${what}`)
+      return await Promise.race([work, timeout])
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  /** TDLib's answer to a request of the start, bounded in time; fails when the client closed meanwhile. */
+  private async answer (client: TdClient, request: TdObject, what: string): Promise<TdObject> {
+    const answer = await this.bounded(client.invoke(request), what)
+    if (this.client !== client) throw new Error(`TDLib closed during ${what}`)
+    return answer
+  }
+
+  private async expectOk (client: TdClient, request: TdObject, what: string, current = true): Promise<void> {
+    const answer = current ? await this.answer(client, request, what) : await this.bounded(client.invoke(request), what)
+    if (isTdError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: ${what} failed: ${answer.code} ${answer.message}`)
   }
 
   private onUpdate (client: TdClient | undefined, update: TdObject): void {
@@ -292,6 +419,7 @@ export class Session {
       const state = (update.authorization_state as TdObject | undefined)?.['@type']
       // The broker answers this state itself; clients could not anyway.
       if (state === 'authorizationStateWaitTdlibParameters' && this.answersParameters) return
+      if (state === 'authorizationStateReady' && this.keyToMove !== undefined) void this.moveKey(client)
     } else if (type === 'updateConnectionState') {
       this.catchingUp = (update.state as TdObject | undefined)?.['@type'] === 'connectionStateUpdating'
     } else if (this.catchingUp) {
