@@ -78,7 +78,7 @@ export async function restoreSession (settings: Settings, sessionId: string, opt
       throw new Error(`${target} already exists and is not empty; restoring would replace it (move it away, or pass --force to delete it)`)
     }
     const backup = await readBackup(db, sessionId)
-    if (backup === undefined) throw new Error(`MySQL database ${mysqlSettings.database} holds no backup of session ${sessionId} (a backup is taken when the session stops cleanly)`)
+    if (backup === undefined) throw new Error(`MySQL database ${mysqlSettings.database} holds no backup of session ${sessionId} (a backup is taken when a session logs in, every mysql.backup_interval while it runs, and when it stops cleanly)`)
     if (backup.data.length !== backup.size || sha256(backup.data) !== backup.sha256) {
       throw new Error(`the backup of session ${sessionId} is damaged (size or SHA-256 does not match); nothing was written`)
     }

@@ -63,6 +63,10 @@ export class BrokerStore implements SessionWatcher {
     await this.local.open()
     if (this.settings.tdlib.backend === 'tdlib' && this.settings.tdlib.database_encryption_key === undefined) {
       this.log.warn(`tdlib.database_encryption_key is not set: session folders (each account's login) are stored unencrypted${this.mirror === undefined ? '' : ', and their MySQL backups are not sealed'}; see docs/storage.md, "Encryption at rest"`)
+    } else if (this.settings.tdlib.database_encryption_key !== undefined) {
+      // Key ids (fingerprints, never keys) let an operator see which folders and backups still use an old key.
+      const keys = sealKeys(this.settings.tdlib)
+      this.log.info({ key_id: keys[0]?.id, previous_key_id: keys[1]?.id }, 'session databases are encrypted, backups sealed')
     }
     if (this.mirror !== undefined) {
       const ttl = this.settings.resolve_cache_ttl
