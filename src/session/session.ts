@@ -15,7 +15,7 @@ import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdli
 import { BrokerError } from '../errors.js'
 import { UpdateBuffer } from '../resume/update-buffer.js'
 import { Sequence } from '../resume/sequence.js'
-import { databaseKeys, hasTdlibData, isWrongKeyError, keyCandidates, noKeyOpensMessage, type DatabaseKey } from './database-key.js'
+import { databaseKeys, hasTdlibData, isWrongKeyError, keyCandidates, NO_KEY, noKeyOpensMessage, type DatabaseKey } from './database-key.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
@@ -266,14 +266,15 @@ export class Session {
       client = opened.client
       if (params === undefined) {
         this.log.warn('tdlib.api_id and tdlib.api_hash are not set: the session waits for TDLib parameters and cannot log in')
-        // TDLib answers addProxy only once parameters are set (by a client here), so it is not awaited.
+        // Sent first all the same (docs/protocol.md): TDLib answers addProxy only once parameters are set, so it is not awaited.
         if (settings.tdlib.proxy !== undefined) {
           void client.invoke(addProxyRequest(settings.tdlib.proxy)).then(answer => {
             if (isTdError(answer)) this.log.error({ err: `${answer.code} ${answer.message}` }, 'addProxy failed')
           }, () => {})
         }
       } else {
-        const keys = databaseKeys(settings.tdlib)
+        // The sandbox keeps its emulated logins in plain files whatever the key: its folders say so (no key).
+        const keys = backend.kind === 'sandbox' ? { current: NO_KEY, previous: undefined } : databaseKeys(settings.tdlib)
         const candidates = keyCandidates(keys, this.databaseKeyId, await hasTdlibData(this.directory))
         const key = await this.openDatabase(client, params, candidates)
         if (key.id === keys.current.id) {
