@@ -15,9 +15,10 @@ import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdli
 import { BrokerError } from '../errors.js'
 import { UpdateBuffer } from '../resume/update-buffer.js'
 import { Sequence } from '../resume/sequence.js'
-import { databaseKeys, hasTdlibData, isWrongKeyError, keyCandidates, NO_KEY, noKeyOpensMessage, type DatabaseKey } from './database-key.js'
+import { databaseKeys, hasTdlibData, keyCandidates, NO_KEY, type DatabaseKey } from './database-key.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
+import { moveKey, moveToKey, openDatabase, type OpenContext, type OpenedClient } from './open-database.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
 
 export type SessionState = 'stopped' | 'starting' | 'running' | 'stopping'
@@ -49,8 +50,6 @@ export interface SessionContext {
   readonly log: Logger
 }
 
-/** How long a TDLib client may take to accept its parameters before the start fails. */
-const START_TIMEOUT_MS = 30_000
 /** setTimeout's limit (about 24.8 days); longer delays would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -276,12 +275,15 @@ export class Session {
         // The sandbox keeps its emulated logins in plain files whatever the key: its folders say so (no key).
         const keys = backend.kind === 'sandbox' ? { current: NO_KEY, previous: undefined } : databaseKeys(settings.tdlib)
         const candidates = keyCandidates(keys, this.databaseKeyId, await hasTdlibData(this.directory))
-        const key = await this.openDatabase(client, params, candidates)
+        const open = this.openContext()
+        const key = await openDatabase(open, client, params, candidates)
         if (key.id === keys.current.id) {
           await this.recordDatabaseKey(key)
         } else {
-          opened = await this.moveToKey(opened, params, key, keys.current)
+          const moved = await moveToKey(open, opened, params, key, keys.current)
+          opened = moved.opened
           client = opened.client
+          this.keyToMove = moved.keyToMove
         }
       }
       this.stateValue = 'running'
@@ -296,7 +298,7 @@ export class Session {
   }
 
   /** A TDLib client for the session, made the current one, with a promise that resolves when it has closed. */
-  private newClient (): { client: TdClient, closed: Promise<void> } {
+  private newClient (): OpenedClient {
     let client: TdClient | undefined
     let closedNow!: () => void
     const closed = new Promise<void>(resolve => { closedNow = resolve })
@@ -308,76 +310,26 @@ export class Session {
     return { client, closed }
   }
 
-  /**
-   * Sends addProxy (when set), then setTdlibParameters with each candidate
-   * key until one opens the folder; returns that key. addProxy goes first
-   * because TDLib holds it until the parameters are set and applies it before
-   * it opens any connection: sent after them, TDLib has already connected to
-   * Telegram directly once.
-   */
-  private async openDatabase (client: TdClient, params: TdObject, candidates: readonly DatabaseKey[]): Promise<DatabaseKey> {
-    const proxy = this.ctx.settings.tdlib.proxy
-    const proxied = proxy === undefined ? undefined : this.expectOk(client, addProxyRequest(proxy), 'addProxy')
-    proxied?.catch(() => {}) // awaited below, unless the parameters fail first
-    let opened: DatabaseKey | undefined
-    for (const key of candidates) {
-      const answer = await this.answer(client, { ...params, database_encryption_key: key.tdlib }, 'setTdlibParameters')
-      if (!isTdError(answer)) {
-        opened = key
-        break
-      }
-      if (!isWrongKeyError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: setTdlibParameters failed: ${answer.code} ${answer.message}`)
+  /** What open-database.ts needs of this session. */
+  private openContext (): OpenContext {
+    return {
+      id: this.id,
+      log: this.log,
+      settings: this.ctx.settings,
+      recordedKeyId: this.databaseKeyId,
+      isCurrent: client => this.client === client,
+      newClient: () => this.newClient(),
+      dropCurrent: () => { this.client = undefined },
+      recordKey: async key => { await this.recordDatabaseKey(key) },
     }
-    if (opened === undefined) throw new BrokerError('SESSION_START_FAILED', noKeyOpensMessage(this.id, candidates, this.databaseKeyId))
-    await proxied
-    return opened
   }
 
-  /**
-   * The folder opened with an older key (or none): move it to `current`. A
-   * logged-in folder gets TDLib's setDatabaseEncryptionKey at once. One with
-   * no login yet (authorizationStateWaitPhoneNumber) holds nothing of an
-   * account, and TDLib refuses that request before a login: TDLib's own
-   * `destroy` drops its database, which is made anew with the current key.
-   * One in the middle of a login keeps its key until it is logged in.
-   */
-  private async moveToKey (opened: { client: TdClient, closed: Promise<void> }, params: TdObject, key: DatabaseKey, current: DatabaseKey): Promise<{ client: TdClient, closed: Promise<void> }> {
-    const { client } = opened
-    await this.recordDatabaseKey(key)
-    const state = (await this.answer(client, { '@type': 'getAuthorizationState' }, 'getAuthorizationState'))['@type']
-    this.keyToMove = current
-    if (state === 'authorizationStateReady') {
-      await this.moveKey(client)
-      return opened
-    }
-    if (state !== 'authorizationStateWaitPhoneNumber') {
-      this.log.info({ from: key.id, to: current.id, state }, 'session database is on an older key; it moves to the current one once the login completes')
-      return opened
-    }
-    this.keyToMove = undefined
-    this.client = undefined // its last updates and its closing are not the session's
-    await this.expectOk(client, { '@type': 'destroy' }, 'destroy', false)
-    await this.bounded(opened.closed, 'destroy')
-    const fresh = this.newClient()
-    await this.openDatabase(fresh.client, params, [current])
-    await this.recordDatabaseKey(current)
-    this.log.info({ from: key.id, to: current.id }, 'session folder had no login yet: its TDLib database was made anew with the current key')
-    return fresh
-  }
-
-  /** setDatabaseEncryptionKey to keyToMove on a logged-in client; a failure is logged, never fatal (the next start tries again). */
-  private async moveKey (client: TdClient): Promise<void> {
+  /** At authorizationStateReady: moves a folder still on an older key to the current one. */
+  private moveKeyWhenReady (client: TdClient): void {
     const key = this.keyToMove
     if (key === undefined) return
     this.keyToMove = undefined
-    const answer = await client.invoke({ '@type': 'setDatabaseEncryptionKey', new_encryption_key: key.tdlib })
-      .catch((e: unknown) => ({ '@type': 'error', code: 500, message: errorText(e) }))
-    if (isTdError(answer)) {
-      this.log.error({ err: `${answer.code} ${answer.message}` }, 'cannot move the session database to the current key; it keeps its old key, and the next start tries again')
-      return
-    }
-    await this.recordDatabaseKey(key)
-    this.log.info({ key_id: key.id }, 'session database moved to the current encryption key')
+    void moveKey(this.openContext(), client, key)
   }
 
   /** Notes in the meta file which key the folder's database uses (its id, never the key). */
@@ -385,31 +337,6 @@ export class Session {
     if (this.databaseKeyId === key.id) return
     this.databaseKeyId = key.id
     await this.writeMeta(this.metaReserved)
-  }
-
-  /** `work`, failing the start when TDLib takes longer than START_TIMEOUT_MS. */
-  private async bounded<T> (work: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new Error(`TDLib did not answer ${what} within ${START_TIMEOUT_MS / 1000} s`)) }, START_TIMEOUT_MS)
-    })
-    try {
-      return await Promise.race([work, timeout])
-    } finally {
-      clearTimeout(timer)
-    }
-  }
-
-  /** TDLib's answer to a request of the start, bounded in time; fails when the client closed meanwhile. */
-  private async answer (client: TdClient, request: TdObject, what: string): Promise<TdObject> {
-    const answer = await this.bounded(client.invoke(request), what)
-    if (this.client !== client) throw new Error(`TDLib closed during ${what}`)
-    return answer
-  }
-
-  private async expectOk (client: TdClient, request: TdObject, what: string, current = true): Promise<void> {
-    const answer = current ? await this.answer(client, request, what) : await this.bounded(client.invoke(request), what)
-    if (isTdError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: ${what} failed: ${answer.code} ${answer.message}`)
   }
 
   private onUpdate (client: TdClient | undefined, update: TdObject): void {
@@ -420,7 +347,7 @@ export class Session {
       const state = (update.authorization_state as TdObject | undefined)?.['@type']
       // The broker answers this state itself; clients could not anyway.
       if (state === 'authorizationStateWaitTdlibParameters' && this.answersParameters) return
-      if (state === 'authorizationStateReady' && this.keyToMove !== undefined) void this.moveKey(client)
+      if (state === 'authorizationStateReady') this.moveKeyWhenReady(client)
     } else if (type === 'updateConnectionState') {
       this.catchingUp = (update.state as TdObject | undefined)?.['@type'] === 'connectionStateUpdating'
     } else if (this.catchingUp) {
