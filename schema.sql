@@ -32,12 +32,13 @@ CREATE TABLE IF NOT EXISTS usernames (
   resolved DATETIME(3) NOT NULL
 ) ENGINE=InnoDB;
 
--- The latest backup of each session's TDLib folder, taken when the session stops cleanly.
+-- The latest backup of each session's TDLib folder: taken at login, every mysql.backup_interval while the
+-- session runs, and when it stops cleanly; sealed (AES-256-GCM) when tdlib.database_encryption_key is set.
 CREATE TABLE IF NOT EXISTS session_backups (
   session_id VARCHAR(20) CHARACTER SET ascii NOT NULL PRIMARY KEY,
   taken      DATETIME(3) NOT NULL,
-  size       BIGINT UNSIGNED NOT NULL,  -- bytes of the packed folder
-  sha256     CHAR(64) NOT NULL,         -- of the packed folder, checked on restore
+  size       BIGINT UNSIGNED NOT NULL,  -- bytes of the stored (packed, maybe sealed) folder
+  sha256     CHAR(64) NOT NULL,         -- of the stored bytes, checked on restore
   chunks     INT UNSIGNED NOT NULL,
   files      TEXT NOT NULL,             -- the file names packed, comma-separated
   login_only TINYINT(1) NOT NULL        -- 1: the folder was over the limit and only the login was kept

@@ -16,6 +16,7 @@ import { connect, endConnection } from '../store/mysql-connect.js'
 import { readBackup, readSession } from '../store/mysql-rows.js'
 import { checkSchema } from '../store/mysql-schema.js'
 import { sha256, unpackInto } from '../store/pack.js'
+import { sealKeys, unseal } from '../store/seal.js'
 import { readMeta, writeMeta } from '../session/meta.js'
 import { parseArgs, UsageError } from './args.js'
 import { settingsForStart } from './start.js'
@@ -77,13 +78,15 @@ export async function restoreSession (settings: Settings, sessionId: string, opt
       throw new Error(`${target} already exists and is not empty; restoring would replace it (move it away, or pass --force to delete it)`)
     }
     const backup = await readBackup(db, sessionId)
-    if (backup === undefined) throw new Error(`MySQL database ${mysqlSettings.database} holds no backup of session ${sessionId} (a backup is taken when the session stops cleanly)`)
+    if (backup === undefined) throw new Error(`MySQL database ${mysqlSettings.database} holds no backup of session ${sessionId} (a backup is taken when a session logs in, every mysql.backup_interval while it runs, and when it stops cleanly)`)
     if (backup.data.length !== backup.size || sha256(backup.data) !== backup.sha256) {
       throw new Error(`the backup of session ${sessionId} is damaged (size or SHA-256 does not match); nothing was written`)
     }
+    // Sealed backups open with the current or the previous database key; a wrong key stops here, before anything is written.
+    const pack = unseal(backup.data, sealKeys(settings.tdlib), sessionId)
     const temp = join(root, `.restore-${sessionId}-${process.pid}`)
     await rm(temp, { recursive: true, force: true })
-    const files = await unpackInto(backup.data, temp)
+    const files = await unpackInto(pack, temp)
     // The backup's sequence reservation may be older than numbers the session
     // handed out after it was taken: start the restored one well past both.
     const { meta } = await readMeta(temp)

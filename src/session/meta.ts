@@ -15,6 +15,8 @@ export interface SessionMeta {
   creator?: string
   /** Every sequence number handed out so far is at most this. */
   seq_reserved: number
+  /** Id of the key TDLib's database is encrypted with ("none" for no key; database-key.ts); absent: not recorded yet. */
+  database_key?: string
 }
 
 export interface ReadMeta {
@@ -46,14 +48,22 @@ export async function readMeta (directory: string): Promise<ReadMeta> {
   }
   const record = parsed as Partial<SessionMeta> | undefined
   if (typeof record !== 'object' || record === null || !Number.isSafeInteger(record.seq_reserved) || (record.seq_reserved as number) < 0 ||
-    (record.creator !== undefined && typeof record.creator !== 'string')) {
+    (record.creator !== undefined && typeof record.creator !== 'string') ||
+    (record.database_key !== undefined && (typeof record.database_key !== 'string' || !/^(none|[0-9a-f]{16})$/.test(record.database_key)))) {
     return { meta: { seq_reserved: Date.now() }, problem: `${file} is not valid` }
   }
-  return { meta: { ...(record.creator === undefined ? {} : { creator: record.creator }), seq_reserved: record.seq_reserved as number } }
+  return {
+    meta: {
+      ...(record.creator === undefined ? {} : { creator: record.creator }),
+      seq_reserved: record.seq_reserved as number,
+      ...(record.database_key === undefined ? {} : { database_key: record.database_key }),
+    },
+  }
 }
 
 let tempCounter = 0
 
+/** Writes the file atomically (temporary file, synced, renamed over the old one). */
 export async function writeMeta (directory: string, meta: SessionMeta): Promise<void> {
   const file = join(directory, META_FILE)
   const temp = `${file}.${process.pid}.${tempCounter++}.tmp`

@@ -16,8 +16,10 @@ import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdli
 import { BrokerError } from '../errors.js'
 import { UpdateBuffer } from '../resume/update-buffer.js'
 import { Sequence } from '../resume/sequence.js'
+import { databaseKeys, hasTdlibData, keyCandidates, NO_KEY, type DatabaseKey } from './database-key.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
+import { moveKey, moveToKey, openDatabase, type OpenContext, type OpenedClient } from './open-database.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
 
 export type SessionState = 'stopped' | 'starting' | 'running' | 'stopping'
@@ -49,8 +51,6 @@ export interface SessionContext {
   readonly log: Logger
 }
 
-/** How long a TDLib client may take to accept its parameters before the start fails. */
-const START_TIMEOUT_MS = 30_000
 /** setTimeout's limit (about 24.8 days); longer delays would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -63,6 +63,11 @@ export class Session {
   private readonly sequence: Sequence
   private readonly buffer: UpdateBuffer
   private metaWrites: Promise<void> = Promise.resolve()
+  /** What the meta file holds: the last reservation written and the folder's database key id. */
+  private metaReserved: number
+  private databaseKeyId: string | undefined
+  /** Set while the folder still uses an older key: it moves to this one once the session is logged in. */
+  private keyToMove: DatabaseKey | undefined
   private pruneTimer: NodeJS.Timeout | undefined
   private lastAuthState: OutgoingUpdate | undefined
   private lastConnectionState: OutgoingUpdate | undefined
@@ -82,6 +87,8 @@ export class Session {
     this.log = ctx.log.child({ session: id })
     this.logged = globalPolicy(ctx.settings)
     this.creator = meta.creator
+    this.metaReserved = meta.seq_reserved
+    this.databaseKeyId = meta.database_key
     this.sequence = new Sequence(meta.seq_reserved, async reserved => { await this.writeMeta(reserved) }, message => { this.log.error(message) })
     this.buffer = new UpdateBuffer(ctx.settings.update_buffer_size, ctx.settings.update_buffer_age * 1000, meta.seq_reserved)
   }
@@ -231,7 +238,12 @@ export class Session {
   }
 
   private async writeMeta (reserved: number): Promise<void> {
-    const meta: SessionMeta = { ...(this.creator === undefined ? {} : { creator: this.creator }), seq_reserved: reserved }
+    this.metaReserved = reserved
+    const meta: SessionMeta = {
+      ...(this.creator === undefined ? {} : { creator: this.creator }),
+      seq_reserved: reserved,
+      ...(this.databaseKeyId === undefined ? {} : { database_key: this.databaseKeyId }),
+    }
     // One write at a time, in order, so an older reservation never lands after a newer one.
     const write = this.metaWrites.then(async () => { await writeMeta(this.directory, meta) })
     this.metaWrites = write.catch(() => {})
@@ -243,6 +255,7 @@ export class Session {
     this.catchingUp = false
     this.lastAuthState = undefined
     this.lastConnectionState = undefined
+    this.keyToMove = undefined
     if (this.pruneTimer !== undefined) clearTimeout(this.pruneTimer)
     this.log.info('session starting')
     let client: TdClient | undefined
@@ -252,17 +265,31 @@ export class Session {
       const { backend, settings } = this.ctx
       const params = tdlibParameters(settings, backend.kind, this.directory)
       this.answersParameters = params !== undefined
-      client = backend.createClient({ sessionId: this.id, directory: this.directory }, {
-        onUpdate: update => { this.onUpdate(client, update) },
-        onClosed: reason => { this.onClosed(client, reason) }
-      })
-      this.client = client
+      let opened = this.newClient()
+      client = opened.client
       if (params === undefined) {
         this.log.warn('tdlib.api_id and tdlib.api_hash are not set: the session waits for TDLib parameters and cannot log in')
+        // Sent first all the same (docs/protocol.md): TDLib answers addProxy only once parameters are set, so it is not awaited.
+        if (settings.tdlib.proxy !== undefined) {
+          void client.invoke(addProxyRequest(settings.tdlib.proxy)).then(answer => {
+            if (isTdError(answer)) this.log.error({ err: `${answer.code} ${answer.message}` }, 'addProxy failed')
+          }, () => {})
+        }
       } else {
-        await this.expectOk(client, params, 'setTdlibParameters')
+        // The sandbox keeps its emulated logins in plain files whatever the key: its folders say so (no key).
+        const keys = backend.kind === 'sandbox' ? { current: NO_KEY, previous: undefined } : databaseKeys(settings.tdlib)
+        const candidates = keyCandidates(keys, this.databaseKeyId, await hasTdlibData(this.directory))
+        const open = this.openContext()
+        const key = await openDatabase(open, client, params, candidates)
+        if (key.id === keys.current.id) {
+          await this.recordDatabaseKey(key)
+        } else {
+          const moved = await moveToKey(open, opened, params, key, keys.current)
+          opened = moved.opened
+          client = opened.client
+          this.keyToMove = moved.keyToMove
+        }
       }
-      if (settings.tdlib.proxy !== undefined) await this.expectOk(client, addProxyRequest(settings.tdlib.proxy), 'addProxy')
       this.stateValue = 'running'
       this.log.info('session started')
     } catch (e) {
@@ -274,18 +301,46 @@ export class Session {
     }
   }
 
-  private async expectOk (client: TdClient, request: TdObject, what: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new Error(`TDLib did not answer ${what} within ${START_TIMEOUT_MS / 1000} s`)) }, START_TIMEOUT_MS)
+  /** A TDLib client for the session, made the current one, with a promise that resolves when it has closed. */
+  private newClient (): OpenedClient {
+    let client: TdClient | undefined
+    let closedNow!: () => void
+    const closed = new Promise<void>(resolve => { closedNow = resolve })
+    client = this.ctx.backend.createClient({ sessionId: this.id, directory: this.directory }, {
+      onUpdate: update => { this.onUpdate(client, update) },
+      onClosed: reason => { closedNow(); this.onClosed(client, reason) }
     })
-    try {
-      const answer = await Promise.race([client.invoke(request), timeout])
-      if (isTdError(answer)) throw new BrokerError('SESSION_START_FAILED', `session ${this.id}: ${what} failed: ${answer.code} ${answer.message}`)
-      if (this.client !== client) throw new Error(`TDLib closed during ${what}`)
-    } finally {
-      clearTimeout(timer)
+    this.client = client
+    return { client, closed }
+  }
+
+  /** What open-database.ts needs of this session. */
+  private openContext (): OpenContext {
+    return {
+      id: this.id,
+      log: this.log,
+      settings: this.ctx.settings,
+      recordedKeyId: this.databaseKeyId,
+      isCurrent: client => this.client === client,
+      newClient: () => this.newClient(),
+      dropCurrent: () => { this.client = undefined },
+      recordKey: async key => { await this.recordDatabaseKey(key) },
     }
+  }
+
+  /** At authorizationStateReady: moves a folder still on an older key to the current one. */
+  private moveKeyWhenReady (client: TdClient): void {
+    const key = this.keyToMove
+    if (key === undefined) return
+    this.keyToMove = undefined
+    void moveKey(this.openContext(), client, key)
+  }
+
+  /** Notes in the meta file which key the folder's database uses (its id, never the key). */
+  private async recordDatabaseKey (key: DatabaseKey): Promise<void> {
+    if (this.databaseKeyId === key.id) return
+    this.databaseKeyId = key.id
+    await this.writeMeta(this.metaReserved)
   }
 
   private onUpdate (client: TdClient | undefined, update: TdObject): void {
@@ -296,6 +351,7 @@ export class Session {
       const state = (update.authorization_state as TdObject | undefined)?.['@type']
       // The broker answers this state itself; clients could not anyway.
       if (state === 'authorizationStateWaitTdlibParameters' && this.answersParameters) return
+      if (state === 'authorizationStateReady') this.moveKeyWhenReady(client)
     } else if (type === 'updateConnectionState') {
       this.catchingUp = (update.state as TdObject | undefined)?.['@type'] === 'connectionStateUpdating'
     } else if (this.catchingUp) {

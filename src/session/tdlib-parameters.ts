@@ -1,7 +1,8 @@
 /**
- * The requests the broker sends to every TDLib client it starts. Only api_id
- * and api_hash come from settings; the rest are fixed choices, documented in
- * docs/protocol.md ("Sessions").
+ * The requests the broker sends to every TDLib client it starts. Only api_id,
+ * api_hash, the database key (session/database-key.ts) and the proxy come
+ * from settings; the rest are fixed choices, documented in docs/protocol.md
+ * ("Sessions").
  */
 import os from 'node:os'
 import type { TdObject } from '../tdlib/backend.js'
@@ -13,7 +14,7 @@ import { VERSION } from '../version.js'
  * has no api_id/api_hash to log in with (the client then stays in
  * authorizationStateWaitTdlibParameters; test methods still answer).
  */
-export function tdlibParameters (settings: Settings, backendKind: 'tdlib' | 'sandbox', directory: string): TdObject | undefined {
+export function tdlibParameters (settings: Settings, backendKind: 'tdlib' | 'sandbox', directory: string, databaseKey = ''): TdObject | undefined {
   const { api_id: apiId, api_hash: apiHash } = settings.tdlib
   const haveCredentials = apiId !== undefined && apiHash !== undefined
   if (!haveCredentials && backendKind === 'tdlib') return undefined
@@ -22,7 +23,7 @@ export function tdlibParameters (settings: Settings, backendKind: 'tdlib' | 'san
     use_test_dc: false,
     database_directory: directory,
     files_directory: directory,
-    database_encryption_key: '',
+    database_encryption_key: databaseKey,
     use_file_database: true,
     use_chat_info_database: true,
     use_message_database: true,

@@ -13,6 +13,7 @@ import { settingsSchema } from './schema.js'
 import { EMBEDDED_SETTINGS_JSON } from './embedded.js'
 import { clientsProblems } from '../clients/check.js'
 import { requestPeersProblems } from '../resolve/peer-paths.js'
+import { resolveSecret } from './secret.js'
 
 export { SettingsError } from './errors.js'
 
@@ -62,6 +63,14 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
 
   const base = resolve(baseDir)
+  const keyProblems: string[] = []
+  for (const key of ['database_encryption_key', 'previous_database_encryption_key']) {
+    if (data.tdlib[key] === undefined) continue
+    const secret = resolveSecret(data.tdlib[key], base, `/tdlib/${key}`)
+    if ('problem' in secret) keyProblems.push(secret.problem)
+    else data.tdlib[key] = secret.value
+  }
+  if (keyProblems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, keyProblems)
   for (const key of ['request_peers', 'format_fields']) {
     for (const [type, fields] of Object.entries(data[key])) data[key][type] = [fields].flat()
   }

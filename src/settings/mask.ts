@@ -14,6 +14,8 @@ export const SECRET_PATHS: readonly string[] = Object.freeze([
   'tdlib.api_hash',
   'tdlib.proxy.password',
   'tdlib.proxy.secret',
+  'tdlib.database_encryption_key',
+  'tdlib.previous_database_encryption_key',
   'mysql.password',
 ])
 

@@ -18,6 +18,8 @@
  * `then` it says why a key is required there.
  */
 
+import { secretSourceSchema } from './secret.js'
+
 const port = (min: number) => ({ type: 'integer', minimum: min, maximum: 65535 })
 const nonEmptyString = { type: 'string', minLength: 1 }
 const stringList = { type: 'array', items: nonEmptyString, default: [] }
@@ -90,6 +92,9 @@ export const tdlibSchema = {
     // tdbroker: run sessions against the emulated Telegram instead of TDLib.
     backend: { enum: ['tdlib', 'sandbox'], default: 'tdlib' },
     sandbox_world: nonEmptyString,
+    // tdbroker: encrypt TDLib's databases (and seal MySQL backups) at rest; docs/storage.md.
+    database_encryption_key: secretSourceSchema,
+    previous_database_encryption_key: secretSourceSchema,
   },
   default: {},
 }
@@ -107,6 +112,8 @@ export const mysqlSchema = {
     charset: { ...nonEmptyString, default: 'utf8' },
     read_timeout: { type: 'number', minimum: 0, default: 0 },
     debug: { type: 'boolean', default: false },
+    // tdbroker: back running sessions up this often, seconds (0: only at login and clean stop).
+    backup_interval: { type: 'number', minimum: 0, default: 3600 },
     ssl: {
       type: 'object',
       additionalProperties: false,

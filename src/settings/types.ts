@@ -20,6 +20,10 @@ export interface TdlibSettings {
   backend: 'tdlib' | 'sandbox'
   /** Seed file of the sandbox world (absolute path); unset means the built-in demo world. */
   sandbox_world?: string
+  /** The key TDLib's databases are encrypted with (resolved from a string, env or file); unset: no encryption. */
+  database_encryption_key?: string
+  /** The key folders may still be encrypted with, during a rotation. */
+  previous_database_encryption_key?: string
 }
 
 export interface MysqlSettings {
@@ -31,6 +35,8 @@ export interface MysqlSettings {
   charset: string
   read_timeout: number
   debug: boolean
+  /** Seconds between backups of a running session; 0: only at login and at a clean stop. */
+  backup_interval: number
   ssl?: { key?: string; cert?: string; ca?: string }
 }
 

@@ -10,6 +10,7 @@ import { isTdError, type TdBackend, type TdClient, type TdObject } from '../tdli
 import { LocalStore, MAX_ENTRIES } from './local-store.js'
 import { MysqlMirror, type MirrorOptions } from './mysql-mirror.js'
 import { MAX_BACKUP_BYTES, packFolder } from './pack.js'
+import { sealKeys, sealPack, type SealKey } from './seal.js'
 import type { MirrorWrite, UsernameRecord, UserRecord } from './records.js'
 import { watchBackend, type SessionWatcher } from './session-watch.js'
 
@@ -28,10 +29,15 @@ export class BrokerStore implements SessionWatcher {
   private stateValue: 'created' | 'open' | 'closed' = 'created'
   private readonly log: Logger
   private readonly pending = new Set<Promise<unknown>>()
+  /** Sessions that are logged in and running: their periodic backup timer and the backup in progress. */
+  private readonly running = new Map<string, { timer?: NodeJS.Timeout, inFlight?: Promise<void> }>()
+  /** Backups are sealed with this before they are spooled (undefined: no database key, not sealed). */
+  private readonly sealKey: SealKey | undefined
 
   constructor (private readonly settings: Settings, log: Logger, private readonly options: BrokerStoreOptions = {}) {
     this.log = log.child({ component: 'store' })
     this.local = new LocalStore(settings.tdlib.path, this.log)
+    this.sealKey = settings.tdlib.database_encryption_key === undefined ? undefined : sealKeys(settings.tdlib)[0]
     if (settings.mysql !== undefined) {
       this.mirror = new MysqlMirror(settings.mysql, this.log.child({ component: 'mysql' }), {
         ...options.mirror,
@@ -55,6 +61,13 @@ export class BrokerStore implements SessionWatcher {
   async open (): Promise<void> {
     if (this.stateValue !== 'created') throw new Error(`store cannot open from state ${this.stateValue}`)
     await this.local.open()
+    if (this.settings.tdlib.backend === 'tdlib' && this.settings.tdlib.database_encryption_key === undefined) {
+      this.log.warn(`tdlib.database_encryption_key is not set: session folders (each account's login) are stored unencrypted${this.mirror === undefined ? '' : ', and their MySQL backups are not sealed'}; see docs/storage.md, "Encryption at rest"`)
+    } else if (this.settings.tdlib.database_encryption_key !== undefined) {
+      // Key ids (fingerprints, never keys) let an operator see which folders and backups still use an old key.
+      const keys = sealKeys(this.settings.tdlib)
+      this.log.info({ key_id: keys[0]?.id, previous_key_id: keys[1]?.id }, 'session databases are encrypted, backups sealed')
+    }
     if (this.mirror !== undefined) {
       const ttl = this.settings.resolve_cache_ttl
       const cache = await this.mirror.open(ttl > 0 ? Date.now() - ttl * 1000 : undefined, MAX_ENTRIES)
@@ -68,6 +81,7 @@ export class BrokerStore implements SessionWatcher {
   async close (): Promise<void> {
     if (this.stateValue === 'closed') return
     this.stateValue = 'closed'
+    for (const entry of this.running.values()) clearInterval(entry.timer)
     await Promise.allSettled([...this.pending])
     await this.local.close()
     await this.mirror?.close()
@@ -108,8 +122,8 @@ export class BrokerStore implements SessionWatcher {
     this.local.putSession({ session_id: sessionId, created: record?.created ?? now, last_active: now })
   }
 
-  authorized (sessionId: string, client: TdClient): void {
-    this.track(client.invoke({ '@type': 'getMe' }).then(me => {
+  authorized (sessionId: string, directory: string, client: TdClient): void {
+    const login = client.invoke({ '@type': 'getMe' }).then(me => {
       if (isTdError(me)) {
         this.log.warn({ session: sessionId, err: me.message }, 'getMe failed after login; the session record stays without a user')
         return
@@ -119,24 +133,58 @@ export class BrokerStore implements SessionWatcher {
       this.local.putSession({ session_id: sessionId, created: record?.created ?? Date.now(), last_active: Date.now(), ...user })
       this.rememberUser(user)
       this.log.info({ session: sessionId, user_id: user.user_id, is_bot: user.is_bot }, 'session logged in')
-    }, e => { this.log.warn({ session: sessionId, err: (e as Error).message }, 'getMe failed after login') }))
+    }, e => { this.log.warn({ session: sessionId, err: (e as Error).message }, 'getMe failed after login') })
+    this.track(login)
+    if (this.mirror === undefined || this.running.has(sessionId) || this.stateValue === 'closed') return
+    // A login is worth keeping at once: a crash before the next clean stop would otherwise lose it.
+    const entry: { timer?: NodeJS.Timeout, inFlight?: Promise<void> } = {}
+    this.running.set(sessionId, entry)
+    const runningBackup = (): void => {
+      if (entry.inFlight !== undefined || this.running.get(sessionId) !== entry) return
+      entry.inFlight = this.backUp(sessionId, directory, true).finally(() => { entry.inFlight = undefined })
+      this.track(entry.inFlight)
+    }
+    void login.finally(runningBackup)
+    const interval = this.settings.mysql?.backup_interval ?? 0
+    if (interval > 0) entry.timer = setInterval(runningBackup, Math.min(interval * 1000, 2 ** 31 - 1)).unref()
+  }
+
+  async stopped (sessionId: string): Promise<void> {
+    const entry = this.running.get(sessionId)
+    if (entry === undefined) return
+    this.running.delete(sessionId)
+    clearInterval(entry.timer)
+    await entry.inFlight
   }
 
   async closedCleanly (sessionId: string, directory: string): Promise<void> {
+    if (this.mirror === undefined) return
+    const work = this.backUp(sessionId, directory, false)
+    this.track(work)
+    await work
+  }
+
+  /**
+   * Packs the folder (only its login files while TDLib runs: see pack.ts),
+   * seals it when there is a database key, and hands it to the mirror.
+   * Never throws: a failed backup is logged, and the session goes on.
+   */
+  private async backUp (sessionId: string, directory: string, whileRunning: boolean): Promise<void> {
     const mirror = this.mirror
     if (mirror === undefined) return
-    const work = (async () => {
+    try {
       const limit = this.options.maxBackupBytes ?? MAX_BACKUP_BYTES
-      const pack = await packFolder(directory, limit)
+      const pack = await packFolder(directory, limit, { loginOnly: whileRunning })
       if (pack === undefined) {
         this.log.warn({ session: sessionId, limit }, 'session folder is over the backup limit even without its message database; no backup taken')
         return
       }
-      if (pack.loginOnly) this.log.warn({ session: sessionId, limit }, 'session folder is over the backup limit: only the login (td.binlog) is backed up')
-      await mirror.backup(sessionId, pack)
-    })().catch(e => { this.log.error({ session: sessionId, err: (e as Error).message }, 'session backup failed') })
-    this.track(work)
-    await work
+      if (pack.loginOnly && !whileRunning) this.log.warn({ session: sessionId, limit }, 'session folder is over the backup limit: only the login (td.binlog) is backed up')
+      if (whileRunning) this.log.debug({ session: sessionId, files: pack.files }, 'running session backup taken')
+      await mirror.backup(sessionId, this.sealKey === undefined ? pack : sealPack(pack, this.sealKey, sessionId))
+    } catch (e) {
+      this.log.error({ session: sessionId, err: (e as Error).message }, 'session backup failed')
+    }
   }
 
   private track (work: Promise<unknown>): void {

@@ -45,7 +45,7 @@ const START_READ_TIMEOUT_S = 15
 const SPOOL_PREFIX = '.tdbroker-backup-'
 const SPOOL_SUFFIX = '.pack'
 
-interface Spooled { sessionId: string, sha256: string, taken: number, files: string[], loginOnly: boolean }
+interface Spooled { sessionId: string, sha256: string, taken: number, files: string[], loginOnly: boolean, contentSha256?: string }
 
 export class MysqlMirror {
   private stateValue: MirrorState = 'created'
@@ -134,13 +134,14 @@ export class MysqlMirror {
   /** Spools a session's backup to disk (replacing an older one not yet sent), then sends it when it can. */
   async backup (sessionId: string, pack: Pack): Promise<void> {
     if (this.stateValue === 'closed') return
-    if (this.stored.get(sessionId) === pack.sha256 && !this.spooled.has(sessionId)) {
+    const content = pack.contentSha256 ?? pack.sha256
+    if (this.stored.get(sessionId) === content && !this.spooled.has(sessionId)) {
       this.log.debug({ session: sessionId }, 'session folder unchanged since its last backup; not sent again')
       return
     }
     const taken = Date.now()
     const file = this.spoolFile(sessionId)
-    const meta: Spooled = { sessionId, sha256: pack.sha256, taken, files: pack.files, loginOnly: pack.loginOnly }
+    const meta: Spooled = { sessionId, sha256: pack.sha256, taken, files: pack.files, loginOnly: pack.loginOnly, contentSha256: content }
     await this.spooling(async () => {
       const temp = `${file}.${process.pid}.tmp`
       await writeFile(temp, pack.data, { mode: 0o600 })
@@ -247,7 +248,7 @@ export class MysqlMirror {
       return
     }
     this.stats.backups++
-    this.stored.set(meta.sessionId, meta.sha256)
+    this.stored.set(meta.sessionId, meta.contentSha256 ?? meta.sha256)
     this.log.info({ session: meta.sessionId, bytes: data.length, files: meta.files, login_only: meta.loginOnly }, 'session backup stored in MySQL')
     await this.forgetSpooled(meta)
   }

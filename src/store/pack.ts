@@ -19,8 +19,12 @@ import { join } from 'node:path'
 
 const MAGIC = Buffer.from('TDBPACK1', 'latin1')
 
-/** Files that carry the login; kept even when the whole folder is too big. */
-export const LOGIN_FILES: ReadonlySet<string> = new Set(['td.binlog', 'td_test.binlog', 'sandbox-session.json'])
+/**
+ * Files that carry the login (and the broker's meta file: creator, sequence,
+ * database key id); kept even when the whole folder is too big, and all a
+ * backup of a running session holds.
+ */
+export const LOGIN_FILES: ReadonlySet<string> = new Set(['td.binlog', 'td_test.binlog', 'sandbox-session.json', '.tdbroker-session.json'])
 
 /** Largest packed backup, bytes (64 MiB). */
 export const MAX_BACKUP_BYTES = 64 * 1024 * 1024
@@ -29,6 +33,8 @@ export interface Pack {
   data: Buffer
   /** Hex SHA-256 of `data`. */
   sha256: string
+  /** Hex SHA-256 of the unsealed pack when `data` is sealed (seal.ts): what "unchanged since the last backup" compares. */
+  contentSha256?: string
   files: string[]
   /** True when only the login files were kept because the folder was over the limit. */
   loginOnly: boolean
@@ -44,17 +50,24 @@ function isPackable (name: string): boolean {
 /**
  * Packs the top-level files of `directory`. Returns undefined when even the
  * login files are over `limit` (the caller logs it and skips the backup).
+ * With `loginOnly` (a running session, whose SQLite database may be half
+ * written) only the login files are packed. A file that vanishes while the
+ * folder is read (TDLib's temporary files) is skipped.
  */
-export async function packFolder (directory: string, limit = MAX_BACKUP_BYTES): Promise<Pack | undefined> {
+export async function packFolder (directory: string, limit = MAX_BACKUP_BYTES, opts: { loginOnly?: boolean } = {}): Promise<Pack | undefined> {
   const entries: Array<{ name: string, mode: number, data: Buffer }> = []
   for (const name of (await readdir(directory)).sort()) {
-    if (!isPackable(name)) continue
-    const info = await lstat(join(directory, name))
-    if (!info.isFile()) continue
-    entries.push({ name, mode: info.mode & 0o777, data: await readFile(join(directory, name)) })
+    if (!isPackable(name) || (opts.loginOnly === true && !LOGIN_FILES.has(name))) continue
+    try {
+      const info = await lstat(join(directory, name))
+      if (!info.isFile()) continue
+      entries.push({ name, mode: info.mode & 0o777, data: await readFile(join(directory, name)) })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
   }
   let chosen = entries
-  let loginOnly = false
+  let loginOnly = opts.loginOnly === true
   if (packedSize(chosen) > limit) {
     chosen = entries.filter(e => LOGIN_FILES.has(e.name))
     loginOnly = true

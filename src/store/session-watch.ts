@@ -18,9 +18,11 @@ export interface SessionWatcher {
   /** A request is going to the session. */
   used(sessionId: string): void
   /** The session reached authorizationStateReady; `client` may be asked (getMe). */
-  authorized(sessionId: string, client: TdClient): void
+  authorized(sessionId: string, directory: string, client: TdClient): void
   /** The broker closed the session cleanly; its folder is closed and quiet until this resolves. */
   closedCleanly(sessionId: string, directory: string): Promise<void>
+  /** The client is closing or has closed, whoever closed it (called before closedCleanly). */
+  stopped(sessionId: string): Promise<void>
 }
 
 export function watchBackend (backend: TdBackend, watcher: SessionWatcher): TdBackend {
@@ -40,12 +42,15 @@ export function watchBackend (backend: TdBackend, watcher: SessionWatcher): TdBa
           if (update['@type'] === 'updateAuthorizationState') {
             const state = (update.authorization_state as TdObject | undefined)?.['@type']
             if (state !== 'authorizationStateWaitTdlibParameters') opened = true
-            if (state === 'authorizationStateReady') watcher.authorized(sessionId, inner)
+            if (state === 'authorizationStateReady') watcher.authorized(sessionId, directory, inner)
           }
           events.onUpdate(update)
         },
         onClosed (reason) {
-          if (!closeAsked) closedByItself = true
+          if (!closeAsked) {
+            closedByItself = true
+            void watcher.stopped(sessionId)
+          }
           events.onClosed(reason)
         },
       })
@@ -59,6 +64,7 @@ export function watchBackend (backend: TdBackend, watcher: SessionWatcher): TdBa
           closing ??= (async () => {
             const clean = opened && !closedByItself
             closeAsked = true
+            await watcher.stopped(sessionId)
             await inner.close()
             if (clean && !closedByItself) await watcher.closedCleanly(sessionId, directory)
           })()

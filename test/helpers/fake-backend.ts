@@ -31,6 +31,8 @@ export class FakeClient implements TdClient {
           this.emit({ '@type': 'updateConnectionState', state: { '@type': 'connectionStateReady' } })
         })
         return { '@type': 'ok' }
+      case 'getAuthorizationState':
+        return { '@type': this.requests.some(r => r['@type'] === 'setTdlibParameters') ? 'authorizationStateReady' : 'authorizationStateWaitTdlibParameters' }
       case 'testSquareInt':
         return { '@type': 'testInt', value: Number(request.x) ** 2 }
       case 'testCallString':

@@ -95,7 +95,7 @@ t.test('section defaults are filled in', async t => {
   t.same(s.tdlib.proxy, { type: 'http', host: 'proxy', port: 3128, http_only: false })
   t.same(s.mysql, {
     host: 'db', port: 3306, user: 'u', password: '', database: 'd',
-    charset: 'utf8', read_timeout: 0, debug: false,
+    charset: 'utf8', read_timeout: 0, debug: false, backup_interval: 3600,
   })
   t.same(s.tls, {
     host: '::', port: 50002, cert: '/x/c', key: '/x/k',

@@ -110,7 +110,7 @@ t.test('at the queue bound the queue is dropped and a full resync writes every r
   const local = new LocalStore(dir, silent)
   const logs = new LogSink()
   // Start against a closed port: MySQL is "down", writes queue up.
-  const settings = { ...db.settings, port: 1, charset: 'utf8', read_timeout: 0, debug: false }
+  const settings = { ...db.settings, port: 1, charset: 'utf8', read_timeout: 0, debug: false, backup_interval: 0 }
   const mirror = new MysqlMirror(settings, pino({ level: 'trace' }, logs), {
     spoolDir: dir, maxQueue: 5, retryMs: [50, 100],
     resyncSource: (): MirrorWrite[] => local.listUsers().map(row => ({ table: 'users', row })),
@@ -138,7 +138,7 @@ t.test('a row MySQL refuses is dropped and logged; the others go through', { ski
   const db = await tempDatabase()
   t.teardown(db.drop)
   const logs = new LogSink()
-  const mirror = new MysqlMirror({ ...db.settings, charset: 'utf8', read_timeout: 0, debug: false }, pino({ level: 'trace' }, logs), {
+  const mirror = new MysqlMirror({ ...db.settings, charset: 'utf8', read_timeout: 0, debug: false, backup_interval: 0 }, pino({ level: 'trace' }, logs), {
     spoolDir: scratchDir(), resyncSource: () => [],
   })
   t.teardown(async () => { await mirror.close() })

@@ -24,9 +24,9 @@ t.test('schema.sql creates exactly the tables and columns the broker checks', { 
   const found: Record<string, string[]> = {}
   for (const { t: table, c } of columns) (found[table] ??= []).push(c)
   t.same(found, Object.fromEntries(Object.entries(EXPECTED_TABLES).sort(([a], [b]) => a.localeCompare(b))))
-  const connection = await connect({ ...db.settings, charset: 'utf8', read_timeout: 0, debug: false })
+  const connection = await connect({ ...db.settings, charset: 'utf8', read_timeout: 0, debug: false, backup_interval: 0 })
   t.teardown(async () => { await connection.end() })
-  t.same(await missingSchema(connection, { ...db.settings, charset: 'utf8', read_timeout: 0, debug: false }, log), [], 'the check passes')
+  t.same(await missingSchema(connection, { ...db.settings, charset: 'utf8', read_timeout: 0, debug: false, backup_interval: 0 }, log), [], 'the check passes')
   await db.query('INSERT INTO users (user_id, is_bot, updated) VALUES (1, 0, NOW())')
   await db.query(schemaSql())
   t.same(await db.query('SELECT user_id FROM users'), [{ user_id: '1' }], 'applying schema.sql again is harmless: rows stay')
@@ -74,7 +74,7 @@ t.test('a wrong password and a missing database are clear errors at start', { sk
   const ok = await startStoreBroker(scratchDir(), { mysql: { ...db.settings, user, password: 'right-password' } })
   t.equal(ok.broker.store.mirror?.state, 'up', 'the right password works (control)')
   await ok.stop()
-  await t.rejects(connect({ ...db.settings, charset: 'klingon', read_timeout: 0, debug: false }), { name: 'MysqlConfigError', message: /^mysql\/charset: Unknown charset 'klingon'/ })
+  await t.rejects(connect({ ...db.settings, charset: 'klingon', read_timeout: 0, debug: false, backup_interval: 0 }), { name: 'MysqlConfigError', message: /^mysql\/charset: Unknown charset 'klingon'/ })
 })
 
 t.test('an unreachable MySQL at start: the broker starts on local data and says so', { skip }, async t => {
@@ -100,7 +100,7 @@ t.test('settings mysql section reaches the driver: charset and debug', { skip },
   const logged = b.logs.find(r => r.msg === 'mysql' && typeof r.sql === 'string' && (r.sql as string).includes('information_schema.COLUMNS'))
   t.ok(logged, 'mysql/debug logs each statement')
   t.notOk(JSON.stringify(b.logs.records).includes('"password"'), 'and never the password')
-  const connection = await connect({ ...db.settings, charset: 'utf8mb4', read_timeout: 0, debug: false })
+  const connection = await connect({ ...db.settings, charset: 'utf8mb4', read_timeout: 0, debug: false, backup_interval: 0 })
   t.teardown(async () => { await connection.end() })
   const [rows] = await connection.query('SELECT @@character_set_client AS cs') as unknown as [Array<{ cs: string }>]
   t.equal(rows[0]?.cs, 'utf8mb4', 'mysql/charset is the connection character set')
