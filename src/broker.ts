@@ -7,6 +7,8 @@ import type { Logger } from './log/logger.js'
 import type { Policy } from './policy/policy.js'
 import { policyStep } from './policy/policy-step.js'
 import { chatScopeStep } from './policy/chat-step.js'
+import { forbiddenFolders, localFilesStep } from './policy/local-files.js'
+import { UploadStore } from './files/uploads.js'
 import { AuditLog } from './audit/audit.js'
 import { ClientDirectory } from './clients/directory.js'
 import { reevaluateConnections, type ReloadSummary } from './clients/reload.js'
@@ -56,6 +58,8 @@ export class Broker implements BrokerCore {
   private clientsValue: ClientDirectory
   readonly authThrottle: AuthThrottle
   readonly audit: AuditLog
+  /** Files clients sent with broker.uploadFile, and the references issued for them. */
+  readonly uploads = new UploadStore()
   readonly startedAt = Date.now()
   private stateValue: BrokerState = 'created'
   private readonly connections = new Set<Connection>()
@@ -82,7 +86,7 @@ export class Broker implements BrokerCore {
     this.audit = new AuditLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
     // The chat scope checks last, after usernames are resolved to ids.
-    this.runPipeline = compose([policyStep, ...storage.steps, ...steps, chatScopeStep])
+    this.runPipeline = compose([policyStep, localFilesStep(this.uploads, forbiddenFolders(this.settings)), ...storage.steps, ...steps, chatScopeStep])
   }
 
   get state (): BrokerState { return this.stateValue }
