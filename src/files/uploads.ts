@@ -36,6 +36,8 @@ export function safeFileName (name: string): string {
 export class UploadStore {
   private readonly issued = new Map<string, Issued>()
   private readonly inFlight = new Map<string, number>()
+  /** Deletions of forgotten uploads, so that they can be awaited (tests, shutdown). */
+  private removals: Promise<void> = Promise.resolve()
 
   /**
    * Writes `data` as `name` into the session's upload folder and returns the
@@ -74,6 +76,10 @@ export class UploadStore {
   private forgetOldest (): void {
     const [token, entry] = this.issued.entries().next().value as [string, Issued]
     this.issued.delete(token)
-    rm(entry.folder, { recursive: true, force: true }).catch(() => {})
+    const removal = rm(entry.folder, { recursive: true, force: true }).catch(() => {})
+    this.removals = this.removals.then(async () => { await removal })
   }
+
+  /** Resolves once every forgotten upload's file is deleted. */
+  async settled (): Promise<void> { await this.removals }
 }
