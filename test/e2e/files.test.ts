@@ -170,6 +170,15 @@ t.test('with local_files: files from those folders only, never the broker\'s own
   const aliceFile = await alice.c.request({ '@type': 'getFile', '@session': alice.session, file_id: file.id })
   t.match(aliceFile.local, { path: join(outbox, 'invoice.txt') }, 'this client sees local paths')
 
+  writeFileSync(join(outbox, 'photo.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]))
+  const photo = await send({ '@type': 'inputMessagePhoto', photo: { '@type': 'inputPhoto', photo: local(join(outbox, 'photo.jpg')), width: 2, height: 1 }, caption: { '@type': 'formattedText', text: 'a photo', entities: [] } })
+  t.equal(photo['@type'], 'message', 'a photo from local_files is sent')
+  const gotPhoto = await bob.c.waitFor(m => m['@type'] === 'updateNewMessage' && m['@session'] === bob.session && ((m.message as Msg).content as Msg)['@type'] === 'messagePhoto')
+  const size = ((((gotPhoto.message as Msg).content as Msg).photo as Msg).sizes as Msg[])[0]!
+  t.match(size, { width: 2, height: 1, photo: { '@type': 'file', size: 7 } }, 'Bob gets the photo as a file object')
+  const photoFile = await bob.c.request({ '@type': 'downloadFile', '@session': bob.session, file_id: (size.photo as Msg).id, priority: 1, synchronous: true })
+  t.match(photoFile.local, { path: join(b.settings.tdlib.path, bob.session, 'photos', `${String((size.photo as Msg).id)}_photo.jpg`), is_downloading_completed: true }, 'downloaded into Bob\'s session folder, and shown to a client with local_files')
+
   const account = await send(documentOf(local(join(b.settings.tdlib.path, bob.session, MARKER_FILE))))
   t.match(account, { '@type': 'error', message: /^LOCAL_FILE_NOT_ALLOWED: / }, "the session folders stay out, even inside local_files")
   const passwd = await send(documentOf(local('/etc/passwd')))
