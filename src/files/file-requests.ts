@@ -45,7 +45,11 @@ function wholeNumber (value: unknown, field: string, min: number, fallback?: num
   return value
 }
 
-/** broker.uploadFile {session, name, data}: writes the bytes and answers a reference to send them by. */
+/**
+ * broker.uploadFile {session, name, data}: writes the bytes and answers a
+ * reference to send them by; with `append_to` (a reference), adds them to
+ * that file instead (a large file in parts).
+ */
 export async function uploadFile (conn: FileRequester, m: Record<string, unknown>): Promise<Reply> {
   const session = attachedSession(conn, m.session)
   const { data } = m
@@ -58,7 +62,16 @@ export async function uploadFile (conn: FileRequester, m: Record<string, unknown
   const size = data.length / 4 * 3 - (data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0)
   if (size > limit) throw new BrokerError('UPLOAD_TOO_LARGE', `the upload is ${size} bytes, more than max_upload_size (${limit})`)
   const bytes = Buffer.from(data, 'base64')
-  const token = await conn.core.uploads.save(session, conn.identity.name, conn.id, name, bytes)
+  const { uploads, settings } = conn.core
+  if (m.append_to !== undefined) {
+    if (typeof m.append_to !== 'string') throw new BrokerError('INVALID_REQUEST', 'append_to must be the path of a reference broker.uploadFile answered')
+    const total = await uploads.append(m.append_to, session.id, conn.identity.name, conn.id, bytes, settings.max_upload_file_size)
+    return { '@type': 'broker.fileUploaded', session: session.id, file: { '@type': 'inputFileLocal', path: m.append_to }, size: total }
+  }
+  if (bytes.length > settings.max_upload_file_size) {
+    throw new BrokerError('UPLOAD_TOO_LARGE', `the upload is ${bytes.length} bytes, more than max_upload_file_size (${settings.max_upload_file_size})`)
+  }
+  const token = await uploads.save(session, conn.identity.name, conn.id, name, bytes)
   conn.log.info({ session: session.id, size: bytes.length }, 'file uploaded')
   return { '@type': 'broker.fileUploaded', session: session.id, file: { '@type': 'inputFileLocal', path: token }, size: bytes.length }
 }

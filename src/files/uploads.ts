@@ -8,7 +8,7 @@
  * path of the broker.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BrokerError } from '../errors.js'
 
@@ -24,7 +24,7 @@ export const MAX_UPLOADS_IN_FLIGHT = 4
 /** References kept; past this the oldest is forgotten and its file deleted. */
 export const MAX_ISSUED = 1000
 
-interface Issued { sessionId: string, client: string, path: string, folder: string }
+interface Issued { sessionId: string, client: string, path: string, folder: string, size: number, appending: boolean }
 
 /** A file name TDLib can use: no folders, no control characters, at most 200 characters; "file" when nothing is left. */
 export function safeFileName (name: string): string {
@@ -44,21 +44,54 @@ export class UploadStore {
    * reference for `client`. At most MAX_UPLOADS_IN_FLIGHT per connection.
    */
   async save (session: { id: string, directory: string }, client: string, connectionId: string, name: string, data: Buffer): Promise<string> {
-    const running = this.inFlight.get(connectionId) ?? 0
-    if (running >= MAX_UPLOADS_IN_FLIGHT) {
-      throw new BrokerError('TOO_MANY_UPLOADS', `this connection already has ${running} uploads being written; wait for their answers`)
-    }
-    this.inFlight.set(connectionId, running + 1)
-    try {
+    return await this.inSlot(connectionId, async () => {
       const hex = randomBytes(16).toString('hex')
       const folder = join(session.directory, UPLOAD_FOLDER, hex)
       const path = join(folder, safeFileName(name))
       await mkdir(folder, { recursive: true, mode: 0o700 })
       await writeFile(path, data, { mode: 0o600 })
       const token = UPLOAD_PREFIX + hex
-      this.issued.set(token, { sessionId: session.id, client, path, folder })
+      this.issued.set(token, { sessionId: session.id, client, path, folder, size: data.length, appending: false })
       if (this.issued.size > MAX_ISSUED) this.forgetOldest()
       return token
+    })
+  }
+
+  /**
+   * Appends `data` to the file behind `token` (a large file sent in parts)
+   * and returns its new size, which may not pass `maxSize`. Parts of one
+   * file go one after another, never at once.
+   */
+  async append (token: string, sessionId: string, client: string, connectionId: string, data: Buffer, maxSize: number): Promise<number> {
+    const entry = this.issued.get(token)
+    if (entry === undefined || entry.sessionId !== sessionId || entry.client !== client) {
+      throw new BrokerError('INVALID_REQUEST', `append_to is not a reference broker.uploadFile issued to client ${client} in session ${sessionId}`)
+    }
+    if (entry.appending) throw new BrokerError('INVALID_REQUEST', 'a part is already being appended to this reference; send the parts one after another')
+    if (entry.size + data.length > maxSize) {
+      throw new BrokerError('UPLOAD_TOO_LARGE', `the file would grow to ${entry.size + data.length} bytes, more than max_upload_file_size (${maxSize})`)
+    }
+    return await this.inSlot(connectionId, async () => {
+      entry.appending = true
+      try {
+        await appendFile(entry.path, data)
+        entry.size += data.length
+        return entry.size
+      } finally {
+        entry.appending = false
+      }
+    })
+  }
+
+  /** Runs `work` in one of the connection's MAX_UPLOADS_IN_FLIGHT slots. */
+  private async inSlot<T> (connectionId: string, work: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(connectionId) ?? 0
+    if (running >= MAX_UPLOADS_IN_FLIGHT) {
+      throw new BrokerError('TOO_MANY_UPLOADS', `this connection already has ${running} uploads being written; wait for their answers`)
+    }
+    this.inFlight.set(connectionId, running + 1)
+    try {
+      return await work()
     } finally {
       const left = (this.inFlight.get(connectionId) ?? 1) - 1
       if (left === 0) this.inFlight.delete(connectionId)

@@ -243,6 +243,7 @@ export const settingsSchema = {
     audit_file: nonEmptyString,
     local_files: stringList,
     max_upload_size: { type: 'integer', minimum: 1, default: 786432 },
+    max_upload_file_size: { type: 'integer', minimum: 1, default: 52428800 },
     max_read_size: { type: 'integer', minimum: 1, default: 786432 },
   },
   if: {

@@ -104,6 +104,8 @@ export interface Settings {
   local_files: readonly string[]
   /** Largest broker.uploadFile, in decoded bytes. */
   max_upload_size: number
+  /** Largest file broker.uploadFile builds from parts (append_to), in bytes. */
+  max_upload_file_size: number
   /** Largest broker.readFile count, in bytes. */
   max_read_size: number
 }

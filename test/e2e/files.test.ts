@@ -64,7 +64,7 @@ const newDocument = (session: string, caption: string) => (m: Msg): boolean =>
   (((m.message as Msg).content as Msg).caption as Msg).text === caption
 
 t.test('without local_files: paths refused, files over the protocol, no broker paths shown', async t => {
-  const b = await sandboxBroker({ max_upload_size: 4096, max_read_size: 1024 })
+  const b = await sandboxBroker({ max_upload_size: 4096, max_upload_file_size: 10000, max_read_size: 1024 })
   t.teardown(b.stop)
   const alice = await loggedIn(b, '+1 555 000 1001')
   const bob = await loggedIn(b, '15550001002', 'sandbox')
@@ -121,6 +121,27 @@ t.test('without local_files: paths refused, files over the protocol, no broker p
   const past = await bob.c.request({ '@type': 'broker.readFile', session: bob.session, file_id: file.id, offset: 20, count: 100 })
   t.equal(past['@type'], 'error', "past the end is TDLib's error")
   t.notMatch(String(past.message), /^[A-Z_]+_NOT_ALLOWED/)
+
+  // A file larger than one request, in parts, read back in parts.
+  const large = Buffer.from(Array.from({ length: 9000 }, (_, i) => i % 251))
+  const head = await alice.c.request({ '@type': 'broker.uploadFile', session: alice.session, name: 'large.bin', data: large.subarray(0, 4000).toString('base64') })
+  const ref = head.file as Msg
+  for (const [from, to] of [[4000, 8000], [8000, 9000]]) {
+    const more = await alice.c.request({ '@type': 'broker.uploadFile', session: alice.session, append_to: ref.path, data: large.subarray(from, to).toString('base64') })
+    t.match(more, { '@type': 'broker.fileUploaded', size: to, file: ref }, `part up to ${to}`)
+  }
+  const tooMuch = await alice.c.request({ '@type': 'broker.uploadFile', session: alice.session, append_to: ref.path, data: Buffer.alloc(1001).toString('base64') })
+  t.match(tooMuch, { '@type': 'error', code: 413, message: /^UPLOAD_TOO_LARGE: .*max_upload_file_size/ })
+  await send(alice.c, alice.session, bobChat, documentOf(ref, 'the large one'))
+  const largeFile = fileOf((await bob.c.waitFor(newDocument(bob.session, 'the large one'))).message as Msg).file
+  t.equal(largeFile.size, 9000)
+  await bob.c.request({ '@type': 'downloadFile', '@session': bob.session, file_id: largeFile.id, priority: 1, synchronous: true })
+  const parts: Buffer[] = []
+  for (let offset = 0; offset < 9000; offset += 1024) {
+    const r = await bob.c.request({ '@type': 'broker.readFile', session: bob.session, file_id: largeFile.id, offset, count: Math.min(1024, 9000 - offset) })
+    parts.push(Buffer.from(r.data as string, 'base64'))
+  }
+  t.ok(Buffer.concat(parts).equals(large), 'the bytes Bob reads are the bytes Alice sent')
 
   // Bounds and bad input.
   const big = await bob.c.request({ '@type': 'broker.readFile', session: bob.session, file_id: file.id, offset: 0, count: 1025 })

@@ -49,3 +49,18 @@ t.test('past MAX_ISSUED the oldest reference is forgotten and its file deleted',
   await store.settled()
   t.notOk(existsSync(firstPath), 'its file is gone')
 })
+
+t.test('a file in parts: appended in order, bounded in size, for its own client and session only', async t => {
+  const store = new UploadStore()
+  const token = await store.save(session, 'alice', 'c1', 'big.bin', Buffer.from('one,'))
+  t.equal(await store.append(token, '7', 'alice', 'c1', Buffer.from('two,'), 12), 8)
+  t.equal(await store.append(token, '7', 'alice', 'c2', Buffer.from('tri'), 12), 11, 'from another connection of the client too')
+  t.equal(readFileSync(store.pathOf(token, '7', 'alice')!, 'utf8'), 'one,two,tri')
+  await t.rejects(store.append(token, '7', 'alice', 'c1', Buffer.from('xx'), 12), { message: /^UPLOAD_TOO_LARGE/ }, 'not past the size bound')
+  await t.rejects(store.append(token, '7', 'bob', 'c1', Buffer.from('x'), 12), { message: /^INVALID_REQUEST/ }, "not to another client's file")
+  await t.rejects(store.append(token, '8', 'alice', 'c1', Buffer.from('x'), 12), { message: /^INVALID_REQUEST/ }, 'not from another session')
+  const first = store.append(token, '7', 'alice', 'c1', Buffer.from('!'), 100)
+  await t.rejects(store.append(token, '7', 'alice', 'c1', Buffer.from('?'), 100), { message: /^INVALID_REQUEST/ }, 'two parts at once: the second is refused')
+  t.equal(await first, 12)
+  t.equal(readFileSync(store.pathOf(token, '7', 'alice')!, 'utf8'), 'one,two,tri!', 'the refused part left the file alone')
+})
