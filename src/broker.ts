@@ -5,6 +5,8 @@
 import net, { type AddressInfo } from 'node:net'
 import type { Logger } from './log/logger.js'
 import type { Policy } from './policy/policy.js'
+import { forbiddenFolders, localFilesStep } from './policy/local-files.js'
+import { UploadStore } from './files/uploads.js'
 import { AuditLog } from './audit/audit.js'
 import { ClientDirectory } from './clients/directory.js'
 import { reevaluateConnections, type ReloadSummary } from './clients/reload.js'
@@ -55,6 +57,8 @@ export class Broker implements BrokerCore {
   private clientsValue: ClientDirectory
   readonly authThrottle: AuthThrottle
   readonly audit: AuditLog
+  /** Files clients sent with broker.uploadFile, and the references issued for them. */
+  readonly uploads = new UploadStore()
   readonly startedAt = Date.now()
   private stateValue: BrokerState = 'created'
   private readonly connections = new Set<Connection>()
@@ -83,7 +87,7 @@ export class Broker implements BrokerCore {
     this.audit = new AuditLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
     // Policy, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps))
+    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [localFilesStep(this.uploads, forbiddenFolders(this.settings))]))
   }
 
   get state (): BrokerState { return this.stateValue }

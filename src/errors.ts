@@ -33,6 +33,10 @@ export const BROKER_ERRORS = {
   SESSION_START_FAILED: { code: 500, text: 'the session could not be started' },
   SESSION_CLOSED: { code: 500, text: 'the session closed before answering' },
   BROKER_SHUTTING_DOWN: { code: 503, text: 'the broker is shutting down' },
+  LOCAL_FILE_NOT_ALLOWED: { code: 403, text: "the request names a local file outside this client's local_files" },
+  UPLOAD_TOO_LARGE: { code: 413, text: 'the upload is larger than max_upload_size, or the file would grow past max_upload_file_size' },
+  TOO_MANY_UPLOADS: { code: 429, text: 'this connection has too many uploads being written' },
+  READ_TOO_LARGE: { code: 413, text: 'the read asks for more than max_read_size bytes' },
 } as const
 
 export type BrokerErrorName = keyof typeof BROKER_ERRORS

@@ -3,6 +3,7 @@
  * request passes and in which order. The order is the design:
  *
  * 1. policy: reserved and non-whitelisted requests stop here, before any work;
+ *    then the local-file check (`early`): no path of the broker's reaches TDLib;
  * 2. resolve: request_peers usernames and phone numbers become ids, in the
  *    request's own session (a client with a chat scope only among its chats);
  * 3. chat scope: needs the resolved ids, and refuses before anything costly;
@@ -27,8 +28,8 @@ import type { TdBackend } from './tdlib/backend.js'
  * follow a settings reload; `store` keeps the resolution records; `backend`
  * parses text (parseTextEntities runs offline, outside any session).
  */
-export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = []): Step[] {
+export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = [], early: readonly Step[] = []): Step[] {
   const cache = new ResolveCache(store, () => settings().resolve_cache_ttl)
   const resolver = new PeerResolver(cache, log.child({ component: 'resolve' }))
-  return [policyStep, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), ...extra]
+  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), ...extra]
 }

@@ -29,7 +29,7 @@ export class ClientDirectory {
   private readonly byFingerprint = new Map<string, ClientEntry>()
   private readonly byCommonName = new Map<string, ClientEntry>()
 
-  constructor (settings: Pick<Settings, 'clients' | 'allowed_requests' | 'allowed_updates'>) {
+  constructor (settings: Pick<Settings, 'clients' | 'allowed_requests' | 'allowed_updates'> & Partial<Pick<Settings, 'local_files'>>) {
     this.global = globalPolicy(settings)
     this.open = openPolicy(this.global)
     this.required = settings.clients !== undefined

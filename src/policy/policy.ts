@@ -27,6 +27,8 @@ export const ALWAYS_ALLOWED_UPDATES: ReadonlySet<string> = new Set([
 export interface Policy {
   allowsRequest(type: string): boolean
   allowsUpdate(type: string): boolean
+  /** Absolute folders whose files may be named by local path (local-files.ts); empty: none. */
+  readonly localFiles: readonly string[]
 }
 
 /** What a session looks like to a policy. */
@@ -49,12 +51,13 @@ export interface ClientPolicy extends Policy {
 }
 
 /** The global whitelists of settings.json. Names match exactly (case-sensitive). */
-export function globalPolicy (settings: Pick<Settings, 'allowed_requests' | 'allowed_updates'>): Policy {
+export function globalPolicy (settings: Pick<Settings, 'allowed_requests' | 'allowed_updates'> & Partial<Pick<Settings, 'local_files'>>): Policy {
   const requests = new Set(settings.allowed_requests)
   const updates = new Set(settings.allowed_updates)
   return {
     allowsRequest: type => !RESERVED_REQUESTS.has(type) && requests.has(type),
-    allowsUpdate: type => ALWAYS_ALLOWED_UPDATES.has(type) || updates.has(type)
+    allowsUpdate: type => ALWAYS_ALLOWED_UPDATES.has(type) || updates.has(type),
+    localFiles: Object.freeze([...settings.local_files ?? []])
   }
 }
 
@@ -65,7 +68,8 @@ export function openPolicy (global: Policy): ClientPolicy {
     allowsUpdate: type => global.allowsUpdate(type),
     allowsSession: () => true,
     mayCreateSessions: true,
-    chats: undefined
+    chats: undefined,
+    localFiles: global.localFiles
   }
 }
 
@@ -75,5 +79,6 @@ export const DENY_ALL: ClientPolicy = Object.freeze({
   allowsUpdate: () => false,
   allowsSession: () => false,
   mayCreateSessions: false,
-  chats: new Set<number>()
+  chats: new Set<number>(),
+  localFiles: []
 })

@@ -5,6 +5,7 @@
  * a look-alike of an allowed name is simply another, unlisted name.
  */
 import type { ClientScopeSettings } from '../settings/types.js'
+import { narrowFolders } from './local-paths.js'
 import { ALWAYS_ALLOWED_UPDATES, type ClientPolicy, type Policy, type SessionRef } from './policy.js'
 
 export function scopedPolicy (global: Policy, clientName: string, scope: ClientScopeSettings): ClientPolicy {
@@ -24,6 +25,7 @@ export function scopedPolicy (global: Policy, clientName: string, scope: ClientS
       (updates === undefined || updates.has(type) || ALWAYS_ALLOWED_UPDATES.has(type)),
     allowsSession,
     mayCreateSessions: scope.may_create_sessions,
-    chats: scope.chats === undefined ? undefined : new Set(scope.chats)
+    chats: scope.chats === undefined ? undefined : new Set(scope.chats),
+    localFiles: scope.local_files === undefined ? global.localFiles : narrowFolders(global.localFiles, scope.local_files)
   })
 }

@@ -46,7 +46,8 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   AUTH_REQUIRED: 'request refused: not authenticated',
   SESSION_NOT_ALLOWED: 'request refused: session outside the scope',
   SESSION_CREATE_NOT_ALLOWED: 'request refused: may not create sessions',
-  CHAT_NOT_ALLOWED: 'request refused: chat outside the scope'
+  CHAT_NOT_ALLOWED: 'request refused: chat outside the scope',
+  LOCAL_FILE_NOT_ALLOWED: 'request refused: local file not allowed'
 }
 
 /** What a request was about, for the audit of its refusal. */
@@ -178,7 +179,7 @@ export class Connection implements SessionMember {
       const chat = update.chatId
       if (chat === undefined || !policy.chats.has(chat)) return false
     }
-    this.send(update.line())
+    this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths())
     return true
   }
 

@@ -5,6 +5,7 @@
  */
 import { BrokerError } from '../errors.js'
 import { PROTOCOL_VERSION, VERSION } from '../version.js'
+import { readFile, uploadFile } from '../files/file-requests.js'
 import type { Connection } from './connection.js'
 import type { Incoming, ReplyTo } from './wire.js'
 
@@ -84,7 +85,10 @@ const handlers: Record<string, Handler> = {
     sessions_running: conn.core.registry.runningCount,
     clients_connected: conn.core.connectionCount,
     ...conn.core.statusExtras()
-  })
+  }),
+
+  'broker.uploadFile': async (conn, m) => await uploadFile(conn, m),
+  'broker.readFile': async (conn, m) => await readFile(conn, m) as ControlReply
 }
 
 /** Names of every control request, for docs and tests. */

@@ -7,6 +7,7 @@ import type { Policy } from '../policy/policy.js'
 import type { SessionRegistry } from '../session/registry.js'
 import type { Settings } from '../settings/types.js'
 import type { TdBackend, TdObject } from '../tdlib/backend.js'
+import type { UploadStore } from '../files/uploads.js'
 import type { Connection } from './connection.js'
 import type { RequestContext } from './pipeline.js'
 
@@ -22,6 +23,8 @@ export interface BrokerCore {
   /** Failed authentications per address (kept across reloads). */
   readonly authThrottle: AuthThrottle
   readonly audit: AuditLog
+  /** Files clients sent with broker.uploadFile (files/uploads.ts). */
+  readonly uploads: UploadStore
   readonly startedAt: number
   readonly shuttingDown: boolean
   /** Runs a TDLib request through the pipeline. */

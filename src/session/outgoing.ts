@@ -6,9 +6,11 @@
  */
 import type { TdObject } from '../tdlib/backend.js'
 import { updateChat } from '../policy/chats.js'
+import { mayHoldPaths, stripLocalPaths } from '../policy/local-paths.js'
 
 export class OutgoingUpdate {
   private cached: string | undefined
+  private withoutPaths: string | undefined
   private chat: number | null | undefined
   constructor (readonly sessionId: string, readonly seq: number, readonly update: TdObject) {}
 
@@ -27,5 +29,19 @@ export class OutgoingUpdate {
       this.cached = json.slice(0, -1) + `,"@session":"${this.sessionId}","@seq":${this.seq}}`
     }
     return this.cached
+  }
+
+  /**
+   * The wire line with the broker's local paths blanked (policy/local-paths.ts),
+   * for clients without local_files: the same string as line() unless the
+   * update holds a path, so most updates are still encoded once.
+   */
+  lineWithoutPaths (): string {
+    if (this.withoutPaths === undefined) {
+      const full = this.line()
+      if (!mayHoldPaths(full)) this.withoutPaths = full
+      else this.withoutPaths = JSON.stringify(stripLocalPaths(this.update)).slice(0, -1) + `,"@session":"${this.sessionId}","@seq":${this.seq}}`
+    }
+    return this.withoutPaths
   }
 }

@@ -82,6 +82,10 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   setPath(data, 'audit_file')
   setPath(data.tdlib, 'path')
   setPath(data.tdlib, 'sandbox_world')
+  data.local_files = data.local_files.map(at)
+  for (const client of data.clients ?? []) {
+    if (client.scope?.local_files !== undefined) client.scope.local_files = client.scope.local_files.map(at)
+  }
   for (const key of ['key', 'cert', 'ca']) {
     setPath(data.mysql?.ssl, key)
     setPath(data.tls, key)

@@ -205,6 +205,8 @@ export const clientSchema = {
         },
         may_create_sessions: { type: 'boolean', default: true },
         chats: { type: 'array', items: { type: 'integer' } },
+        // No default: absent means the global local_files, unchanged.
+        local_files: { type: 'array', items: nonEmptyString },
       },
       default: {},
     },
@@ -246,6 +248,10 @@ export const settingsSchema = {
     update_buffer_size: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
     update_buffer_age: { type: 'number', minimum: 0, default: 600 },
     audit_file: nonEmptyString,
+    local_files: stringList,
+    max_upload_size: { type: 'integer', minimum: 1, default: 786432 },
+    max_upload_file_size: { type: 'integer', minimum: 1, default: 52428800 },
+    max_read_size: { type: 'integer', minimum: 1, default: 786432 },
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },

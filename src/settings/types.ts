@@ -106,6 +106,14 @@ export interface Settings {
   update_buffer_age: number
   /** Absolute path of the JSON-lines audit file; unset: audit records go to the log only. */
   audit_file?: string
+  /** Absolute folders whose files clients may name in inputFileLocal (policy/local-files.ts); default none. */
+  local_files: readonly string[]
+  /** Largest broker.uploadFile, in decoded bytes. */
+  max_upload_size: number
+  /** Largest file broker.uploadFile builds from parts (append_to), in bytes. */
+  max_upload_file_size: number
+  /** Largest broker.readFile count, in bytes. */
+  max_read_size: number
 }
 
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */
@@ -120,6 +128,8 @@ export interface ClientScopeSettings {
   may_create_sessions: boolean
   /** Chats it may act on and hear about; absent: every chat. */
   chats?: readonly number[]
+  /** Absolute folders it may name local files from, within the global local_files; absent: the global list. */
+  local_files?: readonly string[]
 }
 
 /** One entry of `clients`. */

@@ -6,6 +6,8 @@
 import type { Settings } from './types.js'
 import { RESERVED_REQUESTS } from '../policy/policy.js'
 import { closest } from './explain.js'
+import { forbiddenFolders } from '../policy/local-files.js'
+import { isWithin, narrowFolders } from '../policy/local-paths.js'
 import { TDLIB_FUNCTIONS, TDLIB_TYPES, TDLIB_UPDATES, TDLIB_VERSION } from './tdlib-names.js'
 
 
@@ -47,7 +49,23 @@ export function settingsWarnings (settings: Settings): string[] {
     if (!isType(name)) warn(`/format_fields/${name}`, unknown(name, [...TDLIB_TYPES, ...TDLIB_FUNCTIONS], 'type'))
   }
   clientWarnings(settings, warn)
+  localFilesWarnings(settings, warn)
   return warnings
+}
+
+/** local_files folders that can never allow a file: inside the broker's own folders, or outside the global list. */
+function localFilesWarnings (settings: Settings, warn: Warn): void {
+  const forbidden = forbiddenFolders(settings)
+  settings.local_files.forEach((folder, i) => {
+    const inside = forbidden.find(f => isWithin(folder, f))
+    if (inside !== undefined) warn(`/local_files/${i}`, `${folder} is inside ${inside}, which the broker keeps from clients, so no file from it is ever allowed`)
+  })
+  settings.clients?.forEach((client, i) => {
+    const scope = client.scope.local_files
+    if (scope !== undefined && scope.length > 0 && narrowFolders(settings.local_files, scope).length === 0) {
+      warn(`/clients/${i}/scope/local_files`, 'no folder is within the global local_files, so this client may name no local file')
+    }
+  })
 }
 
 /** The clients list: its absence, and scope entries that can never apply (docs/clients.md). */

@@ -17,6 +17,7 @@ import { messageHandlers } from './messages.js'
 import { groupHandlers } from './groups.js'
 import { inlineHandlers } from './inline.js'
 import { callHandlers } from './calls.js'
+import { fileHandlers } from './files.js'
 
 export interface ClientCtx {
   world: World
@@ -47,7 +48,7 @@ function tables (): [Record<string, AnyHandler<ClientCtx> | undefined>, Record<s
   // Built on first use: the handler modules and this one import each other's types.
   open ??= { ...miscHandlers, ...authHandlers } as Record<string, AnyHandler<ClientCtx>>
   ready ??= {
-    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers,
+    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers,
   } as Record<string, AnyHandler<ReadyCtx>>
   return [open, ready]
 }

@@ -10,6 +10,7 @@ import type { Conversation, StoredMessage } from './model.js'
 import { chatPositions, messageObject } from './objects.js'
 import { announceMessage, buildMessage, forEachDevice, lastMessageUpdate, storeMessage, type NewMessage } from './delivery.js'
 import { messageContent, replyMarkup, setReplyMarkup } from './content.js'
+import { fileMessageContent } from './files.js'
 import { knownChat } from './lookups.js'
 
 /** 400/403 unless `me` may post in `conv`, as TDLib checks before sending. */
@@ -100,7 +101,7 @@ export const messageHandlers: ReadyHandlers = {
   sendMessage: (ctx, req) => {
     const conv = knownChat(ctx, int(req.chat_id))
     checkCanSend(ctx, conv)
-    const content = messageContent(req.input_message_content)
+    const content = fileMessageContent(ctx, req.input_message_content) ?? messageContent(req.input_message_content)
     return sendFromClient(ctx, conv, {
       senderId: ctx.me.id,
       content,
