@@ -5,6 +5,7 @@
 export { BrokerClient, type ClientOptions, type ClientState, type RequestOptions, type UpdatesLost, type BrokerClientEvents } from './client.js'
 export { BrokerSession, type BrokerSessionEvents, type UpdateIteratorOptions } from './session.js'
 export { TdError, ConnectionLostError, RequestTimeoutError, RequestAbortedError, ClientClosedError, UpdateOverflowError } from './errors.js'
+export { uploadFile, readFile, type UploadedFile, type FileSource, type UploadOptions, type ReadOptions } from './files.js'
 export { login, type LoginDetails, type UserLoginDetails, type BotLoginDetails } from './login.js'
 export { createClient, TdlClient, renameDeep, type TdlClientOptions, type TdlLoginDetails } from './tdl.js'
 export { BROKER_ERROR_NAMES, type SessionInfo, type ResumeInfo, type BrokerVersion, type WireObject } from './protocol.js'

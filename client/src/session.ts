@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events'
 import type { BrokerClient, RequestOptions, UpdatesLost } from './client.js'
 import { UpdateOverflowError } from './errors.js'
+import { readFile, uploadFile, type FileSource, type ReadOptions, type UploadedFile, type UploadOptions } from './files.js'
 import type { ResumeInfo, WireObject } from './protocol.js'
 import type { Request, RequestName, Result, Update } from './types.js'
 
@@ -51,6 +52,16 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
   /** A TDLib request in this session, typed by its name: the answer's type follows from the request's. */
   async invoke<N extends RequestName> (request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
     return await this.client.invoke(this.id, request, options)
+  }
+
+  /** Sends a file's bytes into this session (broker.uploadFile, in parts); use the answer as the file of a request. */
+  async uploadFile (source: FileSource, options?: UploadOptions): Promise<UploadedFile> {
+    return await uploadFile(this.client, this.id, source, options)
+  }
+
+  /** Downloads a file of this session and returns its bytes (downloadFile, then broker.readFile in parts). */
+  async readFile (fileId: number, options?: ReadOptions): Promise<Uint8Array> {
+    return await readFile(this.client, this.id, fileId, options)
   }
 
   /** Detaches this connection (the session keeps running for other clients, or stops after terminate_delay). */
