@@ -1,21 +1,44 @@
 /**
  * The last pipeline step (after usernames are resolved to ids): a client
- * limited to some chats may only send requests that name those chats, and
- * gets answers cut down to them (chats.ts has the rules).
+ * limited to some chats may only send requests whose every id maps to one
+ * of those chats (chat-check.ts), and gets only answers of the allowed types,
+ * cut down to them (answers.ts). What it is shown teaches it file, call and
+ * group call ids it may use next (seen-ids.ts).
  */
 import { BrokerError } from '../errors.js'
 import type { Step } from '../server/pipeline.js'
-import { answerInChats, requestChats } from './chats.js'
+import { filterAnswer } from './answers.js'
+import { checkRequest } from './chat-check.js'
+import { requestChats } from './chats.js'
+import { accountKind } from './account.js'
+import { OK_REQUESTS } from './tdlib-fields.js'
+
+const okRequests = new Set(OK_REQUESTS)
 
 export const chatScopeStep: Step = async (ctx, next) => {
-  const chats = ctx.client.policy.chats
+  const policy = ctx.client.policy
+  const chats = policy.chats
   if (chats === undefined) return await next()
+  // The name rules of chats.ts first (any key, at any depth), then the schema's (every declared field).
   const named = requestChats(ctx.request)
   if (typeof named === 'string') throw new BrokerError('CHAT_NOT_ALLOWED', named)
   const outside = named.find(id => !chats.has(id))
   if (outside !== undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `chat ${outside} is not one of this client's chats`)
+  const session = ctx.session.id
+  const seen = policy.seen
+  const { anchored } = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
+  const type = ctx.request['@type']
+  // An action that names none of the client's chats acts on the account as a whole: not something
+  // a client limited to some chats may do (login and account requests its scope allows aside).
+  if (!anchored && okRequests.has(type) && accountKind(type) === undefined) {
+    throw new BrokerError('CHAT_NOT_ALLOWED', `${type} names none of this client's chats, so its effect cannot be limited to them`)
+  }
   const answer = await next()
-  const kept = answerInChats(answer, chats)
-  if (kept === undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `the answer is about a chat outside this client's chats`)
-  return kept
+  const verdict = filterAnswer(answer, { chats, request: ctx.request, anchored, login: policy.login })
+  if ('withheld' in verdict) {
+    if (verdict.withheld === 'other-chat') throw new BrokerError('CHAT_NOT_ALLOWED', 'the answer is about a chat outside this client\'s chats')
+    throw new BrokerError('ANSWER_WITHHELD', `a ${answer['@type']} answer to ${type} is not one a client limited to some chats may receive`)
+  }
+  seen?.note(session, verdict.answer, undefined)
+  return verdict.answer
 }

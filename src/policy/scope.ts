@@ -5,7 +5,9 @@
  * a look-alike of an allowed name is simply another, unlisted name.
  */
 import type { ClientScopeSettings } from '../settings/types.js'
+import { RESERVED_OPTIONS } from './account.js'
 import { ALWAYS_ALLOWED_UPDATES, type ClientPolicy, type Policy, type SessionRef } from './policy.js'
+import { SeenIds } from './seen-ids.js'
 
 export function scopedPolicy (global: Policy, clientName: string, scope: ClientScopeSettings): ClientPolicy {
   const requests = scope.allowed_requests === undefined ? undefined : new Set(scope.allowed_requests)
@@ -17,6 +19,11 @@ export function scopedPolicy (global: Policy, clientName: string, scope: ClientS
     if (sessions === 'own') return session.creator !== undefined && session.creator === clientName
     return sessions === 'all'
   }
+  const chatScoped = scope.chats !== undefined
+  // Without a list, a chat-scoped client sets no option; any other client every option but the reserved ones.
+  const options = scope.options === undefined ? undefined : new Set(scope.options)
+  const allowsOption = (name: string): boolean =>
+    options !== undefined ? options.has(name) : !chatScoped && !RESERVED_OPTIONS.has(name)
   return Object.freeze({
     allowsRequest: (type: string) => global.allowsRequest(type) && (requests === undefined || requests.has(type)),
     // The state updates stay exempt, as globally: a client must always know whether its session works.
@@ -24,6 +31,11 @@ export function scopedPolicy (global: Policy, clientName: string, scope: ClientS
       (updates === undefined || updates.has(type) || ALWAYS_ALLOWED_UPDATES.has(type)),
     allowsSession,
     mayCreateSessions: scope.may_create_sessions,
-    chats: scope.chats === undefined ? undefined : new Set(scope.chats)
+    chats: scope.chats === undefined ? undefined : new Set(scope.chats),
+    // The login flow is the account's key: a client limited to some chats gets it only when its scope says so.
+    login: scope.login ?? !chatScoped,
+    account: scope.account ?? false,
+    allowsOption,
+    seen: chatScoped ? new SeenIds() : undefined
   })
 }

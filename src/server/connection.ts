@@ -22,6 +22,7 @@ import { remoteAddress } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import { redactSecrets } from '../log/redact.js'
 import { BrokerError, type BrokerErrorName } from '../errors.js'
+import { authorizationStateView } from '../policy/account.js'
 import { ALWAYS_ALLOWED_UPDATES, DENY_ALL } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
 import type { ResumeResult, Session, SessionMember } from '../session/session.js'
@@ -45,7 +46,8 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   AUTH_REQUIRED: 'request refused: not authenticated',
   SESSION_NOT_ALLOWED: 'request refused: session outside the scope',
   SESSION_CREATE_NOT_ALLOWED: 'request refused: may not create sessions',
-  CHAT_NOT_ALLOWED: 'request refused: chat outside the scope'
+  CHAT_NOT_ALLOWED: 'request refused: chat outside the scope',
+  ANSWER_WITHHELD: 'answer withheld: a type outside the chat scope'
 }
 
 /** What a request was about, for the audit of its refusal. */
@@ -157,6 +159,12 @@ export class Connection implements SessionMember {
     if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(update.type)) {
       const chat = update.chatId
       if (chat === undefined || !policy.chats.has(chat)) return false
+      policy.seen?.note(update.sessionId, update.update, chat)
+    }
+    // The login flow (QR link, code info, password hint) only for clients allowed it (policy/account.ts).
+    if (!policy.login && update.type === 'updateAuthorizationState') {
+      this.send(JSON.stringify({ ...authorizationStateView(update.update), '@session': update.sessionId, '@seq': update.seq }))
+      return true
     }
     this.send(update.line())
     return true

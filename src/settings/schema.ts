@@ -198,6 +198,10 @@ export const clientSchema = {
         },
         may_create_sessions: { type: 'boolean', default: true },
         chats: { type: 'array', items: { type: 'integer' } },
+        // No defaults: absent depends on chats (src/policy/scope.ts).
+        login: { type: 'boolean' },
+        account: { type: 'boolean' },
+        options: { type: 'array', items: nonEmptyString },
       },
       default: {},
     },

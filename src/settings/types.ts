@@ -114,6 +114,12 @@ export interface ClientScopeSettings {
   may_create_sessions: boolean
   /** Chats it may act on and hear about; absent: every chat. */
   chats?: readonly number[]
+  /** Login requests and the full login flow; absent: allowed unless `chats` is set. */
+  login?: boolean
+  /** Account-wide requests (proxies, network type, close, destroy, logOut); absent: not allowed. */
+  account?: boolean
+  /** Option names setOption may set; absent: none with `chats`, else all but the reserved ones. */
+  options?: readonly string[]
 }
 
 /** One entry of `clients`. */
