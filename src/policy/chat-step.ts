@@ -26,11 +26,14 @@ export const chatScopeStep: Step = async (ctx, next) => {
   if (outside !== undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `chat ${outside} is not one of this client's chats`)
   const session = ctx.session.id
   const seen = policy.seen
-  const { anchored } = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
   const type = ctx.request['@type']
+  // Login and account-wide requests carry credentials and settings, not chats; the policy step let
+  // through only those the client's scope allows (account.ts).
+  const accountWide = accountKind(type) !== undefined
+  const { anchored } = accountWide ? { anchored: false } : checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
   // An action that names none of the client's chats acts on the account as a whole: not something
-  // a client limited to some chats may do (login and account requests its scope allows aside).
-  if (!anchored && okRequests.has(type) && accountKind(type) === undefined) {
+  // a client limited to some chats may do.
+  if (!anchored && !accountWide && okRequests.has(type)) {
     throw new BrokerError('CHAT_NOT_ALLOWED', `${type} names none of this client's chats, so its effect cannot be limited to them`)
   }
   const answer = await next()
