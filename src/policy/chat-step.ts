@@ -19,18 +19,21 @@ export const chatScopeStep: Step = async (ctx, next) => {
   const policy = ctx.client.policy
   const chats = policy.chats
   if (chats === undefined) return await next()
-  // The name rules of chats.ts first (any key, at any depth), then the schema's (every declared field).
-  const named = requestChats(ctx.request)
-  if (typeof named === 'string') throw new BrokerError('CHAT_NOT_ALLOWED', named)
-  const outside = named.find(id => !chats.has(id))
-  if (outside !== undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `chat ${outside} is not one of this client's chats`)
   const session = ctx.session.id
   const seen = policy.seen
   const type = ctx.request['@type']
   // Login and account-wide requests carry credentials and settings, not chats; the policy step let
   // through only those the client's scope allows (account.ts).
   const accountWide = accountKind(type) !== undefined
-  const { anchored } = accountWide ? { anchored: false } : checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
+  let anchored = false
+  if (!accountWide) {
+    // The name rules of chats.ts first (any key, at any depth), then the schema's (every declared field).
+    const named = requestChats(ctx.request)
+    if (typeof named === 'string') throw new BrokerError('CHAT_NOT_ALLOWED', named)
+    const outside = named.find(id => !chats.has(id))
+    if (outside !== undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `chat ${outside} is not one of this client's chats`)
+    anchored = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id)).anchored
+  }
   // An action that names none of the client's chats acts on the account as a whole: not something
   // a client limited to some chats may do.
   if (!anchored && !accountWide && okRequests.has(type)) {

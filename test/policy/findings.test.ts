@@ -167,6 +167,11 @@ t.test('login flow and account-wide requests only for scopes that allow them (fi
   t.match(refused(backend, { '@type': 'setOption', name: 'language_pack_database_path', value: { '@type': 'optionValueString', value: '/tmp/x' } }),
     /language_pack_database_path/, 'except the reserved ones, which make TDLib write where the client says')
   t.match(refused(backend, { '@type': 'logOut' }), /acts on the whole session/, 'account-wide requests need scope.account for every listed client')
+  const proxy = { '@type': 'addProxy', proxy: { '@type': 'proxy', server: '127.0.0.1', port: 1080, type: { '@type': 'proxyTypeSocks5', username: 'u', password: 'p' } }, enable: false }
+  t.match(await step(policyWith({ account: true }), proxy, { '@type': 'addedProxy' }), { reached: true, result: { '@type': 'addedProxy' } },
+    'what scope.account allows is not read for chats (a proxy user name is no username of a chat)')
+  t.match(await step(policyWith({ login: true }), { '@type': 'setAuthenticationPhoneNumber', phone_number: '+15550001002' }, { '@type': 'ok' }), { reached: true },
+    'nor what scope.login allows (a phone number to log in with)')
   const open = openPolicy(globalPolicy({ allowed_requests: ['logOut'], allowed_updates: [] }))
   t.equal(refused(open, { '@type': 'logOut' }), undefined, 'a broker without a clients list trusts every connection, as before')
   t.same(authorizationStateView({ '@type': 'updateAuthorizationState', authorization_state: { '@type': 'authorizationStateWaitOtherDeviceConfirmation', link: 'tg://login?token=x' } }),
