@@ -40,6 +40,8 @@ export const chatScopeStep: Step = async (ctx, next) => {
     throw new BrokerError('CHAT_NOT_ALLOWED', `${type} names none of this client's chats, so its effect cannot be limited to them`)
   }
   const answer = await next()
+  // What the scope allows as login or account-wide request is answered about the account, as allowed.
+  if (accountWide) return answer
   const verdict = filterAnswer(answer, { chats, request: ctx.request, anchored, login: policy.login })
   if ('withheld' in verdict) {
     if (verdict.withheld === 'other-chat') throw new BrokerError('CHAT_NOT_ALLOWED', 'the answer is about a chat outside this client\'s chats')

@@ -114,7 +114,8 @@ async function step (policy: ClientPolicy, request: TdObject, answer: TdObject):
   let reached = false
   const ctx = { client: { name: 'desk', policy }, session: { id: 's' }, request } as unknown as RequestContext
   try {
-    return { reached, result: await chatScopeStep(ctx, async () => { reached = true; return answer }) }
+    const result = await chatScopeStep(ctx, async () => { reached = true; return answer })
+    return { reached, result }
   } catch (e) {
     return { reached, result: e instanceof Error ? e.message : String(e) }
   }
