@@ -45,7 +45,7 @@ export const chatScopeStep: Step = async (ctx, next) => {
   const verdict = filterAnswer(answer, { chats, request: ctx.request, anchored, login: policy.login })
   if ('withheld' in verdict) {
     if (verdict.withheld === 'other-chat') throw new BrokerError('CHAT_NOT_ALLOWED', 'the answer is about a chat outside this client\'s chats')
-    throw new BrokerError('ANSWER_WITHHELD', `a ${answer['@type']} answer to ${type} is not one a client limited to some chats may receive`)
+    throw new BrokerError('ANSWER_WITHHELD', `an answer of type ${answer['@type']} to ${type} is not one a client limited to some chats may receive`)
   }
   seen?.note(session, verdict.answer, undefined)
   return verdict.answer
