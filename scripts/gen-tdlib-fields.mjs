@@ -6,11 +6,13 @@
 // fields it prints: each refuses requests of chat-scoped clients until a rule
 // in tdlib-schema.mjs places it.
 //
-//   node scripts/gen-tdlib-fields.mjs          write the file
-//   node scripts/gen-tdlib-fields.mjs --check  exit 1 if the file is stale
+//   node scripts/gen-tdlib-fields.mjs                   write the file
+//   node scripts/gen-tdlib-fields.mjs --check           exit 1 if the file is stale
+//   node scripts/gen-tdlib-fields.mjs --paths sendMessage  print a request's id-bearing paths
+//   node scripts/gen-tdlib-fields.mjs --unclassified       print the fields no rule classifies, with TDLib's doc
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { deriveTable, parseSchema, readSchemaSource } from './tdlib-schema.mjs'
+import { deriveTable, parseSchema, readSchemaSource, requestPaths } from './tdlib-schema.mjs'
 
 const target = fileURLToPath(new URL('../src/policy/tdlib-fields.ts', import.meta.url))
 const table = deriveTable(parseSchema(readSchemaSource()))
@@ -82,7 +84,17 @@ ${table.unclassified.map(u => `  ${u.split(':')[0]}`).join('\n')}
 \`)
 `
 
-if (process.argv.includes('--check')) {
+const pathsOf = process.argv.indexOf('--paths')
+if (pathsOf >= 0) {
+  const fn = process.argv[pathsOf + 1]
+  if (fn === undefined || !table.functions.includes(fn)) {
+    console.error(`--paths needs a TDLib request name, e.g. --paths sendMessage`)
+    process.exit(2)
+  }
+  for (const line of requestPaths(table, fn)) console.log(line)
+} else if (process.argv.includes('--unclassified')) {
+  for (const line of table.unclassified) console.log(line)
+} else if (process.argv.includes('--check')) {
   let current = ''
   try { current = readFileSync(target, 'utf8') } catch {}
   if (current !== text) {
