@@ -110,6 +110,7 @@ export function classifyField (owner, ownerDoc, field) {
     if (/(?:^|_)user_ids?$/.test(n) || /^(?:user identifier|identifiers? of the (?:\w+ )?users?\b)/i.test(doc)) return 'user'
     if (/(?:^|_)message_ids?$/.test(n)) return 'message'
     if (/(?:^|_)file_ids?$/.test(n) || /\bfile identifiers?\b/i.test(doc) || (owned === 'inputFileId' && n === 'id')) return 'file'
+    if (/(?:^|_)callback_query_id$/.test(n)) return 'callback_query'
     if (/(?:^|_)group_call_id$/.test(n)) return 'group_call'
     if (/(?:^|_)call_id$/.test(n)) return 'call'
     if (/(?:^|_)story_ids?$/.test(n)) return 'story'

@@ -7,8 +7,8 @@
  *   ids: the chat they name must be one of the client's;
  * - message, story and in-chat ids (topics, checklist tasks, poll options):
  *   only next to (or inside an object with) a chat id, which is checked;
- * - file, call and group call ids: only those the client was shown in one of
- *   its chats (seen-ids.ts);
+ * - file, call, group call and callback query ids: only those the client was
+ *   shown in one of its chats (seen-ids.ts);
  * - a text URL `tg://user?id=N` counts as user N;
  * - inline message, chat folder, business connection and remote file ids,
  *   links, URLs, usernames and phone numbers, and every id-like field that no
@@ -22,10 +22,13 @@ import { BrokerError } from '../errors.js'
 import type { TdObject } from '../tdlib/backend.js'
 import { chatIdOf } from './chats.js'
 import { CHAT_BOUND_KINDS, CHAT_KINDS, requestIds, textUrlUser, UncheckableRequest, type IdKind } from './request-ids.js'
+import type { SeenKind } from './seen-ids.js'
 import { REQUEST_EFFECTS } from './tdlib-fields.js'
 
-/** The chat a shown file, call or group call id belongs to, if the client was shown it. */
-export type SeenLookup = (kind: 'file' | 'call' | 'group_call', id: number) => number | undefined
+/** The chat a shown file, call, group call or callback query id belongs to, if the client was shown it. */
+export type SeenLookup = (kind: SeenKind, id: number | string) => number | undefined
+
+const SEEN_KINDS: ReadonlySet<IdKind> = new Set(['file', 'call', 'group_call', 'callback_query'])
 
 /** What the check found out about an allowed request. */
 export interface CheckedRequest {
@@ -75,9 +78,9 @@ export function checkRequest (request: TdObject, chats: ReadonlySet<number>, see
       if (!ref.bound) throw refuse(`${path} names a ${kind === 'in_chat' ? 'part of a chat' : kind} without its chat`)
       continue
     }
-    if (kind === 'file' || kind === 'call' || kind === 'group_call') {
+    if (SEEN_KINDS.has(kind)) {
       const what = kind.replace('_', ' ')
-      const chat = typeof value === 'number' ? seen(kind, value) : undefined
+      const chat = seen(kind as SeenKind, value)
       if (chat === undefined) throw refuse(`${path}: ${what} ${String(value)} was not shown to this client in one of its chats`)
       mine(chat, `the chat of ${what} ${value} (${path})`)
       continue
@@ -92,5 +95,5 @@ export function checkRequest (request: TdObject, chats: ReadonlySet<number>, see
     if (kind === 'global' || kind === 'own') continue
     throw refuse(`${path} is ${REFUSED_KINDS[kind] ?? 'an id the broker cannot map to a chat'}, which a client limited to some chats may not send`)
   }
-  return { anchored: refs.some(r => CHAT_KINDS.has(r.kind) || r.kind === 'file' || r.kind === 'call' || r.kind === 'group_call') }
+  return { anchored: refs.some(r => CHAT_KINDS.has(r.kind) || SEEN_KINDS.has(r.kind)) }
 }

@@ -15,7 +15,7 @@ import { ID_FIELDS, TDLIB_REQUESTS, UNIONS } from './tdlib-fields.js'
 export type IdKind =
   | 'chat' | 'user' | 'supergroup' | 'basic_group' | 'secret_chat'
   | 'message' | 'story' | 'in_chat'
-  | 'file' | 'remote_file' | 'call' | 'group_call'
+  | 'file' | 'remote_file' | 'call' | 'group_call' | 'callback_query'
   | 'inline_message' | 'chat_folder' | 'business_connection'
   | 'link' | 'text_url' | 'text_peer'
   | 'global' | 'own' | 'unclassified'

@@ -2,8 +2,8 @@
  * Ids that are not chat ids but that a chat-scoped client may still use,
  * because it was shown them in one of its chats: file ids (TDLib counts
  * them up from 1, so any number names some file of the session), call ids
- * (from updateCall with the other party) and group call ids (a chat's video
- * chat). Learnt from what passed to the client, per session; bounded, the
+ * (from updateCall with the other party), group call ids (a chat's video
+ * chat) and callback query ids (updateNewCallbackQuery from a chat). Learnt from what passed to the client, per session; bounded, the
  * oldest forgotten first, so a client that is shown many files can make
  * the broker hold at most MAX_PER_KIND of each kind per session.
  */
@@ -14,13 +14,14 @@ export const MAX_PER_KIND = 10_000
 /** How many sessions a client's memory covers (least recently used forgotten). */
 export const MAX_SESSIONS = 256
 
-type SeenKind = 'file' | 'call' | 'group_call'
+/** The kinds of id remembered. */
+export type SeenKind = 'file' | 'call' | 'group_call' | 'callback_query'
 
-/** A bounded map, oldest entry out first. */
+/** A bounded map, oldest entry out first. Ids are keyed as decimal strings (TDLib's int64 ids are strings). */
 class Bounded {
-  private readonly map = new Map<number, number>()
+  private readonly map = new Map<string, number>()
   constructor (private readonly max: number) {}
-  set (id: number, chat: number): void {
+  set (id: string, chat: number): void {
     this.map.delete(id)
     this.map.set(id, chat)
     if (this.map.size > this.max) {
@@ -29,7 +30,7 @@ class Bounded {
     }
   }
 
-  get (id: number): number | undefined { return this.map.get(id) }
+  get (id: string): number | undefined { return this.map.get(id) }
 }
 
 const MAX_WALK_DEPTH = 32
@@ -37,7 +38,10 @@ const MAX_WALK_DEPTH = 32
 /** What one client has been shown of one session. */
 class SessionSeen {
   readonly kinds: Record<SeenKind, Bounded> = {
-    file: new Bounded(MAX_PER_KIND), call: new Bounded(MAX_PER_KIND), group_call: new Bounded(MAX_PER_KIND)
+    file: new Bounded(MAX_PER_KIND),
+    call: new Bounded(MAX_PER_KIND),
+    group_call: new Bounded(MAX_PER_KIND),
+    callback_query: new Bounded(MAX_PER_KIND)
   }
 }
 
@@ -48,8 +52,8 @@ export class SeenIds {
   private readonly sessions = new Map<string, SessionSeen>()
 
   /** The chat an id of this kind was shown in, undefined if it never was. */
-  chatOf (session: string, kind: SeenKind, id: number): number | undefined {
-    return this.sessions.get(session)?.kinds[kind].get(id)
+  chatOf (session: string, kind: SeenKind, id: number | string): number | undefined {
+    return this.sessions.get(session)?.kinds[kind].get(String(id))
   }
 
   /**
@@ -87,15 +91,18 @@ function walk (seen: SessionSeen, value: unknown, chat: number | undefined, dept
   if (type === 'call') {
     const id = num(o.id)
     const user = num(o.user_id)
-    if (id !== undefined && user !== undefined) seen.kinds.call.set(id, user)
+    if (id !== undefined && user !== undefined) seen.kinds.call.set(String(id), user)
   }
   if (here !== undefined) {
     if (type === 'file') {
       const id = num(o.id)
-      if (id !== undefined) seen.kinds.file.set(id, here)
+      if (id !== undefined) seen.kinds.file.set(String(id), here)
     }
     const groupCall = num(o.group_call_id)
-    if (groupCall !== undefined) seen.kinds.group_call.set(groupCall, here)
+    if (groupCall !== undefined) seen.kinds.group_call.set(String(groupCall), here)
+    if (type === 'updateNewCallbackQuery' && (typeof o.id === 'string' || typeof o.id === 'number') && /^[1-9][0-9]{0,19}$/.test(String(o.id))) {
+      seen.kinds.callback_query.set(String(o.id), here)
+    }
   }
   for (const [key, inner] of Object.entries(o)) {
     if (key !== '@type' && inner !== null && typeof inner === 'object') walk(seen, inner, here, depth + 1)

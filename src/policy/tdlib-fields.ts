@@ -313,7 +313,7 @@ export const ID_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>
   allowBotToSendMessages: { bot_user_id: 'user' },
   allowUnpaidMessagesFromUser: { user_id: 'user' },
   animation: { thumbnail: '>thumbnail', animation: '>file' },
-  answerCallbackQuery: { callback_query_id: 'unclassified', url: 'link' },
+  answerCallbackQuery: { callback_query_id: 'callback_query', url: 'link' },
   answerChatJoinRequestQuery: { query_id: 'unclassified', url: 'link' },
   answerCustomQuery: { custom_query_id: 'unclassified' },
   answerGuestQuery: { guest_query_id: 'unclassified', result: '>InputInlineQueryResult' },
@@ -523,7 +523,7 @@ export const ID_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>
   getBusinessAccountStarAmount: { business_connection_id: 'business_connection' },
   getBusinessConnection: { connection_id: 'business_connection' },
   getCallbackQueryAnswer: { chat_id: 'chat', message_id: 'message' },
-  getCallbackQueryMessage: { chat_id: 'chat', message_id: 'message', callback_query_id: 'unclassified' },
+  getCallbackQueryMessage: { chat_id: 'chat', message_id: 'message', callback_query_id: 'callback_query' },
   getChat: { chat_id: 'chat' },
   getChatActiveStories: { chat_id: 'chat' },
   getChatAdministrators: { chat_id: 'chat' },
@@ -1571,7 +1571,6 @@ export const UNCLASSIFIED_FIELDS: readonly string[] = words(`
   addQuickReplyShortcutInlineQueryResultMessage.query_id
   addQuickReplyShortcutInlineQueryResultMessage.result_id
   addStoryAlbumStories.story_album_id
-  answerCallbackQuery.callback_query_id
   answerChatJoinRequestQuery.query_id
   answerCustomQuery.custom_query_id
   answerGuestQuery.guest_query_id
@@ -1610,7 +1609,6 @@ export const UNCLASSIFIED_FIELDS: readonly string[] = words(`
   emojiStatusTypeUpgradedGift.upgraded_gift_id
   enableProxy.proxy_id
   finishFileGeneration.generation_id
-  getCallbackQueryMessage.callback_query_id
   getChatEventLog.from_event_id
   getGiftAuctionAcquiredGifts.gift_id
   getGiftAuctionState.auction_id

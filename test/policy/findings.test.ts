@@ -12,7 +12,7 @@ import { checkRequest } from '../../src/policy/chat-check.js'
 import { chatScopeStep } from '../../src/policy/chat-step.js'
 import { globalPolicy, openPolicy, type ClientPolicy } from '../../src/policy/policy.js'
 import { scopedPolicy } from '../../src/policy/scope.js'
-import { SeenIds, MAX_PER_KIND } from '../../src/policy/seen-ids.js'
+import { SeenIds, MAX_PER_KIND, type SeenKind } from '../../src/policy/seen-ids.js'
 import type { RequestContext } from '../../src/server/pipeline.js'
 import type { TdObject } from '../../src/tdlib/backend.js'
 
@@ -34,7 +34,7 @@ t.test('file ids (finding 1): only files shown to the client in one of its chats
   const seen = new SeenIds()
   seen.note('s1', { '@type': 'message', chat_id: 10, content: { '@type': 'messageDocument', document: { '@type': 'document', document: { '@type': 'file', id: 3 } } } }, undefined)
   seen.note('s1', { '@type': 'updateNewMessage', message: { '@type': 'message', chat_id: 11, content: { photo: { '@type': 'file', id: 4 } } } }, 11)
-  const lookup = (kind: 'file' | 'call' | 'group_call', id: number): number | undefined => seen.chatOf('s1', kind, id)
+  const lookup = (kind: SeenKind, id: number | string): number | undefined => seen.chatOf('s1', kind, id)
   t.same(checkRequest(send(doc(3)), MINE, lookup), { anchored: true }, 'a file shown in chat 10 may be re-sent')
   t.same(checkRequest({ '@type': 'downloadFile', file_id: 3, priority: 1 }, MINE, lookup), { anchored: true }, 'and downloaded')
   t.match(refusal(() => checkRequest(send(doc(4)), MINE, lookup)), /the chat of file 4 .* is not one of this client's chats/, 'a file of another chat is not')
@@ -52,12 +52,18 @@ t.test('call, group call, inline message and folder ids (finding 3)', async t =>
   const seen = new SeenIds()
   seen.note('s', { '@type': 'updateCall', call: { '@type': 'call', id: 2, user_id: 42 } }, 42)
   seen.note('s', { '@type': 'updateCall', call: { '@type': 'call', id: 3, user_id: 99 } }, 99)
-  const lookup = (kind: 'file' | 'call' | 'group_call', id: number): number | undefined => seen.chatOf('s', kind, id)
+  const lookup = (kind: SeenKind, id: number | string): number | undefined => seen.chatOf('s', kind, id)
   t.same(checkRequest({ '@type': 'discardCall', call_id: 2 }, MINE, lookup), { anchored: true }, 'a call with one of its users may be ended')
   t.match(refusal(() => checkRequest({ '@type': 'acceptCall', call_id: 3 }, MINE, lookup)), /the chat of call 3/, 'not a call with someone else')
   t.match(refusal(() => checkRequest({ '@type': 'joinVideoChat', group_call_id: 5 }, MINE, nothingSeen)), /group_call_id: group call 5 was not shown/)
   seen.note('s', { '@type': 'chat', id: 10, video_chat: { '@type': 'videoChat', group_call_id: 5 } }, undefined)
   t.same(checkRequest({ '@type': 'getGroupCall', group_call_id: 5 }, MINE, lookup), { anchored: true }, "the video chat of one of its chats")
+  const query = '4611686018427387905'
+  t.match(refusal(() => checkRequest({ '@type': 'answerCallbackQuery', callback_query_id: query, text: 'done' }, MINE, lookup)), /callback query 4611686018427387905 was not shown/)
+  seen.note('s', { '@type': 'updateNewCallbackQuery', id: query, chat_id: 10, sender_user_id: 10, message_id: 1 }, 10)
+  seen.note('s', { '@type': 'updateNewCallbackQuery', id: '4611686018427387906', chat_id: 11, sender_user_id: 11, message_id: 1 }, 11)
+  t.same(checkRequest({ '@type': 'answerCallbackQuery', callback_query_id: query, text: 'done' }, MINE, lookup), { anchored: true }, 'a button pressed in chat 10 may be answered')
+  t.match(refusal(() => checkRequest({ '@type': 'answerCallbackQuery', callback_query_id: '4611686018427387906' }, MINE, lookup)), /the chat of callback query/, 'not one pressed elsewhere')
   t.match(refusal(() => checkRequest({ '@type': 'editInlineMessageText', inline_message_id: 'AAAA' }, MINE, nothingSeen)), /inline_message_id is an inline message id/)
   t.match(refusal(() => checkRequest({ '@type': 'getChatFolder', chat_folder_id: 1 }, MINE, nothingSeen)), /chat_folder_id is a chat folder id/)
   t.match(refusal(() => checkRequest({ '@type': 'deleteBusinessMessages', business_connection_id: 'x', message_ids: [1] }, MINE, nothingSeen)), /business connection id/)
@@ -92,7 +98,7 @@ t.test('message ids only with their chat; nested objects by their declared types
   t.match(refusal(() => checkRequest({ '@type': 'sendMessage', chat_id: 10, unknown_key: { chat_id: 11 } }, MINE, nothingSeen)), undefined,
     'keys TDLib ignores are ignored here (chats.ts still refuses chat-named keys anywhere)')
   t.match(refusal(() => checkRequest({ '@type': 'getStory', story_poster_chat_id: 11, story_id: 1 }, MINE, nothingSeen)), /chat 11 \(story_poster_chat_id\)/)
-  t.match(refusal(() => checkRequest({ '@type': 'answerCallbackQuery', callback_query_id: '5', text: '' }, MINE, nothingSeen)), /callback_query_id is an id the broker cannot map to a chat/)
+  t.match(refusal(() => checkRequest({ '@type': 'answerShippingQuery', shipping_query_id: '5', error_message: '' }, MINE, nothingSeen)), /shipping_query_id is an id the broker cannot map to a chat/)
 })
 
 t.test('requests whose effect cannot be checked are refused before they run (finding 6)', async t => {

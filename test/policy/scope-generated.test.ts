@@ -30,6 +30,7 @@ function outsideValue (kind: string): unknown {
     case 'file': return 77 // never shown to the client
     case 'call': return 78
     case 'group_call': return 79
+    case 'callback_query': return '4611686018427387905'
     case 'link': return `https://t.me/c/${OUTSIDE}/1`
     case 'text_url': return `tg://user?id=${OUTSIDE}`
     case 'text_peer': return 'somebody_else'
