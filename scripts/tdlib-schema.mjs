@@ -88,9 +88,10 @@ const TEXT_PEER_NAME = /(?:^|_)usernames?$|^invite_link$|^invite_hash$|^phone_nu
 /**
  * The kind of id a primitive field carries, or undefined when it carries none,
  * or 'unclassified' when it looks like an id the rules below do not place.
- * `owner` is the type the field belongs to (its name and doc).
+ * `owner` is the type the field belongs to (its name and doc), `siblings` the
+ * names of its other fields.
  */
-export function classifyField (owner, ownerDoc, field) {
+export function classifyField (owner, ownerDoc, field, siblings = []) {
   const { elem } = unwrap(field.type)
   if (elem === 'boolean') return undefined
   const numeric = elem === 'number' || elem === 'number | string'
@@ -111,6 +112,8 @@ export function classifyField (owner, ownerDoc, field) {
     if (/(?:^|_)message_ids?$/.test(n)) return 'message'
     if (/(?:^|_)file_ids?$/.test(n) || /\bfile identifiers?\b/i.test(doc) || (owned === 'inputFileId' && n === 'id')) return 'file'
     if (/(?:^|_)callback_query_id$/.test(n)) return 'callback_query'
+    // The connection of a call, next to that call's id (discardCall).
+    if (n === 'connection_id' && siblings.includes('call_id')) return 'in_call'
     if (/(?:^|_)group_call_id$/.test(n)) return 'group_call'
     if (/(?:^|_)call_id$/.test(n)) return 'call'
     if (/(?:^|_)story_ids?$/.test(n)) return 'story'
@@ -173,7 +176,7 @@ export function deriveTable (schema) {
           if (typeHasIds(elem)) specs[f.name] = `${arrays}>${elem.replace(/\$Input$/, '')}`
           continue
         }
-        const kind = classifyField(name, o.doc, f)
+        const kind = classifyField(name, o.doc, f, o.fields.map(g => g.name))
         if (kind === undefined) continue
         if (kind === 'unclassified') unclassified.push(`${name.replace(/\$Input$/, '')}.${f.name}: ${f.doc}`)
         specs[f.name] = `${arrays}${kind}`

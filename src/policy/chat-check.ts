@@ -78,6 +78,11 @@ export function checkRequest (request: TdObject, chats: ReadonlySet<number>, see
       if (!ref.bound) throw refuse(`${path} names a ${kind === 'in_chat' ? 'part of a chat' : kind} without its chat`)
       continue
     }
+    if (kind === 'in_call') {
+      // Its call is checked as a call id (below or above); without one it names nothing the scope can place.
+      if (!ref.bound) throw refuse(`${path} names a connection of a call without the call`)
+      continue
+    }
     if (SEEN_KINDS.has(kind)) {
       const what = kind.replace('_', ' ')
       const chat = seen(kind as SeenKind, value)

@@ -14,7 +14,7 @@ import { ID_FIELDS, TDLIB_REQUESTS, UNIONS } from './tdlib-fields.js'
 /** The kinds of id tdlib-schema.mjs classifies fields into. */
 export type IdKind =
   | 'chat' | 'user' | 'supergroup' | 'basic_group' | 'secret_chat'
-  | 'message' | 'story' | 'in_chat'
+  | 'message' | 'story' | 'in_chat' | 'in_call'
   | 'file' | 'remote_file' | 'call' | 'group_call' | 'callback_query'
   | 'inline_message' | 'chat_folder' | 'business_connection'
   | 'link' | 'text_url' | 'text_peer'
@@ -32,7 +32,7 @@ export interface IdRef {
   path: string
   /** The value as a number (numeric kinds) or string (text kinds). */
   value: number | string
-  /** For chat-bound kinds: whether a chat id was given next to it or in an enclosing object. */
+  /** For chat-bound kinds: whether a chat id was given next to it or in an enclosing object (for in_call: a call id next to it). */
   bound: boolean
 }
 
@@ -76,15 +76,17 @@ function walkObject (obj: Record<string, unknown>, type: string, path: string, d
   if (specs === undefined) return
   // A chat id at this level (or above) is what message ids here belong to.
   let bound = outerBound
+  let callBound = false
   for (const [field, spec] of specs) {
     if (!Object.hasOwn(obj, field)) continue
     const kind = spec.replace(/^(?:\[\])*/, '') as IdKind
     if (CHAT_KINDS.has(kind) && hasNonZero(obj[field])) bound = true
+    if (kind === 'call' && hasNonZero(obj[field])) callBound = true
   }
   for (const [field, spec] of specs) {
     if (!Object.hasOwn(obj, field)) continue
     const where = path === '' ? field : `${path}.${field}`
-    walkValue(obj[field], spec, where, depth + 1, bound, found)
+    walkValue(obj[field], spec, where, depth + 1, spec === 'in_call' ? callBound : bound, found)
   }
 }
 

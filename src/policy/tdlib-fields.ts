@@ -450,7 +450,7 @@ export const ID_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>
   deleteStoryAlbum: { chat_id: 'chat', story_album_id: 'unclassified' },
   deviceTokenTizenPush: { reg_id: 'unclassified' },
   disableAllSupergroupUsernames: { supergroup_id: 'supergroup' },
-  discardCall: { call_id: 'call', invite_link: 'link', connection_id: 'unclassified' },
+  discardCall: { call_id: 'call', invite_link: 'link', connection_id: 'in_call' },
   disconnectAffiliateProgram: { affiliate: '>AffiliateType', url: 'link' },
   disconnectWebsite: { website_id: 'unclassified' },
   document: { thumbnail: '>thumbnail', document: '>file' },
@@ -1599,7 +1599,6 @@ export const UNCLASSIFIED_FIELDS: readonly string[] = words(`
   deleteQuickReplyShortcutMessages.shortcut_id
   deleteStoryAlbum.story_album_id
   deviceTokenTizenPush.reg_id
-  discardCall.connection_id
   disconnectWebsite.website_id
   dropGiftOriginalDetails.received_gift_id
   editProxy.proxy_id

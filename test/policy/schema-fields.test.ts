@@ -82,7 +82,7 @@ t.test('every field of every request that looks like an id is in the table', asy
 })
 
 t.test('the table is consistent: every spec leads to a known type or union, unclassified specs are listed', async t => {
-  const kinds = new Set(['chat', 'user', 'supergroup', 'basic_group', 'secret_chat', 'message', 'story', 'in_chat', 'file', 'remote_file', 'call',
+  const kinds = new Set(['chat', 'user', 'supergroup', 'basic_group', 'secret_chat', 'message', 'story', 'in_chat', 'in_call', 'file', 'remote_file', 'call',
     'group_call', 'callback_query', 'inline_message', 'chat_folder', 'business_connection', 'link', 'text_url', 'text_peer', 'global', 'own', 'unclassified'])
   const bad: string[] = []
   const listed: string[] = []
@@ -106,6 +106,7 @@ t.test('the classification of the fields the issue found', async t => {
   t.equal(spec('discardCall', 'call_id'), 'call', 'call ids (finding 3)')
   t.equal(spec('joinVideoChat', 'group_call_id'), 'group_call')
   t.equal(spec('answerCallbackQuery', 'callback_query_id'), 'callback_query')
+  t.equal(spec('discardCall', 'connection_id'), 'in_call', 'a connection of the call next to it')
   t.equal(spec('editInlineMessageText', 'inline_message_id'), 'inline_message')
   t.equal(spec('getChatFolder', 'chat_folder_id'), 'chat_folder')
   t.equal(spec('inputFileId', 'id'), 'file', 'inputFileId.id (finding 1)')

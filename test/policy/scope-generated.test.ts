@@ -26,7 +26,7 @@ const OUTSIDE = 999
 function outsideValue (kind: string): unknown {
   switch (kind) {
     case 'chat': case 'user': case 'supergroup': case 'basic_group': case 'secret_chat': return OUTSIDE
-    case 'message': case 'story': case 'in_chat': return 7 // no chat next to it: its chat is unknown
+    case 'message': case 'story': case 'in_chat': case 'in_call': return 7 // no chat next to it: its chat is unknown
     case 'file': return 77 // never shown to the client
     case 'call': return 78
     case 'group_call': return 79
