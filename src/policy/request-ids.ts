@@ -130,8 +130,8 @@ function walkValue (value: unknown, spec: string, path: string, depth: number, b
   }
   const id = asId(value)
   if (id === undefined) {
-    // Some ids are strings in TDLib (poll option ids); anything else that is not a number cannot be checked.
-    if (typeof value === 'string' && kind !== 'chat' && kind !== 'user' && !CHAT_KINDS.has(kind)) {
+    // Some ids are strings in TDLib (poll option ids, int64 ids too long for a double); a chat id must be a number.
+    if (typeof value === 'string' && !CHAT_KINDS.has(kind)) {
       if (value !== '') found.push({ kind, path, value, bound })
       return
     }
