@@ -34,6 +34,8 @@ const SEEN_KINDS: ReadonlySet<IdKind> = new Set(['file', 'call', 'group_call', '
 export interface CheckedRequest {
   /** It named at least one id, and each mapped to one of the client's chats: its answer is about them. */
   anchored: boolean
+  /** The one chat it is about, when its ids all map to the same chat (what its answer shows belongs there). */
+  chat: number | undefined
 }
 
 const REFUSED_KINDS: Partial<Record<IdKind, string>> = {
@@ -64,8 +66,10 @@ export function checkRequest (request: TdObject, chats: ReadonlySet<number>, see
     if (e instanceof UncheckableRequest) throw refuse(`${e.message}, so the chat scope cannot check it`)
     throw e
   }
+  const named = new Set<number>()
   const mine = (chat: number, what: string): void => {
     if (!chats.has(chat)) throw refuse(`${what} is not one of this client's chats`)
+    named.add(chat)
   }
   for (const ref of refs) {
     const { kind, path, value } = ref
@@ -100,5 +104,5 @@ export function checkRequest (request: TdObject, chats: ReadonlySet<number>, see
     if (kind === 'global' || kind === 'own') continue
     throw refuse(`${path} is ${REFUSED_KINDS[kind] ?? 'an id the broker cannot map to a chat'}, which a client limited to some chats may not send`)
   }
-  return { anchored: refs.some(r => CHAT_KINDS.has(r.kind) || SEEN_KINDS.has(r.kind)) }
+  return { anchored: refs.some(r => CHAT_KINDS.has(r.kind) || SEEN_KINDS.has(r.kind)), chat: named.size === 1 ? [...named][0] : undefined }
 }

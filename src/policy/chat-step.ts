@@ -26,13 +26,16 @@ export const chatScopeStep: Step = async (ctx, next) => {
   // through only those the client's scope allows (account.ts).
   const accountWide = accountKind(type) !== undefined
   let anchored = false
+  let about: number | undefined
   if (!accountWide) {
     // The name rules of chats.ts first (any key, at any depth), then the schema's (every declared field).
     const named = requestChats(ctx.request)
     if (typeof named === 'string') throw new BrokerError('CHAT_NOT_ALLOWED', named)
     const outside = named.find(id => !chats.has(id))
     if (outside !== undefined) throw new BrokerError('CHAT_NOT_ALLOWED', `chat ${outside} is not one of this client's chats`)
-    anchored = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id)).anchored
+    const checked = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
+    anchored = checked.anchored
+    about = checked.chat
   }
   // An action that names none of the client's chats acts on the account as a whole: not something
   // a client limited to some chats may do.
@@ -47,6 +50,7 @@ export const chatScopeStep: Step = async (ctx, next) => {
     if (verdict.withheld === 'other-chat') throw new BrokerError('CHAT_NOT_ALLOWED', 'the answer is about a chat outside this client\'s chats')
     throw new BrokerError('ANSWER_WITHHELD', `an answer of type ${answer['@type']} to ${type} is not one a client limited to some chats may receive`)
   }
-  seen?.note(session, verdict.answer, undefined)
+  // Files in the answer belong to the one chat the request was about (a profile photo of the user of a private chat, ...).
+  seen?.note(session, verdict.answer, about)
   return verdict.answer
 }
