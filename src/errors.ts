@@ -28,6 +28,7 @@ export const BROKER_ERRORS = {
   SESSION_NOT_ALLOWED: { code: 403, text: "the session is outside this client's scope" },
   SESSION_CREATE_NOT_ALLOWED: { code: 403, text: 'this client may not create sessions' },
   CHAT_NOT_ALLOWED: { code: 403, text: "the request names a chat or user outside this client's chats" },
+  ANSWER_WITHHELD: { code: 403, text: 'TDLib answered with a type a client limited to some chats may not receive' },
   LAST_SEQ_AHEAD: { code: 400, text: 'last_seq is beyond the latest update of this session' },
   UNKNOWN_SESSION: { code: 404, text: 'no session with that id' },
   SESSION_START_FAILED: { code: 500, text: 'the session could not be started' },

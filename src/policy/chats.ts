@@ -1,6 +1,6 @@
 /**
- * Which chats a request names, which chat an update is about, and how an
- * answer is cut down to a client's chats. docs/clients.md ("Chat scope")
+ * Which chats a request names by field name, and which chat an update is
+ * about (answers are filtered by answers.ts). docs/clients.md ("Chat scope")
  * states these rules for operators; keep the two in step.
  *
  * Ids are TDLib chat ids. A user counts as its private chat (TDLib gives the
@@ -105,32 +105,4 @@ export function updateChat (update: TdObject): number | undefined {
   if ((id = num(obj(update.secret_chat)?.id) ?? num(update.secret_chat_id)) !== undefined) return chatIdOf('secret_chat', id)
   if ((id = num(obj(update.call)?.user_id)) !== undefined) return id
   return undefined
-}
-
-/**
- * An answer cut down to `chats`: chat lists lose other chats, message lists
- * lose messages from other chats, and a single chat or message from another
- * chat is withheld (returns undefined).
- */
-export function answerInChats (answer: TdObject, chats: ReadonlySet<number>): TdObject | undefined {
-  switch (answer['@type']) {
-    case 'chats': {
-      const ids = Array.isArray(answer.chat_ids) ? answer.chat_ids.filter(id => typeof id === 'number' && chats.has(id)) : []
-      return { ...answer, chat_ids: ids, total_count: ids.length }
-    }
-    case 'chat':
-      return typeof answer.id === 'number' && chats.has(answer.id) ? answer : undefined
-    case 'message':
-      return typeof answer.chat_id === 'number' && chats.has(answer.chat_id) ? answer : undefined
-    case 'messages': case 'foundMessages': case 'foundChatMessages': {
-      if (!Array.isArray(answer.messages)) return answer
-      const messages = answer.messages.filter(m => {
-        const chat = obj(m)?.chat_id
-        return typeof chat === 'number' && chats.has(chat)
-      })
-      return { ...answer, messages }
-    }
-    default:
-      return answer
-  }
 }

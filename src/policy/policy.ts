@@ -3,6 +3,7 @@
  * settings; a client's scope (scope.ts) may only narrow them.
  */
 import type { Settings } from '../settings/types.js'
+import { SeenIds } from './seen-ids.js'
 
 /**
  * Requests the broker owns. They are refused whatever a whitelist says:
@@ -48,6 +49,14 @@ export interface ClientPolicy extends Policy {
   readonly mayCreateSessions: boolean
   /** The chats it may act on and hear about; undefined means every chat. */
   readonly chats: ReadonlySet<number> | undefined
+  /** May it send login requests and see the login flow in full (links, code info, hints)? */
+  readonly login: boolean
+  /** May it send the account-wide requests of account.ts (proxies, network type, close, destroy, logOut)? */
+  readonly account: boolean
+  /** May it set this TDLib option with setOption? */
+  allowsOption(name: string): boolean
+  /** File, call and group call ids it was shown in its chats (chat-scoped clients only). */
+  readonly seen: SeenIds | undefined
 }
 
 /** The global whitelists of settings.json. Names match exactly (case-sensitive). */
@@ -69,7 +78,11 @@ export function openPolicy (global: Policy): ClientPolicy {
     allowsSession: () => true,
     mayCreateSessions: true,
     chats: undefined,
-    localFiles: global.localFiles
+    localFiles: global.localFiles,
+    login: true,
+    account: true,
+    allowsOption: () => true,
+    seen: undefined
   }
 }
 
@@ -80,5 +93,9 @@ export const DENY_ALL: ClientPolicy = Object.freeze({
   allowsSession: () => false,
   mayCreateSessions: false,
   chats: new Set<number>(),
-  localFiles: []
+  localFiles: [],
+  login: false,
+  account: false,
+  allowsOption: () => false,
+  seen: undefined
 })

@@ -23,6 +23,7 @@ import type { Logger } from '../log/logger.js'
 import { redactSecrets } from '../log/redact.js'
 import { boundText } from '../log/bound.js'
 import { BrokerError, type BrokerErrorName } from '../errors.js'
+import { authorizationStateView } from '../policy/account.js'
 import { ALWAYS_ALLOWED_UPDATES, DENY_ALL } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
 import type { ResumeResult, Session, SessionMember } from '../session/session.js'
@@ -47,7 +48,8 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   SESSION_NOT_ALLOWED: 'request refused: session outside the scope',
   SESSION_CREATE_NOT_ALLOWED: 'request refused: may not create sessions',
   CHAT_NOT_ALLOWED: 'request refused: chat outside the scope',
-  LOCAL_FILE_NOT_ALLOWED: 'request refused: local file not allowed'
+  LOCAL_FILE_NOT_ALLOWED: 'request refused: local file not allowed',
+  ANSWER_WITHHELD: 'answer withheld: a type outside the chat scope'
 }
 
 /** What a request was about, for the audit of its refusal. */
@@ -178,6 +180,12 @@ export class Connection implements SessionMember {
     if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(update.type)) {
       const chat = update.chatId
       if (chat === undefined || !policy.chats.has(chat)) return false
+      policy.seen?.note(update.sessionId, update.update, chat)
+    }
+    // The login flow (QR link, code info, password hint) only for clients allowed it (policy/account.ts).
+    if (!policy.login && update.type === 'updateAuthorizationState') {
+      this.send(JSON.stringify({ ...authorizationStateView(update.update), '@session': update.sessionId, '@seq': update.seq }))
+      return true
     }
     this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths())
     return true

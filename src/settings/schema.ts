@@ -207,6 +207,10 @@ export const clientSchema = {
         chats: { type: 'array', items: { type: 'integer' } },
         // No default: absent means the global local_files, unchanged.
         local_files: { type: 'array', items: nonEmptyString },
+        // No defaults: absent depends on chats (src/policy/scope.ts).
+        login: { type: 'boolean' },
+        account: { type: 'boolean' },
+        options: { type: 'array', items: nonEmptyString },
       },
       default: {},
     },

@@ -130,6 +130,12 @@ export interface ClientScopeSettings {
   chats?: readonly number[]
   /** Absolute folders it may name local files from, within the global local_files; absent: the global list. */
   local_files?: readonly string[]
+  /** Login requests and the full login flow; absent: allowed unless `chats` is set. */
+  login?: boolean
+  /** Account-wide requests (proxies, network type, close, destroy, logOut); absent: not allowed. */
+  account?: boolean
+  /** Option names setOption may set; absent: none with `chats`, else all but the reserved ones. */
+  options?: readonly string[]
 }
 
 /** One entry of `clients`. */

@@ -77,3 +77,42 @@ t.test('a chat-scoped client hears and acts only within its chats', async t => {
   t.equal((await desk.request({ '@type': 'getMe', '@session': session }))['@type'], 'ok', 'requests that name no chat pass')
   t.ok(b.logs.find(r => r.audit === 'request.refused' && r.client === 'desk' && r.reason === 'CHAT_NOT_ALLOWED'), 'refusals are audited')
 })
+
+t.test('file ids: a chat-scoped client uses only files it was shown in its chats (issue 11, finding 1)', async t => {
+  const [allKey, chatKey] = [await testKey(), await testKey()]
+  const backend = new FakeBackend()
+  const b = await startBroker({
+    allowed_requests: ['sendMessage', 'getFile', 'downloadFile'],
+    allowed_updates: ['updateNewMessage'],
+    clients: [keyClient('backend', allKey), keyClient('desk', chatKey, { chats: [10] })]
+  }, { backend })
+  t.teardown(b.stop)
+  const all = await connectAs(b.port, 'backend', allKey)
+  const desk = await connectAs(b.port, 'desk', chatKey)
+  t.teardown(() => { all.close(); desk.close() })
+  const session = await all.createSession()
+  await desk.request({ '@type': 'broker.attachSession', session })
+  const withFile = (chatId: number, fileId: number): TdObject => ({
+    '@type': 'updateNewMessage',
+    message: { '@type': 'message', id: fileId * 100, chat_id: chatId, content: { '@type': 'messageDocument', document: { '@type': 'document', document: { '@type': 'file', id: fileId, size: 1 } } } }
+  })
+  const client = backend.client(session)
+  client.emit(withFile(11, 4))
+  client.emit(withFile(10, 3))
+  await desk.waitFor(m => m['@type'] === 'updateNewMessage' && (m.message as Msg).chat_id === 10)
+  const repost = (fileId: number): Msg => ({
+    '@type': 'sendMessage', chat_id: 10, '@session': session,
+    input_message_content: { '@type': 'inputMessageDocument', document: { '@type': 'inputDocument', document: { '@type': 'inputFileId', id: fileId } } }
+  })
+  t.equal((await desk.request(repost(3)))['@type'], 'ok', 'a file shown in its chat may be re-posted')
+  t.equal((await desk.request({ '@type': 'downloadFile', file_id: 3, priority: 1, '@session': session }))['@type'], 'ok', 'and downloaded')
+  for (const id of [1, 2, 4, 5]) {
+    const r = await desk.request(repost(id))
+    t.equal(errorName(r), 'CHAT_NOT_ALLOWED', `file ${id}, never shown to it (or shown in another chat), may not`)
+    t.match(r.message, /input_message_content\.document\.document\.id/, 'the refusal names the field')
+  }
+  t.equal(errorName(await desk.request({ '@type': 'getFile', file_id: 4, '@session': session })), 'CHAT_NOT_ALLOWED')
+  const reached = client.requests.filter(r => r['@type'] === 'sendMessage' || r['@type'] === 'getFile' || r['@type'] === 'downloadFile')
+  t.equal(reached.length, 2, 'only the two allowed requests reached TDLib')
+  t.equal((await all.request(repost(4)))['@type'], 'ok', 'an unscoped client is not limited')
+})

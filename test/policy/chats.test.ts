@@ -1,6 +1,8 @@
 /** Which chats requests and updates name, and how answers are cut down (docs/clients.md, "Chat scope"). */
 import t from 'tap'
-import { answerInChats, chatIdOf, requestChats, updateChat } from '../../src/policy/chats.js'
+import { filterAnswer } from '../../src/policy/answers.js'
+import { chatIdOf, requestChats, updateChat } from '../../src/policy/chats.js'
+import type { TdObject } from '../../src/tdlib/backend.js'
 import { scopedPolicy } from '../../src/policy/scope.js'
 import { globalPolicy } from '../../src/policy/policy.js'
 
@@ -46,12 +48,18 @@ t.test('updates: the chat they are about, by the documented rules, first rule fi
 
 t.test('answers: lists lose other chats, single objects from other chats are withheld', async t => {
   const mine = new Set([1, 2])
+  const answerInChats = (answer: TdObject, chats: ReadonlySet<number>, request: TdObject = { '@type': 'getChat', chat_id: 1 }): TdObject | undefined => {
+    const v = filterAnswer(answer, { chats, request, anchored: false, login: false })
+    return 'answer' in v ? v.answer : undefined
+  }
   t.same(answerInChats({ '@type': 'chats', total_count: 4, chat_ids: [1, 3, 2, 4] }, mine), { '@type': 'chats', total_count: 2, chat_ids: [1, 2] })
   t.equal(answerInChats({ '@type': 'chat', id: 3 }, mine), undefined)
   t.same(answerInChats({ '@type': 'chat', id: 2 }, mine), { '@type': 'chat', id: 2 })
   t.equal(answerInChats({ '@type': 'message', chat_id: 5 }, mine), undefined)
   t.same(answerInChats({ '@type': 'foundMessages', messages: [{ chat_id: 1 }, { chat_id: 5 }], next_offset: '' }, mine), { '@type': 'foundMessages', messages: [{ chat_id: 1 }], next_offset: '' })
-  t.same(answerInChats({ '@type': 'user', id: 77 }, mine), { '@type': 'user', id: 77 }, 'users pass (getMe must work); getUser is checked on the way in')
+  t.same(answerInChats({ '@type': 'user', id: 77 }, mine, { '@type': 'getMe' }), { '@type': 'user', id: 77 }, 'the account itself passes (getMe must work)')
+  t.equal(answerInChats({ '@type': 'user', id: 77 }, mine, { '@type': 'searchUserByToken', token: 'x' }), undefined, 'another user does not')
+  t.same(answerInChats({ '@type': 'user', id: 2 }, mine, { '@type': 'searchUserByToken', token: 'x' }), { '@type': 'user', id: 2 }, 'a user whose private chat is allowed does')
 })
 
 t.test('a scope only narrows the global lists', async t => {
