@@ -8,13 +8,15 @@
  *    request's own session (a client with a chat scope only among its chats);
  * 3. chat scope: needs the resolved ids, and refuses before anything costly;
  * 4. format: parses format_fields text, only for requests that passed 1-3,
- *    so a refused request never costs a parse.
+ *    so a refused request never costs a parse;
+ * 5. the chat scope again, on what formatting made: a Markdown link to
+ *    tg://user?id=N becomes a mention of user N.
  *
  * Extra steps (tests, benchmarks) run after these, right before TDLib.
  */
 import { formatStep } from './format/format-step.js'
 import type { Logger } from './log/logger.js'
-import { chatScopeStep } from './policy/chat-step.js'
+import { chatScopeStep, formattedChatScopeStep } from './policy/chat-step.js'
 import { policyStep } from './policy/policy-step.js'
 import { ResolveCache, type ResolutionStore } from './resolve/cache.js'
 import { resolveStep } from './resolve/resolve-step.js'
@@ -31,5 +33,5 @@ import type { TdBackend } from './tdlib/backend.js'
 export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = [], early: readonly Step[] = []): Step[] {
   const cache = new ResolveCache(store, () => settings().resolve_cache_ttl)
   const resolver = new PeerResolver(cache, log.child({ component: 'resolve' }))
-  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), ...extra]
+  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), formattedChatScopeStep, ...extra]
 }

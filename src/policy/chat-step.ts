@@ -72,3 +72,18 @@ function written (request: TdObject, id: number): boolean {
   }
   return walk(request, 0)
 }
+
+/**
+ * Runs after format_fields parsing: the entities TDLib made from the text (a
+ * Markdown link to tg://user?id=N mentions user N) are checked against the
+ * chat scope like every other field, so formatting cannot smuggle a user past
+ * the check that ran before it.
+ */
+export const formattedChatScopeStep: Step = async (ctx, next) => {
+  const policy = ctx.client.policy
+  const chats = policy.chats
+  if (chats === undefined || accountKind(ctx.request['@type']) !== undefined) return await next()
+  const session = ctx.session.id
+  checkRequest(ctx.request, chats, (kind, id) => policy.seen?.chatOf(session, kind, id))
+  return await next()
+}
