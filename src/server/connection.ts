@@ -152,13 +152,18 @@ export class Connection implements SessionMember {
   /** Sends an update if this connection's policy lets it through; says whether it did. */
   deliver (update: OutgoingUpdate): boolean {
     if (this.stateValue !== 'open') return false
-    const policy = this.identity.policy
-    if (!policy.allowsUpdate(update.type)) return false
-    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(update.type)) {
-      const chat = update.chatId
-      if (chat === undefined || !policy.chats.has(chat)) return false
-    }
+    if (!this.accepts(update.type, update.chatId)) return false
     this.send(update.line())
+    return true
+  }
+
+  /** Whether this connection's policy lets an update of this type, about this chat, through. */
+  accepts (type: string, chatId: number | undefined): boolean {
+    const policy = this.identity.policy
+    if (!policy.allowsUpdate(type)) return false
+    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(type)) {
+      if (chatId === undefined || !policy.chats.has(chatId)) return false
+    }
     return true
   }
 

@@ -14,6 +14,7 @@ import { Session } from './session.js'
 import { isSessionId, newSessionId } from './session-id.js'
 import { acquireLock, type Lock } from './lock.js'
 import { readMeta, writeMeta, type SessionMeta } from './meta.js'
+import { readIndex, type SavedIndex } from '../resume/index-file.js'
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>()
@@ -36,7 +37,7 @@ export class SessionRegistry {
       }
       const { meta, problem } = await readMeta(join(root, entry.name))
       if (problem !== undefined) this.log.warn({ session: entry.name, problem }, 'session meta file unusable: its creator is forgotten and its sequence numbers jump ahead')
-      this.add(entry.name, meta)
+      this.add(entry.name, meta, await readIndex(join(root, entry.name)))
     }
     this.log.info({ path: root, sessions: this.sessions.size }, 'session folders found')
   }
@@ -84,8 +85,8 @@ export class SessionRegistry {
     this.lock = undefined
   }
 
-  private add (id: string, meta: SessionMeta): Session {
-    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log }, meta)
+  private add (id: string, meta: SessionMeta, savedIndex?: SavedIndex): Session {
+    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log }, meta, savedIndex)
     this.sessions.set(id, session)
     return session
   }
