@@ -4,7 +4,7 @@
  * with TDLib's checks on the way. Only text content is emulated.
  */
 import { fail, int, str, type Td, type TdIn, type Tl } from './td.js'
-import { findTextEntities } from './text.js'
+import { findTextEntities } from './autolink.js'
 
 type Entity = Td<Tl.textEntity>
 
@@ -48,7 +48,13 @@ export function formattedInput (input: TdIn<Tl.formattedText$Input> | undefined)
     if (type === undefined || offset < 0 || length <= 0 || offset + length > text.length) continue
     given.push({ '@type': 'textEntity', offset, length, type })
   }
-  const overlaps = (a: Entity): boolean => given.some(b => a.offset < b.offset + b.length && b.offset < a.offset + a.length)
+  // covered[i]: how many of the first i characters some given entity covers, so that an
+  // overlap test costs O(1) however many entities the client sent.
+  const depth = new Int32Array(text.length + 1)
+  for (const e of given) { depth[e.offset] = (depth[e.offset] as number) + 1; depth[e.offset + e.length] = (depth[e.offset + e.length] as number) - 1 }
+  const covered = new Int32Array(text.length + 1)
+  for (let i = 0, open = 0; i < text.length; i++) { open += depth[i] as number; covered[i + 1] = (covered[i] as number) + (open > 0 ? 1 : 0) }
+  const overlaps = (a: Entity): boolean => (covered[a.offset + a.length] as number) - (covered[a.offset] as number) > 0
   const entities = [...given, ...findTextEntities(text).filter(e => !overlaps(e))]
   entities.sort((a, b) => a.offset - b.offset || b.length - a.length)
   return { '@type': 'formattedText', text, entities }
