@@ -3,7 +3,7 @@
  * markup) into what TDLib stores and shows (message content, reply markup),
  * with TDLib's checks on the way. Only text content is emulated.
  */
-import { fail, int, str, type Td, type TdIn, type Tl } from './td.js'
+import { fail, given, int, str, type Td, type TdIn, type Tl } from './td.js'
 import { findTextEntities } from './autolink.js'
 
 type Entity = Td<Tl.textEntity>
@@ -61,7 +61,8 @@ export function formattedInput (input: TdIn<Tl.formattedText$Input> | undefined)
 }
 
 /** inputMessageText -> messageText; other content types are not emulated. */
-export function messageContent (input: TdIn<Tl.InputMessageContent$Input> | undefined): Td<Tl.messageText> {
+export function messageContent (content: TdIn<Tl.InputMessageContent$Input> | null | undefined): Td<Tl.messageText> {
+  const input = given(content)
   if (input === undefined) return fail(400, 'Message content must be non-empty')
   if (input['@type'] !== 'inputMessageText') {
     return fail(400, `Message content of type ${String(input['@type'])} is not supported by the sandbox`)
@@ -69,7 +70,7 @@ export function messageContent (input: TdIn<Tl.InputMessageContent$Input> | unde
   const text = formattedInput(input.text)
   if (text.text.trim() === '') fail(400, 'Message must be non-empty')
   if (text.text.length > MAX_TEXT_LENGTH) fail(400, 'Message is too long')
-  const preview = input.link_preview_options
+  const preview = given(input.link_preview_options)
   if (preview === undefined) return { '@type': 'messageText', text }
   return {
     '@type': 'messageText',
