@@ -15,7 +15,14 @@ export interface SessionMeta {
   creator?: string
   /** Every sequence number handed out so far is at most this. */
   seq_reserved: number
+  /**
+   * The backend whose data the folder holds ("tdlib" or "sandbox"); absent in
+   * folders from before it was recorded. A broker leaves the other kind's folders alone.
+   */
+  backend?: BackendKind
 }
+
+export type BackendKind = 'tdlib' | 'sandbox'
 
 export interface ReadMeta {
   meta: SessionMeta
@@ -46,10 +53,17 @@ export async function readMeta (directory: string): Promise<ReadMeta> {
   }
   const record = parsed as Partial<SessionMeta> | undefined
   if (typeof record !== 'object' || record === null || !Number.isSafeInteger(record.seq_reserved) || (record.seq_reserved as number) < 0 ||
-    (record.creator !== undefined && typeof record.creator !== 'string')) {
+    (record.creator !== undefined && typeof record.creator !== 'string') ||
+    (record.backend !== undefined && record.backend !== 'tdlib' && record.backend !== 'sandbox')) {
     return { meta: { seq_reserved: Date.now() }, problem: `${file} is not valid` }
   }
-  return { meta: { ...(record.creator === undefined ? {} : { creator: record.creator }), seq_reserved: record.seq_reserved as number } }
+  return {
+    meta: {
+      ...(record.creator === undefined ? {} : { creator: record.creator }),
+      seq_reserved: record.seq_reserved as number,
+      ...(record.backend === undefined ? {} : { backend: record.backend })
+    }
+  }
 }
 
 let tempCounter = 0

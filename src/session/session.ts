@@ -253,7 +253,7 @@ export class Session {
   }
 
   private async writeMeta (reserved: number): Promise<void> {
-    const meta: SessionMeta = { ...(this.creator === undefined ? {} : { creator: this.creator }), seq_reserved: reserved }
+    const meta: SessionMeta = { ...(this.creator === undefined ? {} : { creator: this.creator }), seq_reserved: reserved, backend: this.ctx.backend.kind }
     // One write at a time, in order, so an older reservation never lands after a newer one.
     const write = this.metaWrites.then(async () => { await writeMeta(this.directory, meta) })
     this.metaWrites = write.catch(() => {})

@@ -39,7 +39,7 @@ t.test('after a clean restart numbering goes on from the last number, and a clie
   t.match(reservedWhileRunning, { seq_reserved: Number }, 'a reservation is on disk while the session runs')
   t.ok((reservedWhileRunning as Msg).seq_reserved as number >= lastSeen + RESERVE / 2, 'ahead of the numbers in use')
   const meta = JSON.parse(readFileSync(join(dir, 'sessions', session, META_FILE), 'utf8'))
-  t.same(meta, { seq_reserved: lastSeen }, 'a clean stop writes the exact last number')
+  t.same(meta, { seq_reserved: lastSeen, backend: 'tdlib' }, 'a clean stop writes the exact last number (and which backend the folder is for)')
 
   const backend = new FakeBackend()
   const b = await startBroker(settings, { dir, backend })
