@@ -18,15 +18,16 @@ export const DEFAULT_SETTINGS_FILE = 'storage/settings.json'
 
 export function settingsForStart (options: Map<string, string | true>, cwd: string): Settings {
   const file = options.get('settings')
+  // --sandbox applies before defaults are filled in: sandbox sessions default to a folder of their own.
+  const sandbox = options.get('sandbox') === true
   let settings: Settings
-  if (typeof file === 'string') settings = loadSettings(resolve(cwd, file))
-  else if (existsSync(resolve(cwd, DEFAULT_SETTINGS_FILE))) settings = loadSettings(resolve(cwd, DEFAULT_SETTINGS_FILE))
-  else settings = embeddedDefaults(cwd)
+  if (typeof file === 'string') settings = loadSettings(resolve(cwd, file), sandbox)
+  else if (existsSync(resolve(cwd, DEFAULT_SETTINGS_FILE))) settings = loadSettings(resolve(cwd, DEFAULT_SETTINGS_FILE), sandbox)
+  else settings = embeddedDefaults(cwd, sandbox)
   const port = portOption(options.get('port'))
   const host = options.get('host')
   if (port !== undefined) settings = { ...settings, port }
   if (typeof host === 'string') settings = { ...settings, host }
-  if (options.get('sandbox') === true) settings = { ...settings, tdlib: { ...settings.tdlib, backend: 'sandbox' } }
   return settings
 }
 

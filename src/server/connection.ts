@@ -175,19 +175,25 @@ export class Connection implements SessionMember {
   /** Sends an update if this connection's policy lets it through; says whether it did. */
   deliver (update: OutgoingUpdate): boolean {
     if (this.stateValue !== 'open') return false
+    if (!this.accepts(update.type, update.chatId)) return false
     const policy = this.identity.policy
-    if (!policy.allowsUpdate(update.type)) return false
-    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(update.type)) {
-      const chat = update.chatId
-      if (chat === undefined || !policy.chats.has(chat)) return false
-      policy.seen?.note(update.sessionId, update.update, chat)
-    }
+    if (policy.chats !== undefined && update.chatId !== undefined) policy.seen?.note(update.sessionId, update.update, update.chatId)
     // The login flow (QR link, code info, password hint) only for clients allowed it (policy/account.ts).
     if (!policy.login && update.type === 'updateAuthorizationState') {
       this.send(JSON.stringify({ ...authorizationStateView(update.update), '@session': update.sessionId, '@seq': update.seq }))
       return true
     }
     this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths())
+    return true
+  }
+
+  /** Whether this connection's policy lets an update of this type, about this chat, through. */
+  accepts (type: string, chatId: number | undefined): boolean {
+    const policy = this.identity.policy
+    if (!policy.allowsUpdate(type)) return false
+    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(type)) {
+      if (chatId === undefined || !policy.chats.has(chatId)) return false
+    }
     return true
   }
 

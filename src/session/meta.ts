@@ -17,7 +17,14 @@ export interface SessionMeta {
   seq_reserved: number
   /** Id of the key TDLib's database is encrypted with ("none" for no key; database-key.ts); absent: not recorded yet. */
   database_key?: string
+  /**
+   * The backend whose data the folder holds ("tdlib" or "sandbox"); absent in
+   * folders from before it was recorded. A broker leaves the other kind's folders alone.
+   */
+  backend?: BackendKind
 }
+
+export type BackendKind = 'tdlib' | 'sandbox'
 
 export interface ReadMeta {
   meta: SessionMeta
@@ -49,7 +56,8 @@ export async function readMeta (directory: string): Promise<ReadMeta> {
   const record = parsed as Partial<SessionMeta> | undefined
   if (typeof record !== 'object' || record === null || !Number.isSafeInteger(record.seq_reserved) || (record.seq_reserved as number) < 0 ||
     (record.creator !== undefined && typeof record.creator !== 'string') ||
-    (record.database_key !== undefined && (typeof record.database_key !== 'string' || !/^(none|[0-9a-f]{16})$/.test(record.database_key)))) {
+    (record.database_key !== undefined && (typeof record.database_key !== 'string' || !/^(none|[0-9a-f]{16})$/.test(record.database_key))) ||
+    (record.backend !== undefined && record.backend !== 'tdlib' && record.backend !== 'sandbox')) {
     return { meta: { seq_reserved: Date.now() }, problem: `${file} is not valid` }
   }
   return {
@@ -57,7 +65,8 @@ export async function readMeta (directory: string): Promise<ReadMeta> {
       ...(record.creator === undefined ? {} : { creator: record.creator }),
       seq_reserved: record.seq_reserved as number,
       ...(record.database_key === undefined ? {} : { database_key: record.database_key }),
-    },
+      ...(record.backend === undefined ? {} : { backend: record.backend })
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * folder is never opened twice in this process; a lock file keeps a second
  * broker process away from the same folder.
  */
-import { mkdir, readdir } from 'node:fs/promises'
+import { access, mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../log/logger.js'
 import type { Settings } from '../settings/types.js'
@@ -13,12 +13,16 @@ import { BrokerError } from '../errors.js'
 import { Session } from './session.js'
 import { isSessionId, newSessionId } from './session-id.js'
 import { acquireLock, type Lock } from './lock.js'
-import { readMeta, writeMeta, type SessionMeta } from './meta.js'
+import { readMeta, writeMeta, type BackendKind, type SessionMeta } from './meta.js'
+import { readIndex, type SavedIndex } from '../resume/index-file.js'
+import { MARKER_FILE as SANDBOX_MARKER_FILE } from '../tdlib/sandbox/persist.js'
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>()
   /** Ids being created (folder and meta file not written yet). */
   private readonly reserved = new Set<string>()
+  /** Folders of the other backend (sandbox or real TDLib), left alone; their ids are never reused. */
+  private readonly foreign = new Set<string>()
   private lock: Lock | undefined
 
   constructor (private readonly settings: Settings, private readonly backend: TdBackend, private readonly log: Logger) {}
@@ -35,10 +39,17 @@ export class SessionRegistry {
         continue
       }
       const { meta, problem } = await readMeta(join(root, entry.name))
+      const kind = meta.backend ?? await guessBackend(join(root, entry.name))
+      if (kind !== undefined && kind !== this.backend.kind) {
+        this.foreign.add(entry.name)
+        this.log.warn({ session: entry.name, folder: join(root, entry.name), folder_backend: kind, backend: this.backend.kind },
+          `session folder holds a ${kind} session and this broker runs the ${this.backend.kind} backend: ignored (give each backend its own tdlib.path)`)
+        continue
+      }
       if (problem !== undefined) this.log.warn({ session: entry.name, problem }, 'session meta file unusable: its creator is forgotten and its sequence numbers jump ahead')
-      this.add(entry.name, meta)
+      this.add(entry.name, meta, await readIndex(join(root, entry.name)))
     }
-    this.log.info({ path: root, sessions: this.sessions.size }, 'session folders found')
+    this.log.info({ path: root, sessions: this.sessions.size, ...(this.foreign.size === 0 ? {} : { ignored: this.foreign.size }) }, 'session folders found')
   }
 
   /**
@@ -48,8 +59,8 @@ export class SessionRegistry {
    */
   async create (creator?: string): Promise<Session> {
     let id = newSessionId()
-    while (this.sessions.has(id) || this.reserved.has(id)) id = newSessionId()
-    const meta: SessionMeta = { ...(creator === undefined ? {} : { creator }), seq_reserved: 0 }
+    while (this.sessions.has(id) || this.reserved.has(id) || this.foreign.has(id)) id = newSessionId()
+    const meta: SessionMeta = { ...(creator === undefined ? {} : { creator }), seq_reserved: 0, backend: this.backend.kind }
     const directory = join(this.settings.tdlib.path, id)
     // Reserve the id at once (another create may run while this one writes), and publish the session only once its folder exists.
     this.reserved.add(id)
@@ -84,9 +95,24 @@ export class SessionRegistry {
     this.lock = undefined
   }
 
-  private add (id: string, meta: SessionMeta): Session {
-    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log }, meta)
+  private add (id: string, meta: SessionMeta, savedIndex?: SavedIndex): Session {
+    const session = new Session(id, join(this.settings.tdlib.path, id), { settings: this.settings, backend: this.backend, log: this.log }, meta, savedIndex)
     this.sessions.set(id, session)
     return session
   }
+}
+
+/**
+ * The backend of a folder from before the meta file recorded it: the
+ * sandbox's login marker, or TDLib's binlog; undefined when neither is there
+ * (a session that never got that far, which either backend may take).
+ */
+async function guessBackend (directory: string): Promise<BackendKind | undefined> {
+  if (await exists(join(directory, SANDBOX_MARKER_FILE))) return 'sandbox'
+  if (await exists(join(directory, 'td.binlog'))) return 'tdlib'
+  return undefined
+}
+
+async function exists (file: string): Promise<boolean> {
+  return await access(file).then(() => true, () => false)
 }

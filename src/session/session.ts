@@ -17,6 +17,8 @@ import { BrokerError } from '../errors.js'
 import { UpdateBuffer } from '../resume/update-buffer.js'
 import { Sequence } from '../resume/sequence.js'
 import { databaseKeys, hasTdlibData, keyCandidates, NO_KEY, type DatabaseKey } from './database-key.js'
+import { SeqIndex } from '../resume/seq-index.js'
+import { writeIndex, type SavedIndex } from '../resume/index-file.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
 import { moveKey, moveToKey, openDatabase, type OpenContext, type OpenedClient } from './open-database.js'
@@ -33,6 +35,8 @@ export interface SessionMember {
   sessionEnded(sessionId: string, reason: string): void
   /** A resume could not be complete: updates fromSeq..toSeq (inclusive) are no longer held. */
   updatesLost(sessionId: string, fromSeq: number, toSeq: number): void
+  /** Whether deliver would send an update of this type about this chat (its filters; no side effect). */
+  accepts(type: string, chatId: number | undefined): boolean
 }
 
 /** How an attach with last_seq went (docs/protocol.md, "Resuming"). */
@@ -51,6 +55,9 @@ export interface SessionContext {
   readonly log: Logger
 }
 
+/** Updates that describe a state, replaced by the next one of their type. */
+const STATE_UPDATES: ReadonlySet<string> = new Set(['updateAuthorizationState', 'updateConnectionState'])
+
 /** setTimeout's limit (about 24.8 days); longer delays would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -62,6 +69,9 @@ export class Session {
   private starter: SessionMember | undefined
   private readonly sequence: Sequence
   private readonly buffer: UpdateBuffer
+  /** What each recent number was, kept past the buffer, so a resume reports only real losses. */
+  private readonly index: SeqIndex
+  private indexChanged = false
   private metaWrites: Promise<void> = Promise.resolve()
   /** What the meta file holds: the last reservation written and the folder's database key id. */
   private metaReserved: number
@@ -83,7 +93,8 @@ export class Session {
   /** The client that created the session, if one did (for scopes with sessions: "own"). */
   readonly creator: string | undefined
 
-  constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext, meta: SessionMeta = { seq_reserved: 0 }) {
+  /** @param savedIndex the index a clean stop wrote to the folder (resume/index-file.ts), if any */
+  constructor (readonly id: string, readonly directory: string, private readonly ctx: SessionContext, meta: SessionMeta = { seq_reserved: 0 }, savedIndex?: SavedIndex) {
     this.log = ctx.log.child({ session: id })
     this.logged = globalPolicy(ctx.settings)
     this.creator = meta.creator
@@ -91,6 +102,10 @@ export class Session {
     this.databaseKeyId = meta.database_key
     this.sequence = new Sequence(meta.seq_reserved, async reserved => { await this.writeMeta(reserved) }, message => { this.log.error(message) })
     this.buffer = new UpdateBuffer(ctx.settings.update_buffer_size, ctx.settings.update_buffer_age * 1000, meta.seq_reserved)
+    this.index = new SeqIndex(ctx.settings.update_buffer_size, meta.seq_reserved)
+    if (savedIndex !== undefined && !this.index.restore(savedIndex.knownFrom, savedIndex.last, savedIndex.entries)) {
+      this.log.info({ index_last: savedIndex.last, seq_reserved: meta.seq_reserved }, 'saved sequence index does not match the sequence (no clean stop); updates before the restart count as unknown')
+    }
   }
 
   get state (): SessionState { return this.stateValue }
@@ -197,9 +212,18 @@ export class Session {
     await this.transition
   }
 
-  /** Writes the exact last sequence number, once the session no longer runs (clean broker shutdown). */
+  /**
+   * Writes the exact last sequence number and the sequence index, once the
+   * session no longer runs (clean broker shutdown). The index goes first: it
+   * only counts once the meta file's number matches it.
+   */
   async flushSequence (): Promise<void> {
     if (this.stateValue !== 'stopped') return
+    if (this.indexChanged) {
+      const saved = { knownFrom: this.index.knownFrom, last: this.index.last, entries: this.index.list() }
+      await writeIndex(this.directory, saved).then(() => { this.indexChanged = false },
+        e => { this.log.error({ err: errorText(e) }, 'cannot write the sequence index file') })
+    }
     await this.sequence.flush().catch(e => { this.log.error({ err: errorText(e) }, 'cannot write the session meta file') })
   }
 
@@ -221,16 +245,18 @@ export class Session {
       return undefined
     }
     const first = this.buffer.firstAvailable
-    const complete = lastSeq + 1 >= first
-    if (!complete) {
-      member.updatesLost(this.id, lastSeq + 1, first - 1)
-      // The current states, if they fall in the lost range, so the member is not left guessing them.
-      if (running) {
-        const states = [this.lastAuthState, this.lastConnectionState]
-          .filter((u): u is OutgoingUpdate => u !== undefined && u.seq > lastSeq && u.seq < first)
-          .sort((a, b) => a.seq - b.seq)
-        for (const u of states) member.deliver(u)
-      }
+    // Of the numbers no longer held, only those this member would have received are a loss for it.
+    // Authorization and connection states are not: a later state replaces them, and the member gets
+    // the current one (just below when running; live from the (re)start otherwise).
+    const lost = this.index.lost(lastSeq + 1, first - 1, (type, chatId) => !STATE_UPDATES.has(type) && member.accepts(type, chatId))
+    const complete = lost === undefined
+    if (lost !== undefined) member.updatesLost(this.id, lost.from, lost.to)
+    // The current states, if they are no longer held, so the member is not left guessing them.
+    if (running) {
+      const states = [this.lastAuthState, this.lastConnectionState]
+        .filter((u): u is OutgoingUpdate => u !== undefined && u.seq > lastSeq && u.seq < first)
+        .sort((a, b) => a.seq - b.seq)
+      for (const u of states) member.deliver(u)
     }
     let replayed = 0
     for (const u of this.buffer.since(lastSeq)) if (member.deliver(u)) replayed++
@@ -243,6 +269,7 @@ export class Session {
       ...(this.creator === undefined ? {} : { creator: this.creator }),
       seq_reserved: reserved,
       ...(this.databaseKeyId === undefined ? {} : { database_key: this.databaseKeyId }),
+      backend: this.ctx.backend.kind,
     }
     // One write at a time, in order, so an older reservation never lands after a newer one.
     const write = this.metaWrites.then(async () => { await writeMeta(this.directory, meta) })
@@ -372,6 +399,8 @@ export class Session {
     }
     if (type === 'updateAuthorizationState') this.lastAuthState = out
     else if (type === 'updateConnectionState') this.lastConnectionState = out
+    this.index.issued(out.seq, onlyStarter ? undefined : { type, chatId: out.chatId })
+    this.indexChanged = true
     if (onlyStarter) {
       // Catch-up updates belong to the starter alone, so they are not held for resuming clients either.
       if (this.starter !== undefined) this.starter.deliver(out)

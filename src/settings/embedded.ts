@@ -12,6 +12,15 @@ export const EMBEDDED_PORT = 23456
 /** Where sessions live without a settings file, relative to the working directory. */
 export const EMBEDDED_TDLIB_PATH = 'storage/sessions'
 
+/**
+ * The same with the sandbox backend (`start --sandbox`): emulated sessions
+ * are kept apart from real ones, so a broker on real TDLib never lists them.
+ */
+export const EMBEDDED_SANDBOX_TDLIB_PATH = 'storage/sandbox-sessions'
+
+/** tdlib.path's default with the sandbox backend when a settings file does not set it (the schema's is "sessions"). */
+export const SANDBOX_TDLIB_PATH = 'sandbox-sessions'
+
 /** The authentication requests that siptg's example settings allow. */
 export const SIPTG_AUTH_REQUESTS: readonly string[] = Object.freeze([
   'setAuthenticationPhoneNumber',
@@ -63,6 +72,16 @@ export const EMBEDDED_REQUEST_PEERS: Readonly<Record<string, string>> = Object.f
 /** Like siptg's example: plain message text is parsed as Markdown. */
 export const EMBEDDED_FORMAT_FIELDS: Readonly<Record<string, string>> = Object.freeze({
   inputMessageText: 'text'
+})
+
+/** The embedded settings for the sandbox backend: the same, with sessions in their own folder. */
+export const EMBEDDED_SANDBOX_SETTINGS_JSON = Object.freeze({
+  port: EMBEDDED_PORT,
+  tdlib: Object.freeze({ path: EMBEDDED_SANDBOX_TDLIB_PATH, backend: 'sandbox' }),
+  allowed_requests: EMBEDDED_ALLOWED_REQUESTS,
+  allowed_updates: EMBEDDED_ALLOWED_UPDATES,
+  request_peers: EMBEDDED_REQUEST_PEERS,
+  format_fields: EMBEDDED_FORMAT_FIELDS,
 })
 
 /** The embedded settings as a settings.json would spell them; everything else is a schema default. */

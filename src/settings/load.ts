@@ -10,7 +10,7 @@ import { SettingsError } from './errors.js'
 import { parseJson } from './json-location.js'
 import { validateSettings } from './validate.js'
 import { settingsSchema } from './schema.js'
-import { EMBEDDED_SETTINGS_JSON } from './embedded.js'
+import { EMBEDDED_SANDBOX_SETTINGS_JSON, EMBEDDED_SETTINGS_JSON, SANDBOX_TDLIB_PATH } from './embedded.js'
 import { clientsProblems } from '../clients/check.js'
 import { requestPeersProblems } from '../resolve/peer-paths.js'
 import { resolveSecret } from './secret.js'
@@ -21,9 +21,9 @@ export { SettingsError } from './errors.js'
  * Loads the settings file at `file`. Relative paths inside it are taken from
  * the file's own folder, not the working directory, so the broker finds the
  * same files however it is started. Throws a SettingsError listing every
- * problem.
+ * problem. `sandbox` forces tdlib.backend "sandbox" (start --sandbox).
  */
-export function loadSettings (file: string): Settings {
+export function loadSettings (file: string, sandbox = false): Settings {
   const abs = resolve(file)
   let text: string
   try {
@@ -37,7 +37,7 @@ export function loadSettings (file: string): Settings {
     const { line, column, reason } = parsed.problem
     throw new SettingsError('SETTINGS_INVALID_JSON', abs, [`invalid JSON at line ${line}, column ${column}: ${reason}`])
   }
-  return settingsFromObject(parsed.value, dirname(abs), abs)
+  return settingsFromObject(parsed.value, dirname(abs), abs, sandbox)
 }
 
 /**
@@ -45,8 +45,10 @@ export function loadSettings (file: string): Settings {
  * (the argument is left untouched), fills in defaults, turns every
  * request_peers and format_fields value into a list, resolves relative paths
  * against `baseDir`, and freezes the result. `file` is only recorded.
+ * `sandbox` forces tdlib.backend "sandbox". With the sandbox backend and no
+ * tdlib.path, sessions go to "sandbox-sessions", apart from real ones.
  */
-export function settingsFromObject (obj: unknown, baseDir: string, file?: string): Settings {
+export function settingsFromObject (obj: unknown, baseDir: string, file?: string, sandbox = false): Settings {
   const abs = file === undefined ? undefined : resolve(file)
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     throw new SettingsError('SETTINGS_INVALID', abs, [`/: the settings must be a JSON object (got ${kindOf(obj)})`])
@@ -58,6 +60,10 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
     throw new SettingsError('SETTINGS_INVALID', abs, ['/: the settings must be plain JSON data (it holds a function or similar)'])
   }
 
+  if (sandbox && (data.tdlib === undefined || (typeof data.tdlib === 'object' && data.tdlib !== null && !Array.isArray(data.tdlib)))) {
+    data.tdlib = { ...data.tdlib, backend: 'sandbox' }
+  }
+  const pathGiven = data.tdlib?.path !== undefined
   const problems = validateSettings(data)
   if (problems.length === 0) problems.push(...clientsProblems(data.clients), ...requestPeersProblems(data.request_peers))
   if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
@@ -80,6 +86,7 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   }
   setPath(data, 'logfile')
   setPath(data, 'audit_file')
+  if (!pathGiven && data.tdlib.backend === 'sandbox') data.tdlib.path = SANDBOX_TDLIB_PATH
   setPath(data.tdlib, 'path')
   setPath(data.tdlib, 'sandbox_world')
   data.local_files = data.local_files.map(at)
@@ -97,11 +104,12 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
 
 /**
  * What `tdbroker start` runs with when there is no settings file: schema
- * defaults, port 23456, sessions in `storage/sessions` under `cwd`, and the
- * demo whitelists of embedded.ts.
+ * defaults, port 23456, sessions in `storage/sessions` under `cwd`
+ * (`storage/sandbox-sessions` for the sandbox), and the demo whitelists of
+ * embedded.ts.
  */
-export function embeddedDefaults (cwd: string): Settings {
-  return settingsFromObject(EMBEDDED_SETTINGS_JSON, cwd)
+export function embeddedDefaults (cwd: string, sandbox = false): Settings {
+  return settingsFromObject(sandbox ? EMBEDDED_SANDBOX_SETTINGS_JSON : EMBEDDED_SETTINGS_JSON, cwd)
 }
 
 function readError (file: string, err: NodeJS.ErrnoException): SettingsError {

@@ -5,7 +5,7 @@
  * knows the call by its own id, as with TDLib.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { ok, fail, int, str, type Req, type Td, type Tl } from './td.js'
+import { ok, fail, given, int, str, type Req, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Device } from './device.js'
 import { knownUser } from './lookups.js'
@@ -30,7 +30,8 @@ export interface CallRecord {
 
 const EMOJIS = ['🍏', '🚀', '🎲', '🐙', '🌵', '🎈', '🧩', '🦊', '🍉', '⚓', '🎻', '🛰️', '🐝', '🌋', '🧲', '🍄']
 
-function protocolOf (input: Req<'createCall'>['protocol']): Td<Tl.callProtocol> {
+function protocolOf (protocol: Req<'createCall'>['protocol'] | null): Td<Tl.callProtocol> {
+  const input = given(protocol)
   if (input === undefined) return fail(400, 'Call protocol must be non-empty')
   return {
     '@type': 'callProtocol',

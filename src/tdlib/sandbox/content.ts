@@ -3,8 +3,8 @@
  * markup) into what TDLib stores and shows (message content, reply markup),
  * with TDLib's checks on the way. Only text content is emulated.
  */
-import { fail, int, str, type Td, type TdIn, type Tl } from './td.js'
-import { findTextEntities } from './text.js'
+import { fail, given, int, str, type Td, type TdIn, type Tl } from './td.js'
+import { findTextEntities } from './autolink.js'
 
 type Entity = Td<Tl.textEntity>
 
@@ -48,14 +48,21 @@ export function formattedInput (input: TdIn<Tl.formattedText$Input> | undefined)
     if (type === undefined || offset < 0 || length <= 0 || offset + length > text.length) continue
     given.push({ '@type': 'textEntity', offset, length, type })
   }
-  const overlaps = (a: Entity): boolean => given.some(b => a.offset < b.offset + b.length && b.offset < a.offset + a.length)
+  // covered[i]: how many of the first i characters some given entity covers, so that an
+  // overlap test costs O(1) however many entities the client sent.
+  const depth = new Int32Array(text.length + 1)
+  for (const e of given) { depth[e.offset] = (depth[e.offset] as number) + 1; depth[e.offset + e.length] = (depth[e.offset + e.length] as number) - 1 }
+  const covered = new Int32Array(text.length + 1)
+  for (let i = 0, open = 0; i < text.length; i++) { open += depth[i] as number; covered[i + 1] = (covered[i] as number) + (open > 0 ? 1 : 0) }
+  const overlaps = (a: Entity): boolean => (covered[a.offset + a.length] as number) - (covered[a.offset] as number) > 0
   const entities = [...given, ...findTextEntities(text).filter(e => !overlaps(e))]
   entities.sort((a, b) => a.offset - b.offset || b.length - a.length)
   return { '@type': 'formattedText', text, entities }
 }
 
 /** inputMessageText -> messageText; other content types are not emulated. */
-export function messageContent (input: TdIn<Tl.InputMessageContent$Input> | undefined): Td<Tl.messageText> {
+export function messageContent (content: TdIn<Tl.InputMessageContent$Input> | null | undefined): Td<Tl.messageText> {
+  const input = given(content)
   if (input === undefined) return fail(400, 'Message content must be non-empty')
   if (input['@type'] !== 'inputMessageText') {
     return fail(400, `Message content of type ${String(input['@type'])} is not supported by the sandbox`)
@@ -63,7 +70,7 @@ export function messageContent (input: TdIn<Tl.InputMessageContent$Input> | unde
   const text = formattedInput(input.text)
   if (text.text.trim() === '') fail(400, 'Message must be non-empty')
   if (text.text.length > MAX_TEXT_LENGTH) fail(400, 'Message is too long')
-  const preview = input.link_preview_options
+  const preview = given(input.link_preview_options)
   if (preview === undefined) return { '@type': 'messageText', text }
   return {
     '@type': 'messageText',

@@ -65,14 +65,35 @@ export function dispatch (client: SandboxClient, type: string, request: TdObject
   const [openHandlers, readyHandlers] = tables()
   const ctx: ClientCtx = { world: client.world, client }
   const openHandler = openHandlers[type]
-  if (openHandler !== undefined) return openHandler(ctx, request)
+  if (openHandler !== undefined) return guarded(type, () => openHandler(ctx, request))
   const readyHandler = readyHandlers[type]
   if (readyHandler !== undefined) {
     const device = client.device
     const me = client.world.accounts.get(device?.userId ?? 0)
     if (state !== 'ready' || device === undefined || me === undefined) return tdError(401, 'Unauthorized')
-    return readyHandler({ world: client.world, client, device, me }, request)
+    return guarded(type, () => readyHandler({ world: client.world, client, device, me }, request))
   }
   if (isSyncMethod(type)) return executeSync(request)
   return tdError(400, `Method not supported by the sandbox: ${type}`)
+}
+
+/**
+ * Requests come off the wire unchecked, so a handler may trip over a value
+ * it did not expect (null or a number where it reads an object or an
+ * array). TDLib's JSON reader answers such a request with a 400; so does
+ * the sandbox, instead of failing the request (which the broker would
+ * report as a closed session).
+ */
+function guarded (type: string, run: () => TdObject | Promise<TdObject>): TdObject | Promise<TdObject> {
+  try {
+    const answer = run()
+    return answer instanceof Promise ? answer.catch(e => badValue(type, e)) : answer
+  } catch (e) {
+    return badValue(type, e)
+  }
+}
+
+function badValue (type: string, e: unknown): TdObject {
+  if (!(e instanceof TypeError)) throw e
+  return tdError(400, `Failed to parse JSON object as TDLib request: a field of ${type} has a value of the wrong type (${e.message})`)
 }

@@ -5,7 +5,7 @@
  * user's getInlineQueryResults waits for answerInlineQuery. A bot that does
  * not answer in time gives the user 400 BOT_RESPONSE_TIMEOUT, as Telegram does.
  */
-import { ok, TdFailure, fail, int, str, type Td, type Tl } from './td.js'
+import { ok, TdFailure, fail, given, int, str, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Account, Conversation, StoredMessage } from './model.js'
 import { callbackData, messageContent, replyMarkup, setReplyMarkup } from './content.js'
@@ -154,7 +154,7 @@ export const inlineHandlers: ReadyHandlers = {
     const answers = ctx.world.inlineAnswers
     answers.set(pending.id, stored)
     if (answers.size > MAX_INLINE_ANSWERS) answers.delete(answers.keys().next().value!)
-    const button = req.button
+    const button = given(req.button)
     settle(ctx.world.inlineQueries, pending, {
       '@type': 'inlineQueryResults',
       inline_query_id: pending.id,

@@ -4,7 +4,7 @@
  * with 400 as in TDLib, and searchPublicChat, searchUserByPhoneNumber,
  * importContacts, getContacts and getChats are what make things known.
  */
-import { ok, fail, int, str, type Td, type Tl } from './td.js'
+import { ok, fail, given, int, str, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import { chatIdKind, type Account, type Conversation } from './model.js'
 import { basicGroupObject, chatObject, supergroupObject, userObject } from './objects.js'
@@ -99,7 +99,8 @@ export const lookupHandlers: ReadyHandlers = {
   },
 
   getChats: (ctx, req) => {
-    if (req.chat_list !== undefined && req.chat_list['@type'] !== 'chatListMain') return { '@type': 'chats', total_count: 0, chat_ids: [] }
+    const list = given(req.chat_list)
+    if (list !== undefined && list['@type'] !== 'chatListMain') return { '@type': 'chats', total_count: 0, chat_ids: [] }
     const limit = Math.max(1, int(req.limit))
     const convs = ctx.world.conversationsOf(ctx.me.id)
     const ids = convs.slice(0, limit).map(conv => conv.chatIdFor(ctx.me.id))
@@ -108,7 +109,8 @@ export const lookupHandlers: ReadyHandlers = {
   },
 
   loadChats: (ctx, req) => {
-    if (req.chat_list !== undefined && req.chat_list['@type'] !== 'chatListMain') return fail(404, 'Not Found')
+    const list = given(req.chat_list)
+    if (list !== undefined && list['@type'] !== 'chatListMain') return fail(404, 'Not Found')
     const limit = Math.max(1, int(req.limit))
     const unknown = ctx.world.conversationsOf(ctx.me.id)
       .map(conv => conv.chatIdFor(ctx.me.id))

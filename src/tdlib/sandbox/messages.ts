@@ -4,7 +4,7 @@
  * temporary id and messageSendingStatePending; "the server" then assigns the
  * real id (updateMessageSendSucceeded there, updateNewMessage everywhere else).
  */
-import { ok, fail, int, type Req, type Td, type Tl } from './td.js'
+import { ok, fail, given, int, type Req, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Conversation, StoredMessage } from './model.js'
 import { chatPositions, messageObject } from './objects.js'
@@ -49,7 +49,8 @@ export function sendFromClient (ctx: ReadyCtx, conv: Conversation, n: NewMessage
   return pending
 }
 
-function replyToId (conv: Conversation, me: number, input: Req<'sendMessage'>['reply_to']): number {
+function replyToId (conv: Conversation, me: number, reply: Req<'sendMessage'>['reply_to'] | null): number {
+  const input = given(reply)
   if (input === undefined) return 0
   if (input['@type'] !== 'inputMessageReplyToMessage') fail(400, 'Only replies to messages of the same chat are supported by the sandbox')
   const id = int(input.message_id)

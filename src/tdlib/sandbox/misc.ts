@@ -4,7 +4,8 @@
  */
 import type { TdObject } from '../backend.js'
 import { ok, TdFailure, bool, fail, int, str, tdError, typeOf, type Req, type Res, type Td, type Tl } from './td.js'
-import { findTextEntities, parseHtml, parseMarkdown } from './text.js'
+import { parseHtml, parseMarkdown } from './text.js'
+import { findTextEntities } from './autolink.js'
 import type { OpenHandlers } from './dispatch.js'
 
 export const TDLIB_VERSION = '1.8.65'

@@ -75,6 +75,11 @@ export function str (value: unknown): string {
   return typeof value === 'string' ? value : ''
 }
 
+/** An optional field: TDLib reads null as "not given" (e.g. getChats' chat_list: null is the main list). */
+export function given<T> (value: T | null | undefined): T | undefined {
+  return value === null ? undefined : value
+}
+
 export function bool (value: unknown): boolean {
   return value === true
 }

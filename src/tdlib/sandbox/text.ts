@@ -1,9 +1,9 @@
 /**
- * The text methods TDLib answers synchronously: parseTextEntities (Markdown
- * versions 1 and 2, HTML; the common cases, not every corner of TDLib's
- * parsers) and getTextEntities (mentions, hashtags, bot commands, URLs,
- * emails). Offsets and lengths are in UTF-16 code units, as in TDLib; error
- * positions are byte offsets in UTF-8, as TDLib reports them.
+ * parseTextEntities, which TDLib answers synchronously: Markdown versions 1
+ * and 2, HTML; the common cases, not every corner of TDLib's parsers
+ * (getTextEntities is in autolink.ts). Offsets and lengths are in UTF-16
+ * code units, as in TDLib; error positions are byte offsets in UTF-8, as
+ * TDLib reports them.
  */
 import { fail, type Td, type Tl } from './td.js'
 
@@ -33,6 +33,7 @@ const V2_RESERVED = new Set('_*[]()~`>#+-=|{}.!')
 interface Open {
   kind: 'Bold' | 'Italic' | 'Underline' | 'Strikethrough' | 'Spoiler' | 'Code' | 'Pre' | 'TextUrl'
   start: number
+  /** Where it opened in the source, as a character index (turned into a byte offset only for an error). */
   source: number
   marker: string
   language?: string
@@ -91,7 +92,7 @@ export function parseMarkdown (text: string, version: number): Td<Tl.formattedTe
         stack.pop()
         close(top)
       } else {
-        const open: Open = { kind, start: out.length, source: byteOffset(text, i), marker: m }
+        const open: Open = { kind, start: out.length, source: i, marker: m }
         if (kind === 'Pre') {
           const newline = text.indexOf('\n', i + 3)
           const language = newline < 0 ? '' : text.slice(i + 3, newline)
@@ -108,7 +109,7 @@ export function parseMarkdown (text: string, version: number): Td<Tl.formattedTe
       continue
     }
     if (c === '[') {
-      stack.push({ kind: 'TextUrl', start: out.length, source: byteOffset(text, i), marker: ']' })
+      stack.push({ kind: 'TextUrl', start: out.length, source: i, marker: ']' })
       i++
       continue
     }
@@ -138,8 +139,8 @@ export function parseMarkdown (text: string, version: number): Td<Tl.formattedTe
   }
   const unclosed = stack[0]
   if (unclosed !== undefined) {
-    if (v2) parseError(`Can't find end of ${unclosed.kind} entity at byte offset ${unclosed.source}`)
-    parseError(`Can't find end of the entity starting at byte offset ${unclosed.source}`)
+    if (v2) parseError(`Can't find end of ${unclosed.kind} entity at byte offset ${byteOffset(text, unclosed.source)}`)
+    parseError(`Can't find end of the entity starting at byte offset ${byteOffset(text, unclosed.source)}`)
   }
   return { '@type': 'formattedText', text: out, entities: sortEntities(entities) }
 }
@@ -191,6 +192,8 @@ function tagType (tag: OpenTag): EntityType | undefined {
 /** HTML as TDLib's textParseModeHTML. */
 export function parseHtml (text: string): Td<Tl.formattedText> {
   const entities: Entity[] = []
+  /** offset:length of each PreCode entity, so a closing <pre> finds its <code> at once. */
+  const preCodeSpans = new Set<string>()
   const stack: OpenTag[] = []
   let out = ''
   let i = 0
@@ -212,8 +215,11 @@ export function parseHtml (text: string): Td<Tl.formattedText> {
       const type = tagType(open)
       if (type !== undefined && out.length > open.start) {
         // <pre><code class="language-x"> is one PreCode entity, not Pre + PreCode.
-        const inner = entities.findIndex(e => e.offset === open.start && e.length === out.length - open.start && e.type['@type'] === 'textEntityTypePreCode')
-        if (!(type['@type'] === 'textEntityTypePre' && inner >= 0)) entities.push(entity(open.start, out.length - open.start, type))
+        const span = `${open.start}:${out.length - open.start}`
+        if (!(type['@type'] === 'textEntityTypePre' && preCodeSpans.has(span))) {
+          entities.push(entity(open.start, out.length - open.start, type))
+          if (type['@type'] === 'textEntityTypePreCode') preCodeSpans.add(span)
+        }
       }
       i = gt + 1
       continue
@@ -233,30 +239,4 @@ export function parseHtml (text: string): Td<Tl.formattedText> {
   const unclosed = stack[0]
   if (unclosed !== undefined) parseError(`Can't find end tag corresponding to start tag "${unclosed.name}"`)
   return { '@type': 'formattedText', text: out, entities: sortEntities(entities) }
-}
-
-// --- automatic entities -------------------------------------------------
-
-const DETECTORS: Array<[RegExp, EntityType['@type']]> = [
-  [/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, 'textEntityTypeEmailAddress'],
-  [/\bhttps?:\/\/[^\s<>"]+|\b(?:[a-z0-9-]+\.)+(?:com|org|net|io|me|dev|app|ru|de|uk|info)\b(?:\/[^\s<>"]*)?/gi, 'textEntityTypeUrl'],
-  [/(?<![\w@])@[A-Za-z][A-Za-z0-9_]{4,31}(?!\w)/g, 'textEntityTypeMention'],
-  [/(?<![\w#])#[\p{L}\p{N}_]*[\p{L}_][\p{L}\p{N}_]*/gu, 'textEntityTypeHashtag'],
-  [/(?<![\w/])\/[A-Za-z0-9_]{1,64}(?:@[A-Za-z][A-Za-z0-9_]{4,31})?(?![\w/])/g, 'textEntityTypeBotCommand'],
-]
-
-/** Entities TDLib finds in plain text (getTextEntities). */
-export function findTextEntities (text: string): Entity[] {
-  const found: Entity[] = []
-  const overlaps = (start: number, end: number): boolean => found.some(e => start < e.offset + e.length && e.offset < end)
-  for (const [pattern, type] of DETECTORS) {
-    for (const match of text.matchAll(pattern)) {
-      let value = match[0]
-      if (type === 'textEntityTypeUrl') value = value.replace(/[.,;:!?)]+$/, '')
-      const start = match.index
-      if (value === '' || overlaps(start, start + value.length)) continue
-      found.push(entity(start, value.length, { '@type': type } as EntityType))
-    }
-  }
-  return sortEntities(found)
 }

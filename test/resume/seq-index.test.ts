@@ -1,0 +1,72 @@
+/**
+ * The sequence index: which missed numbers are a loss for a given client,
+ * and that unknown numbers always count as lost.
+ */
+import t from 'tap'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SeqIndex } from '../../src/resume/seq-index.js'
+import { INDEX_FILE, readIndex, writeIndex } from '../../src/resume/index-file.js'
+
+const onlyOptions = (type: string): boolean => type === 'updateOption'
+const chat10 = (_type: string, chat: number | undefined): boolean => chat === 10
+
+t.test('only numbers the client would have received are lost', async t => {
+  const index = new SeqIndex(100, 0)
+  index.issued(1, { type: 'updateNewMessage', chatId: 11 })
+  index.issued(2, { type: 'updateOption', chatId: undefined })
+  index.issued(3) // a catch-up update for the starter alone
+  index.issued(4, { type: 'updateNewMessage', chatId: 10 })
+  index.issued(5, { type: 'updateNewMessage', chatId: 11 })
+  t.same(index.lost(1, 5, onlyOptions), { from: 2, to: 2 })
+  t.same(index.lost(1, 5, chat10), { from: 4, to: 4 })
+  t.equal(index.lost(3, 3, () => true), undefined, 'a number resuming clients never get is no loss')
+  t.equal(index.lost(5, 5, onlyOptions), undefined)
+  t.same(index.lost(1, 5, () => true), { from: 1, to: 5 })
+  t.equal(index.lost(6, 5, () => true), undefined, 'an empty range')
+})
+
+t.test('numbers before the index, or beyond what it saw, are unknown and count as lost', async t => {
+  const index = new SeqIndex(2, 10)
+  t.same(index.lost(5, 10, () => false), { from: 5, to: 10 }, 'below the floor')
+  index.issued(11, { type: 'a', chatId: undefined })
+  index.issued(12, { type: 'b', chatId: undefined })
+  index.issued(13, { type: 'c', chatId: undefined })
+  t.equal(index.knownFrom, 12, 'the oldest entry went, and its number became unknown')
+  t.same(index.lost(11, 13, () => false), { from: 11, to: 11 })
+  t.same(index.lost(12, 20, () => false), { from: 14, to: 20 }, 'not reached yet')
+  const none = new SeqIndex(0, 0)
+  none.issued(1, { type: 'a', chatId: undefined })
+  t.same(none.lost(1, 1, () => false), { from: 1, to: 1 }, 'a size of 0 knows nothing')
+})
+
+t.test('a saved index is taken over only where numbering goes on from its end', async t => {
+  const entries = [{ seq: 4, type: 'updateNewMessage', chatId: 3 }, { seq: 6, type: 'updateOption', chatId: undefined }]
+  const clean = new SeqIndex(100, 7)
+  t.ok(clean.restore(3, 7, entries))
+  t.same(clean.lost(3, 7, onlyOptions), { from: 6, to: 6 })
+  t.equal(clean.lost(3, 5, onlyOptions), undefined)
+  t.same(clean.lost(2, 5, onlyOptions), { from: 2, to: 2 }, 'before its start stays unknown')
+  const crashed = new SeqIndex(100, 10_007)
+  t.notOk(crashed.restore(3, 7, entries), 'a run after it reserved numbers it never recorded')
+  t.same(crashed.lost(3, 10_007, onlyOptions), { from: 3, to: 10_007 })
+  t.notOk(new SeqIndex(100, 7).restore(3, 7, [...entries].reverse()), 'entries out of order are refused')
+  const small = new SeqIndex(1, 7)
+  t.ok(small.restore(3, 7, entries))
+  t.equal(small.knownFrom, 5, 'trimmed to its size')
+})
+
+t.test('the index file round-trips, and a damaged one is ignored', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'tdbroker-index-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  t.equal(await readIndex(dir), undefined, 'no file')
+  const saved = { knownFrom: 3, last: 9, entries: [{ seq: 4, type: 'updateNewMessage', chatId: -100123 }, { seq: 6, type: 'updateOption', chatId: undefined }, { seq: 8, type: 'updateNewMessage', chatId: 5 }] }
+  await writeIndex(dir, saved)
+  t.same(await readIndex(dir), saved)
+  for (const bad of ['{', '{"version":2}', '{"version":1,"known_from":1,"last":2,"types":["a"],"entries":[[1,1,null]]}',
+    '{"version":1,"known_from":1,"last":2,"types":["a"],"entries":[[1,0,"x"]]}', 'null']) {
+    writeFileSync(join(dir, INDEX_FILE), bad)
+    t.equal(await readIndex(dir), undefined, `ignored: ${bad}`)
+  }
+})
