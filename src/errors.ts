@@ -31,6 +31,10 @@ export const BROKER_ERRORS = {
   SESSION_START_FAILED: { code: 500, text: 'the session could not be started' },
   SESSION_CLOSED: { code: 500, text: 'the session closed before answering' },
   BROKER_SHUTTING_DOWN: { code: 503, text: 'the broker is shutting down' },
+  TOO_MANY_CONNECTIONS: { code: 503, text: 'the broker has max_connections open connections; the connection is closed' },
+  TOO_MANY_CONNECTIONS_PER_ADDRESS: { code: 429, text: 'this address has max_connections_per_address open connections; the connection is closed' },
+  AUTH_TIMEOUT: { code: 408, text: 'the connection did not authenticate within auth_timeout; it is closed' },
+  IDLE_TIMEOUT: { code: 408, text: 'the connection was attached to no session and sent nothing for idle_timeout; it is closed' },
 } as const
 
 export type BrokerErrorName = keyof typeof BROKER_ERRORS

@@ -9,6 +9,14 @@ import { BrokerError } from '../errors.js'
 const KEEPALIVE_MS = 60_000
 
 /**
+ * How long a closed connection's queued output may take to leave. With
+ * allowHalfOpen the socket would otherwise stay open for as long as the peer
+ * keeps its own side open, which a peer that was closed for misbehaving
+ * (an authentication deadline, a refused connection) has every reason to do.
+ */
+const CLOSE_GRACE_MS = 5000
+
+/**
  * The last line encoded, and its bytes with the newline. Fan-out writes one
  * update's line to every attached connection in a row, so it is encoded once
  * instead of once per connection.
@@ -46,21 +54,35 @@ export function socketTransport (socket: Socket, kind: 'tcp' | 'tls'): Transport
     bufferedBytes: () => socket.writableLength,
     pauseReading: () => { socket.pause() },
     resumeReading: () => { socket.resume() },
-    end: () => { socket.end() },
+    end: () => {
+      socket.end()
+      // Once everything queued is handed to the kernel (which still delivers it), the socket goes.
+      if (socket.writableFinished) socket.destroy()
+      else socket.once('finish', () => { socket.destroy() })
+      setTimeout(() => { socket.destroy() }, CLOSE_GRACE_MS).unref()
+    },
     destroy: () => { socket.destroy() }
   }
 }
 
-/** Wires a socket to a connection: framing, oversize lines, errors and close. */
-export function bindSocket (socket: Socket, connection: Connection, maxFrame: number): void {
+/**
+ * Wires a socket to a connection: framing, oversize lines, errors and close.
+ * The longest line follows the connection's frame limit, which grows once
+ * it has authenticated.
+ */
+export function bindSocket (socket: Socket, connection: Connection): void {
   socket.setNoDelay(true)
   socket.setKeepAlive(true, KEEPALIVE_MS)
-  const framer = new LineFramer(maxFrame, line => { connection.receive(line) }, size => {
+  const framer = new LineFramer(connection.frameLimit, line => { connection.receive(line) }, size => {
     connection.sendError({ hasExtra: false, extra: undefined },
-      new BrokerError('FRAME_TOO_LARGE', `a line of at least ${size} bytes exceeds max_frame_size (${maxFrame}); closing the connection`))
+      new BrokerError('FRAME_TOO_LARGE', `a line of at least ${size} bytes exceeds ${connection.frameLimitName} (${connection.frameLimit}); closing the connection`))
     connection.close('frame too large')
   })
-  socket.on('data', (chunk: Buffer) => { framer.push(chunk) })
+  connection.watchFrameLimit(limit => { framer.setMaxFrame(limit) })
+  socket.on('data', (chunk: Buffer) => {
+    // A closed connection buffers nothing more, whatever the peer still sends.
+    if (connection.state === 'open') framer.push(chunk)
+  })
   socket.on('error', e => { connection.log.debug({ err: e.message }, 'socket error') })
   socket.on('end', () => { connection.inputEnded() })
   socket.on('close', () => { connection.close('socket closed') })

@@ -148,6 +148,7 @@ export const websocketSchema = {
     port: port(0),
     path: { type: 'string', pattern: '^/', default: '/', 'x-rule': 'must be a URL path starting with "/"' },
     tls: { type: 'boolean', default: false },
+    allowed_origins: { type: 'array', items: nonEmptyString, default: [] },
   },
 }
 
@@ -239,6 +240,14 @@ export const settingsSchema = {
     update_buffer_size: { type: 'integer', minimum: 0, maximum: 1000000, default: 1000 },
     update_buffer_age: { type: 'number', minimum: 0, default: 600 },
     audit_file: nonEmptyString,
+    // Connection limits (docs/settings.md, "Connection limits").
+    auth_timeout: { type: 'number', minimum: 0, default: 10 },
+    max_frame_size_unauthenticated: { type: 'integer', minimum: 1024, default: 65536 },
+    max_connections: { type: 'integer', minimum: 1, default: 10000 },
+    max_connections_per_address: { type: 'integer', minimum: 1, default: 256 },
+    idle_timeout: { type: 'number', minimum: 0, default: 300 },
+    proxy_protocol: { type: 'boolean', default: false },
+    proxy_protocol_trusted: { type: 'array', items: nonEmptyString, default: [] },
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },
