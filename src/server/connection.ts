@@ -76,6 +76,8 @@ export class Connection implements SessionMember {
   private held: string[] | undefined
   private authRequiredSeen = 0
   private authTimer: NodeJS.Timeout | undefined
+  /** Takes a waiting authentication out of the throttle's queue when the connection closes. */
+  private authAbort: AbortController | undefined
   private idleTimer: NodeJS.Timeout | undefined
   /** Set by the transport's binding: makes its framing follow frameLimit. */
   private applyFrameLimit: ((limit: number) => void) | undefined
@@ -264,8 +266,9 @@ export class Connection implements SessionMember {
   }
 
   /**
-   * Checks broker.authenticate's name and key (behind the per-address
-   * throttle). On success the connection becomes that client; on failure it
+   * Checks broker.authenticate's name and key (behind the throttle, per
+   * address and per name; the attempt leaves its queue if the connection
+   * closes meanwhile). On success the connection becomes that client; on failure it
    * gets the error and is closed. Lines that arrive meanwhile wait, and are
    * handled in order once the answer is out.
    */
@@ -280,9 +283,10 @@ export class Connection implements SessionMember {
     const attempted = typeof m.name === 'string' ? m.name.slice(0, 64) : undefined
     const throttle = this.core.authThrottle
     try {
-      const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, ms => {
-        this.log.info({ delay_ms: ms, address, failures: throttle.failures(address) }, 'authentication delayed after earlier failures')
-      })
+      this.authAbort = new AbortController()
+      const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, (ms, failures) => {
+        this.log.info({ delay_ms: ms, address, failures }, 'authentication delayed after earlier failures')
+      }, this.authAbort.signal)
       // A reload during the check may have changed or removed the client.
       const current = this.core.clients.byName(entry.name)
       if (current === undefined || current.settings.key_hash !== entry.settings.key_hash) {
@@ -297,6 +301,7 @@ export class Connection implements SessionMember {
       setImmediate(() => { this.releaseHeld() })
       return { '@type': 'broker.authenticated', client: current.name }
     } catch (e) {
+      if (this.stateValue !== 'open') return undefined // closed while it waited its turn (auth_timeout, the peer left)
       const failure = e instanceof AuthFailure ? e : new AuthFailure(new BrokerError('AUTH_FAILED'), e instanceof Error ? e.message : String(e), 0)
       this.audit('warn', 'auth.failed', 'authentication failed', {
         ...(attempted === undefined ? {} : { attempted }), address, why: failure.why, failures: failure.failures, reason: failure.error.errorName
@@ -364,6 +369,7 @@ export class Connection implements SessionMember {
     this.held = undefined
     clearTimeout(this.authTimer)
     clearTimeout(this.idleTimer)
+    this.authAbort?.abort(new Error('connection closed'))
     for (const session of this.attached) {
       if (session.detach(this)) this.audit('info', 'session.detach', 'detached', { session: session.id, reason: 'disconnected' })
     }
