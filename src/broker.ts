@@ -21,6 +21,7 @@ import type { BrokerCore } from './server/core.js'
 import { isLoopback, listen } from './server/listen.js'
 import { compose, type RequestContext, type Step } from './server/pipeline.js'
 import { bindSocket, socketTransport } from './server/socket-transport.js'
+import { readProxyStart, trustedPeers } from './server/proxy-protocol.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
@@ -160,7 +161,7 @@ export class Broker implements BrokerCore {
       this.audit.reopen(this.settings.audit_file)
       await this.registry.open()
       await this.store.open()
-      const server = net.createServer({ allowHalfOpen: true }, socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c) }) })
+      const server = net.createServer({ allowHalfOpen: true }, this.plainHandler())
       this.track(server)
       this.addresses.tcp = await listen(server, host, port, 'plain TCP')
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
@@ -176,6 +177,32 @@ export class Broker implements BrokerCore {
       await this.store.close().catch(() => {})
       await this.audit.close()
       throw e
+    }
+  }
+
+  /**
+   * Accepts plain TCP sockets. With proxy_protocol, a trusted peer's PROXY
+   * header is read first and the connection gets the client's address.
+   */
+  private plainHandler (): (socket: net.Socket) => void {
+    const plain = (socket: net.Socket, remote?: string, rest?: Buffer): void => {
+      // What followed the header is read again first, by the connection's framing.
+      if (rest !== undefined && rest.length > 0) socket.unshift(rest)
+      const transport = socketTransport(socket, 'tcp')
+      this.accept(remote === undefined ? transport : { ...transport, remote }, c => { bindSocket(socket, c) })
+      socket.resume()
+    }
+    if (!this.settings.proxy_protocol) return socket => { plain(socket) }
+    const trusted = trustedPeers(this.settings.proxy_protocol_trusted)
+    return socket => {
+      if (!trusted(socket.remoteAddress ?? '')) {
+        plain(socket)
+        return
+      }
+      readProxyStart(socket).then(start => { plain(socket, start.remote, start.rest) }, (e: Error) => {
+        this.refusals.warn('proxy-protocol', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: e.message }, 'connection from a trusted proxy dropped')
+        socket.destroy()
+      })
     }
   }
 
