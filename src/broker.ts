@@ -185,11 +185,12 @@ export class Broker implements BrokerCore {
    * header is read first and the connection gets the client's address.
    */
   private plainHandler (): (socket: net.Socket) => void {
-    const plain = (socket: net.Socket, remote?: string, rest?: Buffer): void => {
+    const plain = (socket: net.Socket, start?: { remote?: string, rest: Buffer }): void => {
       // What followed the header is read again first, by the connection's framing.
-      if (rest !== undefined && rest.length > 0) socket.unshift(rest)
+      if (start !== undefined && start.rest.length > 0) socket.unshift(start.rest)
       const transport = socketTransport(socket, 'tcp')
-      this.accept(remote === undefined ? transport : { ...transport, remote }, c => { bindSocket(socket, c) })
+      const remote = start?.remote
+      this.accept(remote === undefined ? transport : { ...transport, remote }, c => { bindSocket(socket, c, start === undefined) })
       socket.resume()
     }
     if (!this.settings.proxy_protocol) return socket => { plain(socket) }
@@ -199,7 +200,7 @@ export class Broker implements BrokerCore {
         plain(socket)
         return
       }
-      readProxyStart(socket).then(start => { plain(socket, start.remote, start.rest) }, (e: Error) => {
+      readProxyStart(socket).then(start => { plain(socket, start) }, (e: Error) => {
         this.refusals.warn('proxy-protocol', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: e.message }, 'connection from a trusted proxy dropped')
         socket.destroy()
       })

@@ -285,7 +285,8 @@ export class Connection implements SessionMember {
     try {
       this.authAbort = new AbortController()
       const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, (ms, failures) => {
-        this.log.info({ delay_ms: ms, address, failures }, 'authentication delayed after earlier failures')
+        // delay_ms: what the failures on record impose; waited_ms: what the attempt really waited, its queue included.
+        this.log.info({ delay_ms: throttle.delayAfter(failures), waited_ms: ms, address, failures }, 'authentication delayed after earlier failures')
       }, this.authAbort.signal)
       // A reload during the check may have changed or removed the client.
       const current = this.core.clients.byName(entry.name)
