@@ -41,6 +41,25 @@ t.test('auth_timeout: a pending connection is told AUTH_TIMEOUT and closed; an a
   authed.close()
 })
 
+t.test('auth_timeout also ends an authentication waiting in the throttle queue, which it leaves', async t => {
+  const key = await testKey()
+  const b = await startBroker({ clients: [keyClient('svc', key)], auth_timeout: 0.5 }, { authThrottle: { baseDelayMs: 60_000, maxDelayMs: 60_000, maxQueueMs: 600_000 } })
+  t.teardown(b.stop)
+  const first = await TestClient.connect(b.port)
+  t.equal(errorName(await first.request({ '@type': 'broker.authenticate', name: 'svc', key: 'tdbk_wrong' })), 'AUTH_FAILED')
+  const queued = await TestClient.connect(b.port)
+  queued.send({ '@type': 'broker.authenticate', name: 'svc', key: key.key, '@extra': 'q' })
+  const told = await queued.waitFor(m => m['@type'] === 'error', 10_000, 'AUTH_TIMEOUT')
+  t.equal(errorName(told), 'AUTH_TIMEOUT', 'an attempt told to wait 60 s is cut off by the deadline')
+  await closedWithin(queued)
+  t.equal(queued.received.length, 1, 'and gets no other answer')
+  // Forget the failure: if the closed attempt still held the queue, this one would wait past its own deadline.
+  b.broker.authThrottle.succeed('127.0.0.1', 'svc')
+  const next = await connectAs(b.port, 'svc', key)
+  t.pass('the next attempt for the same name from the same address is checked at once')
+  next.close()
+})
+
 t.test('no clients list: no authentication deadline', async t => {
   const b = await startBroker({ auth_timeout: 0.2, idle_timeout: 0.6 })
   t.teardown(b.stop)
