@@ -10,7 +10,9 @@ import { UploadStore } from './files/uploads.js'
 import { AuditLog } from './audit/audit.js'
 import { ClientDirectory } from './clients/directory.js'
 import { reevaluateConnections, type ReloadSummary } from './clients/reload.js'
-import { AuthThrottle, type ThrottleOptions } from './clients/throttle.js'
+import { AuthThrottle, remoteAddress, type ThrottleOptions } from './clients/throttle.js'
+import { BrokerError } from './errors.js'
+import { RateLimitedLog } from './log/rate-limited.js'
 import { SessionRegistry } from './session/registry.js'
 import type { Settings } from './settings/types.js'
 import type { TdBackend, TdObject } from './tdlib/backend.js'
@@ -20,6 +22,7 @@ import { isLoopback, listen } from './server/listen.js'
 import { compose, type RequestContext, type Step } from './server/pipeline.js'
 import { requestSteps } from './pipeline-assembly.js'
 import { bindSocket, socketTransport } from './server/socket-transport.js'
+import { readProxyStart, trustedPeers } from './server/proxy-protocol.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
@@ -74,6 +77,10 @@ export class Broker implements BrokerCore {
   /** Every accepted TCP socket of every listener, until it closes. */
   private readonly rawSockets = new Set<net.Socket>()
   private readonly endpointList: string[] = []
+  /** Open connections per remote address (max_connections_per_address). */
+  private readonly perAddress = new Map<string, number>()
+  /** Refused connections are logged, but a flood of them is not. */
+  private readonly refusals: RateLimitedLog
 
   /** `steps` (tests, benchmarks) run last, right before TDLib. */
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
@@ -85,6 +92,7 @@ export class Broker implements BrokerCore {
     this.clientsValue = new ClientDirectory(this.settings)
     this.authThrottle = new AuthThrottle(options.authThrottle)
     this.audit = new AuditLog(this.log)
+    this.refusals = new RateLimitedLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
     // Policy, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
     this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [localFilesStep(this.uploads, forbiddenFolders(this.settings))]))
@@ -116,7 +124,13 @@ export class Broker implements BrokerCore {
   }
 
   async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
-  forget (connection: Connection): void { this.connections.delete(connection) }
+  forget (connection: Connection): void {
+    if (!this.connections.delete(connection)) return
+    const address = remoteAddress(connection.transport.remote)
+    const left = (this.perAddress.get(address) ?? 1) - 1
+    if (left <= 0) this.perAddress.delete(address)
+    else this.perAddress.set(address, left)
+  }
   statusExtras (): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
     const storage = this.store.status()
@@ -144,10 +158,15 @@ export class Broker implements BrokerCore {
         throw new Error(`host ${host} is not a loopback address, and the plain listener has no authentication: ` +
           'keep it on localhost behind nginx or the TLS listener, or set allow_public_plain: true if the network in between is trusted')
       }
+      const ws = this.settings.websocket
+      if (ws !== undefined && !ws.tls && !isLoopback(ws.host) && !this.settings.allow_public_plain) {
+        throw new Error(`websocket.host ${ws.host} is not a loopback address, and a WebSocket listener without tls is plain: ` +
+          'keep it on localhost behind a proxy, set websocket.tls: true, or set allow_public_plain: true if the network in between is trusted')
+      }
       this.audit.reopen(this.settings.audit_file)
       await this.registry.open()
       await this.store.open()
-      const server = net.createServer({ allowHalfOpen: true }, socket => { this.accept(socketTransport(socket, 'tcp'), c => { bindSocket(socket, c, this.settings.max_frame_size) }) })
+      const server = net.createServer({ allowHalfOpen: true }, this.plainHandler())
       this.track(server)
       this.addresses.tcp = await this.listenOn(server, host, port, 'plain TCP', 'plain TCP, newline-delimited JSON')
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
@@ -166,6 +185,33 @@ export class Broker implements BrokerCore {
     }
   }
 
+  /**
+   * Accepts plain TCP sockets. With proxy_protocol, a trusted peer's PROXY
+   * header is read first and the connection gets the client's address.
+   */
+  private plainHandler (): (socket: net.Socket) => void {
+    const plain = (socket: net.Socket, start?: { remote?: string, rest: Buffer }): void => {
+      // What followed the header is read again first, by the connection's framing.
+      if (start !== undefined && start.rest.length > 0) socket.unshift(start.rest)
+      const transport = socketTransport(socket, 'tcp')
+      const remote = start?.remote
+      this.accept(remote === undefined ? transport : { ...transport, remote }, c => { bindSocket(socket, c, start === undefined) })
+      socket.resume()
+    }
+    if (!this.settings.proxy_protocol) return socket => { plain(socket) }
+    const trusted = trustedPeers(this.settings.proxy_protocol_trusted)
+    return socket => {
+      if (!trusted(socket.remoteAddress ?? '')) {
+        plain(socket)
+        return
+      }
+      readProxyStart(socket).then(start => { plain(socket, start) }, (e: Error) => {
+        this.refusals.warn('proxy-protocol', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: e.message }, 'connection from a trusted proxy dropped')
+        socket.destroy()
+      })
+    }
+  }
+
   private async startSecureListeners (): Promise<void> {
     const { tls: tlsSettings, websocket } = this.settings
     if (tlsSettings !== undefined) {
@@ -178,7 +224,7 @@ export class Broker implements BrokerCore {
         for (const warning of loaded.warnings) certLog.warn(warning)
       })
       store.on('reloadFailed', e => { certLog.error({ err: e.message }, 'certificate reload failed; the previous certificates stay in use') })
-      const server = createTlsServer(store, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
+      const server = createTlsServer(store, this.log, (t, bind) => { this.accept(t, bind) })
       this.track(server)
       this.addresses.tls = await this.listenOn(server, tlsSettings.host, tlsSettings.port, 'TLS', `TLS, ${tlsSettings.verify_clients ? 'client certificates required' : 'no client certificates'}`)
       this.log.info({ host: this.addresses.tls.address, port: this.addresses.tls.port, verify_clients: tlsSettings.verify_clients }, 'listening (TLS)')
@@ -187,6 +233,7 @@ export class Broker implements BrokerCore {
       this.websocket = createWebSocketListener(websocket, this.certificates, this.settings.max_frame_size, this.log, (t, bind) => { this.accept(t, bind) })
       this.track(this.websocket.server)
       this.addresses.websocket = await this.listenOn(this.websocket.server, websocket.host, websocket.port, 'WebSocket', `WebSocket${websocket.tls ? ' over TLS' : ''}, path ${websocket.path}`)
+      if (!websocket.tls && !isLoopback(websocket.host)) this.log.warn({ host: websocket.host }, 'the plain WebSocket listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access unless clients are set')
       this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
   }
@@ -213,15 +260,36 @@ export class Broker implements BrokerCore {
 
   /** Registers a new connection on a transport; `bind` wires the transport's input to it. */
   accept (transport: Connection['transport'], bind: (c: Connection) => void): Connection | undefined {
-    const connection = new Connection(transport, this, `c${this.nextConnectionId++}`)
     if (this.stateValue !== 'running') {
       transport.destroy()
       return undefined
     }
+    const address = remoteAddress(transport.remote)
+    const refusal = this.admission(address)
+    if (refusal !== undefined) {
+      this.refusals.warn(refusal.errorName, { remote: transport.remote, transport: transport.kind, reason: refusal.errorName }, 'connection refused')
+      transport.send(JSON.stringify(refusal.toTd()))
+      transport.end()
+      return undefined
+    }
+    const connection = new Connection(transport, this, `c${this.nextConnectionId++}`)
     this.connections.add(connection)
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1)
     bind(connection)
     connection.opened()
     return connection
+  }
+
+  /** Why a new connection from `address` is refused (max_connections, max_connections_per_address), if it is. */
+  private admission (address: string): BrokerError | undefined {
+    const { max_connections: max, max_connections_per_address: perAddress } = this.settings
+    if (this.connections.size >= max) {
+      return new BrokerError('TOO_MANY_CONNECTIONS', `the broker already has ${max} open connections (max_connections); try again later`)
+    }
+    if ((this.perAddress.get(address) ?? 0) >= perAddress) {
+      return new BrokerError('TOO_MANY_CONNECTIONS_PER_ADDRESS', `address ${address} already has ${perAddress} open connections (max_connections_per_address); close some first`)
+    }
+    return undefined
   }
 
   /**

@@ -38,6 +38,10 @@ export const BROKER_ERRORS = {
   UPLOAD_TOO_LARGE: { code: 413, text: 'the upload is larger than max_upload_size, or the file would grow past max_upload_file_size' },
   TOO_MANY_UPLOADS: { code: 429, text: 'this connection has too many uploads being written' },
   READ_TOO_LARGE: { code: 413, text: 'the read asks for more than max_read_size bytes' },
+  TOO_MANY_CONNECTIONS: { code: 503, text: 'the broker has max_connections open connections; the connection is closed' },
+  TOO_MANY_CONNECTIONS_PER_ADDRESS: { code: 429, text: 'this address has max_connections_per_address open connections; the connection is closed' },
+  AUTH_TIMEOUT: { code: 408, text: 'the connection did not authenticate within auth_timeout; it is closed' },
+  IDLE_TIMEOUT: { code: 408, text: 'the connection was attached to no session and sent nothing for idle_timeout; it is closed' },
 } as const
 
 export type BrokerErrorName = keyof typeof BROKER_ERRORS

@@ -14,6 +14,12 @@
  * that), and at most max_client_queue bytes waiting to be written (beyond
  * that the client is too slow and the connection is closed, so it can never
  * stall the session or the other clients).
+ *
+ * Timed: with a clients list, a pending connection that has not
+ * authenticated within auth_timeout is closed (AUTH_TIMEOUT), and its lines
+ * are limited to max_frame_size_unauthenticated until it has; a connection
+ * attached to no session that sends nothing for idle_timeout is closed
+ * (IDLE_TIMEOUT).
  */
 import type { AuditEvent } from '../audit/audit.js'
 import { AuthFailure, authenticateKey } from '../clients/authenticate.js'
@@ -73,6 +79,12 @@ export class Connection implements SessionMember {
   /** Lines that arrived while broker.authenticate was being checked; undefined the rest of the time. */
   private held: string[] | undefined
   private authRequiredSeen = 0
+  private authTimer: NodeJS.Timeout | undefined
+  /** Takes a waiting authentication out of the throttle's queue when the connection closes. */
+  private authAbort: AbortController | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+  /** Set by the transport's binding: makes its framing follow frameLimit. */
+  private applyFrameLimit: ((limit: number) => void) | undefined
 
   constructor (readonly transport: Transport, readonly core: BrokerCore, id: string) {
     this.id = id
@@ -83,9 +95,31 @@ export class Connection implements SessionMember {
   get state (): ConnectionState { return this.stateValue }
   get sessions (): ReadonlySet<Session> { return this.attached }
 
+  /** The longest line (or WebSocket message) accepted now: smaller until the connection has authenticated. */
+  get frameLimit (): number {
+    const s = this.core.settings
+    return this.identity.auth === 'pending' ? Math.min(s.max_frame_size_unauthenticated, s.max_frame_size) : s.max_frame_size
+  }
+
+  /** The setting frameLimit comes from, for error messages. */
+  get frameLimitName (): string {
+    return this.identity.auth === 'pending' ? 'max_frame_size_unauthenticated (the limit before authentication)' : 'max_frame_size'
+  }
+
+  /** The transport's binding calls this so that its framing follows frameLimit when it changes. */
+  watchFrameLimit (apply: (limit: number) => void): void {
+    this.applyFrameLimit = apply
+    apply(this.frameLimit)
+  }
+
   /** Logs the new connection (and audits a certificate that identified it). Called once it is registered. */
   opened (): void {
     this.log.info({ client: this.identity.name, auth: this.identity.auth }, 'client connected')
+    const { auth_timeout: authTimeout, idle_timeout: idleTimeout } = this.core.settings
+    if (this.identity.auth === 'pending' && authTimeout > 0) {
+      this.authTimer = setTimeout(() => { this.authDeadline(authTimeout) }, authTimeout * 1000).unref()
+    }
+    if (idleTimeout > 0) this.idleTimer = setTimeout(() => { this.idleExpired(idleTimeout) }, idleTimeout * 1000).unref()
     if (this.identity.auth === 'certificate') {
       this.audit('info', 'auth.ok', 'client authenticated', { method: 'certificate', subject: this.transport.peerCertificate?.subject })
     }
@@ -94,6 +128,7 @@ export class Connection implements SessionMember {
   /** Handles one protocol object (a line for TCP/TLS, a message for WebSocket). */
   receive (line: string): void {
     if (this.stateValue !== 'open') return
+    this.idleTimer?.refresh()
     if (this.held !== undefined) {
       this.held.push(line)
       return
@@ -266,8 +301,9 @@ export class Connection implements SessionMember {
   }
 
   /**
-   * Checks broker.authenticate's name and key (behind the per-address
-   * throttle). On success the connection becomes that client; on failure it
+   * Checks broker.authenticate's name and key (behind the throttle, per
+   * address and per name; the attempt leaves its queue if the connection
+   * closes meanwhile). On success the connection becomes that client; on failure it
    * gets the error and is closed. Lines that arrive meanwhile wait, and are
    * handled in order once the answer is out.
    */
@@ -282,9 +318,11 @@ export class Connection implements SessionMember {
     const attempted = typeof m.name === 'string' ? m.name.slice(0, 64) : undefined
     const throttle = this.core.authThrottle
     try {
-      const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, ms => {
-        this.log.info({ delay_ms: ms, address, failures: throttle.failures(address) }, 'authentication delayed after earlier failures')
-      })
+      this.authAbort = new AbortController()
+      const entry = await authenticateKey(this.core.clients, throttle, address, m.name, m.key, (ms, failures) => {
+        // delay_ms: what the failures on record impose; waited_ms: what the attempt really waited, its queue included.
+        this.log.info({ delay_ms: throttle.delayAfter(failures), waited_ms: ms, address, failures }, 'authentication delayed after earlier failures')
+      }, this.authAbort.signal)
       // A reload during the check may have changed or removed the client.
       const current = this.core.clients.byName(entry.name)
       if (current === undefined || current.settings.key_hash !== entry.settings.key_hash) {
@@ -293,11 +331,13 @@ export class Connection implements SessionMember {
       if (this.stateValue !== 'open') return undefined
       this.client = current
       this.identity = { ...this.identity, name: current.name, auth: 'key', policy: current.policy }
+      this.authenticated()
       this.audit('info', 'auth.ok', 'client authenticated', { method: 'key' })
       // After the answer (sent when this resolves), not before it.
       setImmediate(() => { this.releaseHeld() })
       return { '@type': 'broker.authenticated', client: current.name }
     } catch (e) {
+      if (this.stateValue !== 'open') return undefined // closed while it waited its turn (auth_timeout, the peer left)
       const failure = e instanceof AuthFailure ? e : new AuthFailure(new BrokerError('AUTH_FAILED'), e instanceof Error ? e.message : String(e), 0)
       this.audit('warn', 'auth.failed', 'authentication failed', {
         ...(attempted === undefined ? {} : { attempted }), address, why: failure.why, failures: failure.failures, reason: failure.error.errorName
@@ -323,6 +363,7 @@ export class Connection implements SessionMember {
       // No clients list any more: every connection is trusted with the global lists.
       this.client = undefined
       this.identity = { ...this.identity, name: auth === 'pending' ? 'anonymous' : this.identity.name, auth: 'open', policy: clients.open }
+      if (auth === 'pending') this.authenticated()
       return { closed: false, revoked: 0 }
     }
     if (auth === 'pending') return { closed: false, revoked: 0 }
@@ -362,6 +403,9 @@ export class Connection implements SessionMember {
     if (this.stateValue !== 'open') return
     this.stateValue = 'closing'
     this.held = undefined
+    clearTimeout(this.authTimer)
+    clearTimeout(this.idleTimer)
+    this.authAbort?.abort(new Error('connection closed'))
     for (const session of this.attached) {
       if (session.detach(this)) this.audit('info', 'session.detach', 'detached', { session: session.id, reason: 'disconnected' })
     }
@@ -371,6 +415,30 @@ export class Connection implements SessionMember {
     else this.transport.end()
     this.stateValue = 'closed'
     this.core.forget(this)
+  }
+
+  /** No longer pending: the deadline is off and the full frame size applies. */
+  private authenticated (): void {
+    clearTimeout(this.authTimer)
+    this.authTimer = undefined
+    this.applyFrameLimit?.(this.frameLimit)
+  }
+
+  private authDeadline (seconds: number): void {
+    if (this.stateValue !== 'open' || this.identity.auth !== 'pending') return
+    this.sendError(NO_REPLY_TO, new BrokerError('AUTH_TIMEOUT', `not authenticated within ${seconds} s (auth_timeout); closing the connection`))
+    this.close('authentication deadline passed')
+  }
+
+  /** A connection attached to a session, or waiting for an answer, is never idle. */
+  private idleExpired (seconds: number): void {
+    if (this.stateValue !== 'open') return
+    if (this.attached.size > 0 || this.pending > 0 || this.held !== undefined) {
+      this.idleTimer?.refresh()
+      return
+    }
+    this.sendError(NO_REPLY_TO, new BrokerError('IDLE_TIMEOUT', `attached to no session and nothing received for ${seconds} s (idle_timeout); closing the connection`))
+    this.close('idle timeout')
   }
 
   private initialIdentity (): ClientIdentity {

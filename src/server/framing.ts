@@ -19,12 +19,15 @@ export class LineFramer {
    * @param onOversize called once when a line exceeds maxFrame; no line follows
    */
   constructor (
-    private readonly maxFrame: number,
+    private maxFrame: number,
     private readonly onLine: (line: string) => void,
     private readonly onOversize: (size: number) => void
   ) {}
 
   private failed = false
+
+  /** Changes the limit (it grows once a connection has authenticated); applies to the line being read, too. */
+  setMaxFrame (maxFrame: number): void { this.maxFrame = maxFrame }
 
   push (chunk: Buffer): void {
     if (this.failed) return

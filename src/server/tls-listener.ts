@@ -26,7 +26,6 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000
 
 export function createTlsServer (
   store: CertificateStore,
-  maxFrame: number,
   log: Logger,
   accept: (transport: Connection['transport'], bind: (c: Connection) => void) => void
 ): tls.Server {
@@ -35,7 +34,7 @@ export function createTlsServer (
   // handshakes get a short limit (node's default is 120 s).
   const server = tls.createServer({ ...store.serverOptions(), allowHalfOpen: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, socket => {
     const transport = { ...socketTransport(socket, 'tls'), peerCertificate: peerCertificateOf(socket) }
-    accept(transport, c => { bindSocket(socket, c, maxFrame) })
+    accept(transport, c => { bindSocket(socket, c) })
   })
   store.attach(server)
   // A refused handshake (no certificate, another CA, plain TCP on the TLS port) is

@@ -4,7 +4,14 @@
  * client verification). Limits match TCP: a message over max_frame_size is
  * refused by ws with close code 1009 (message too big), and output beyond
  * max_client_queue closes the connection. An empty or blank message is
- * skipped, as a blank line is on TCP.
+ * skipped, as a blank line is on TCP. Before authentication the
+ * message limit is max_frame_size_unauthenticated instead.
+ *
+ * Browsers: a page on any site may open a WebSocket to any address the
+ * browser can reach, and the browser says which site in the Origin header.
+ * So a request carrying an Origin is refused (HTTP 403) unless that origin
+ * is in websocket.allowed_origins; programs other than browsers send no
+ * Origin and are not affected.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -12,6 +19,7 @@ import type { TLSSocket } from 'node:tls'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { CertificateStore } from '../certs/store.js'
 import type { Logger } from '../log/logger.js'
+import { RateLimitedLog } from '../log/rate-limited.js'
 import type { WebSocketSettings } from '../settings/types.js'
 import type { Connection } from './connection.js'
 import { isBlankMessage } from './framing.js'
@@ -24,6 +32,22 @@ const CLOSE_GRACE_MS = 2000
 export interface WebSocketListener {
   server: http.Server | https.Server
   wss: WebSocketServer
+}
+
+/** An Origin as browsers send it, for comparison: lower case, no trailing slash. */
+function normalizeOrigin (origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase()
+}
+
+/**
+ * Sets the longest message ws accepts on one socket, so that an
+ * unauthenticated peer cannot make it buffer max_frame_size. ws has no
+ * public setter for this; its receiver's field is used when present (the
+ * message handler checks the size again either way).
+ */
+function setMessageLimit (ws: WebSocket, limit: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver
+  if (receiver !== undefined && typeof receiver._maxPayload === 'number') receiver._maxPayload = limit
 }
 
 export function createWebSocketListener (
@@ -45,7 +69,24 @@ export function createWebSocketListener (
   server.on('request', (_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('tdbroker speaks WebSocket here: upgrade required\n')
   })
-  const wss = new WebSocketServer({ server, path: settings.path, maxPayload: maxFrame, perMessageDeflate: false })
+  const allowed = new Set(settings.allowed_origins.map(normalizeOrigin))
+  const refusals = new RateLimitedLog(log)
+  const wss = new WebSocketServer({
+    server,
+    path: settings.path,
+    maxPayload: maxFrame,
+    perMessageDeflate: false,
+    verifyClient: (info: { origin: string | undefined, req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      const origin = info.req.headers.origin
+      if (origin === undefined || allowed.has(normalizeOrigin(origin))) {
+        done(true)
+        return
+      }
+      refusals.warn('websocket-origin', { origin: origin.slice(0, 200), remote: `${info.req.socket.remoteAddress ?? '?'}:${info.req.socket.remotePort ?? '?'}` },
+        'WebSocket refused: its Origin is not in websocket.allowed_origins')
+      done(false, 403, 'Origin not allowed (websocket.allowed_origins)')
+    }
+  })
   wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
     const socket = req.socket
     const peer = settings.tls ? peerCertificateOf(socket as TLSSocket) : undefined
@@ -65,7 +106,14 @@ export function createWebSocketListener (
       destroy: () => { ws.terminate() }
     }
     accept(transport, c => {
+      c.watchFrameLimit(limit => { setMessageLimit(ws, limit) })
       ws.on('message', (data, isBinary) => {
+        if ((data as Buffer).length > c.frameLimit) {
+          // Only reached if ws's own limit could not be lowered (setMessageLimit).
+          ws.close(1009, `message exceeds ${c.frameLimitName.split(' ')[0] ?? 'max_frame_size'}`)
+          c.close('frame too large')
+          return
+        }
         const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : (data as Buffer).toString('utf8')
         if (isBlankMessage(text)) return
         // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.

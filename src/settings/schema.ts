@@ -155,6 +155,7 @@ export const websocketSchema = {
     port: port(0),
     path: { type: 'string', pattern: '^/', default: '/', 'x-rule': 'must be a URL path starting with "/"' },
     tls: { type: 'boolean', default: false },
+    allowed_origins: { type: 'array', items: nonEmptyString, default: [] },
   },
 }
 
@@ -256,6 +257,14 @@ export const settingsSchema = {
     max_upload_size: { type: 'integer', minimum: 1, default: 786432 },
     max_upload_file_size: { type: 'integer', minimum: 1, default: 52428800 },
     max_read_size: { type: 'integer', minimum: 1, default: 786432 },
+    // Connection limits (docs/settings.md, "Connection limits").
+    auth_timeout: { type: 'number', minimum: 0, default: 10 },
+    max_frame_size_unauthenticated: { type: 'integer', minimum: 1024, default: 65536 },
+    max_connections: { type: 'integer', minimum: 1, default: 10000 },
+    max_connections_per_address: { type: 'integer', minimum: 1, default: 256 },
+    idle_timeout: { type: 'number', minimum: 0, default: 300 },
+    proxy_protocol: { type: 'boolean', default: false },
+    proxy_protocol_trusted: { type: 'array', items: nonEmptyString, default: [] },
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },

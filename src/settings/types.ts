@@ -66,6 +66,8 @@ export interface WebSocketSettings {
   path: string
   /** Serve over HTTPS using the certificate, key and client-CA of the `tls` section. Default false. */
   tls: boolean
+  /** Origins a browser may connect from (exact "scheme://host[:port]"); a request with any other Origin gets 403. Default none. */
+  allowed_origins: readonly string[]
 }
 
 export interface Settings {
@@ -114,6 +116,20 @@ export interface Settings {
   max_upload_file_size: number
   /** Largest broker.readFile count, in bytes. */
   max_read_size: number
+  /** Seconds a connection has to authenticate when `clients` are set (0: no deadline). Default 10. */
+  auth_timeout: number
+  /** Longest line (or WebSocket message) before authentication, in bytes. Default 65536. */
+  max_frame_size_unauthenticated: number
+  /** Open connections over all listeners. Default 10000. */
+  max_connections: number
+  /** Open connections from one remote address. Default 256. */
+  max_connections_per_address: number
+  /** Seconds a connection attached to no session may stay silent (0: forever). Default 300. */
+  idle_timeout: number
+  /** The plain listener reads a PROXY protocol header (v1 or v2) from trusted peers. Default false. */
+  proxy_protocol: boolean
+  /** Addresses or CIDR ranges whose PROXY headers are believed, besides loopback. */
+  proxy_protocol_trusted: readonly string[]
 }
 
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */

@@ -7,6 +7,8 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { trustedPeers } from '../../src/server/proxy-protocol.js'
+import { settingsFromObject } from '../../src/settings/load.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const read = (name: string): string => readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8')
@@ -107,4 +109,17 @@ t.test('the files agree on names, ports and paths', async t => {
   t.notMatch(composeText, /^\s*ports:/m, 'no published ports: both services are on the host network')
   for (const f of ['cert.pem', 'key.pem']) t.match(conf, new RegExp(`/etc/nginx/ssl/${f};`), `nginx reads ssl/${f}`)
   t.match(read('ssl/.gitignore'), /^\*\.pem$/m, 'ssl/*.pem stays out of git')
+})
+
+t.test("nginx sends the PROXY protocol and the deployment's settings read it from the compose network", async t => {
+  t.match(read('nginx/nginx.conf'), /^\s+proxy_protocol on;$/m, 'nginx.conf ships proxy_protocol on')
+  const guide = read('docs/deployment.md')
+  const block = /## 2\. Settings[\s\S]*?```json\n([\s\S]*?)```/.exec(guide)?.[1]
+  t.ok(block !== undefined, 'docs/deployment.md has the settings of the compose layout')
+  const settings = settingsFromObject(JSON.parse(block ?? '{}') as Record<string, unknown>, '/app/storage')
+  t.equal(settings.proxy_protocol, true, 'they enable proxy_protocol')
+  const trusted = trustedPeers(settings.proxy_protocol_trusted)
+  // Docker's default address pools for compose networks: 172.17-31.x.x, then 192.168.x.x.
+  for (const nginx of ['172.18.0.3', '172.31.255.2', '192.168.16.2']) t.ok(trusted(nginx), `nginx at ${nginx} is trusted`)
+  t.notOk(trusted('203.0.113.7'), 'a public address is not')
 })

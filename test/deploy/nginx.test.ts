@@ -25,6 +25,8 @@ const altNames: SubjectAltName[] = [
 
 interface Outcome {
   secureConnect: boolean
+  /** The client's own address and port, as nginx sees them. */
+  local?: string
   serverFingerprint?: string
   received: string
   error?: NodeJS.ErrnoException
@@ -38,6 +40,7 @@ async function probe (host: string, port: number, options: tls.ConnectionOptions
     socket.setEncoding('utf8')
     socket.on('secureConnect', () => {
       out.secureConnect = true
+      out.local = `${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`
       out.serverFingerprint = socket.getPeerCertificate().fingerprint256
       socket.write(JSON.stringify(PROBE) + '\n')
     })
@@ -106,6 +109,7 @@ t.test('nginx in front of the broker', { skip: whyNotRunnable() ?? false }, asyn
     t.equal(ok.error, undefined)
     t.match(JSON.parse(ok.received), { '@type': 'broker.version', '@extra': PROBE['@extra'] }, 'a request goes to the broker and its answer comes back')
     t.equal(d.upstream.connections(), 1, 'over one upstream connection')
+    t.same(d.upstream.remotes(), [ok.local], "the broker sees the client's own address and port (PROXY protocol), not nginx's")
     t.match(d.nginx.accessLog(), /client="CN=tdbroker" verify=SUCCESS upstream=127\.0\.0\.1:\d+/, 'and nginx logs the client')
 
     if (d.port6 === undefined) {
@@ -113,6 +117,8 @@ t.test('nginx in front of the broker', { skip: whyNotRunnable() ?? false }, asyn
     } else {
       const v6 = await probe('::1', d.port6, { ca: pair.cert, cert: pair.cert, key: pair.key })
       t.match(JSON.parse(v6.received), { '@type': 'broker.version', '@extra': PROBE['@extra'] }, 'the IPv6 listener works the same')
+      t.equal(d.upstream.remotes().at(-1), v6.local, 'and the broker sees the IPv6 client as such, though nginx reached it over IPv4')
+      t.match(v6.local, /^::1:\d+$/)
     }
 
     const reached = d.upstream.connections()

@@ -34,8 +34,9 @@ export class TestClient {
     socket.on('error', () => {})
   }
 
-  static async connect (port: number, host = '127.0.0.1'): Promise<TestClient> {
-    const socket = net.connect(port, host)
+  /** `localAddress` picks the client's own address (another loopback address, say). */
+  static async connect (port: number, host = '127.0.0.1', localAddress?: string): Promise<TestClient> {
+    const socket = net.connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) })
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
     return new TestClient(socket)
   }

@@ -101,7 +101,7 @@ t.test('section defaults are filled in', async t => {
     host: '::', port: 50002, cert: '/x/c', key: '/x/k',
     verify_clients: false, expiry_warning_days: 30, allow_expired: false,
   })
-  t.same(s.websocket, { host: 'localhost', port: 8080, path: '/', tls: false })
+  t.same(s.websocket, { host: 'localhost', port: 8080, path: '/', tls: false, allowed_origins: [] })
 })
 
 t.test('an empty object is valid and gives the schema defaults', async t => {
