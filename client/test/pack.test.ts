@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { startBroker, tempDir } from '../../test/helpers/broker.js'
 
+// npm pack, npm install and two compilations take ~45 s alone and ~80 s on a busy machine: more than .taprc's 120 s default leaves no margin.
+t.setTimeout(300_000)
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const tsc = resolve(root, 'node_modules/typescript/bin/tsc')
 
