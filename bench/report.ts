@@ -64,7 +64,7 @@ function markdown (root: string, machine: Machine, reports: readonly PartReport[
     'node dist/bench/tools/profile-top.js /tmp/prof/broker-throughput/*.cpuprofile',
     '```',
     '',
-    'Options: `--only=roundtrip,throughput,fanout,memory,format`, `--quick`, `--repeats=N` (`BENCH_REPEATS`), `--sessions=N` (`BENCH_SESSIONS`), ' +
+    'Options: `--only=roundtrip,throughput,fanout,memory,format,client`, `--quick`, `--repeats=N` (`BENCH_REPEATS`), `--sessions=N` (`BENCH_SESSIONS`), ' +
     '`BENCH_PROFILE=DIR` (`--cpu-prof`), `BENCH_HEAP_PROFILE=DIR` (`--heap-prof`). Only a complete run (every part, at least 3 repeats, not `--quick`) ' +
     'rewrites this file. Everything runs on loopback; TDLib\'s network is switched off; every temporary folder and child process is removed at the end. ' +
     'The benchmarks never run in `npm test`.',

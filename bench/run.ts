@@ -15,6 +15,7 @@ import { runThroughput } from './parts/throughput.js'
 import { runFanout } from './parts/fanout.js'
 import { runMemory } from './parts/memory.js'
 import { runFormat } from './parts/format.js'
+import { runClient } from './parts/client.js'
 import { writeReport } from './report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -26,7 +27,8 @@ const RUNNERS: Record<Part, Runner> = {
   throughput: runThroughput,
   fanout: runFanout,
   memory: runMemory,
-  format: runFormat
+  format: runFormat,
+  client: runClient
 }
 
 async function main (): Promise<number> {

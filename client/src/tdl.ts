@@ -1,3 +1,5 @@
+// Kept in the emitted .d.ts, so a project that installs the client finds TDLib's types (tdlib-types) unconfigured.
+/// <reference types="@prebuilt-tdlib/types" preserve="true" />
 /**
  * A tdl-shaped face over one broker session: the methods and events of tdl's
  * Client (`invoke`, `on('update' | 'error' | 'close')`, `iterUpdates`,

@@ -1,3 +1,5 @@
+// Kept in the emitted .d.ts, so a project that installs the client finds TDLib's types (tdlib-types) unconfigured.
+/// <reference types="@prebuilt-tdlib/types" preserve="true" />
 /**
  * TDLib's own types (from @prebuilt-tdlib/types, the TDLib version the broker
  * ships) in the broker's wire form: `@type` where tdl writes `_`. A request's

@@ -1,0 +1,195 @@
+/**
+ * 6. The client's own cost: CPU of the benchmark process per request and per
+ * update with @tdbroker/client, against a bare socket client (bench/lib/
+ * client.ts: split lines, JSON.parse, match @extra) in the same run. Requests
+ * go to the broker (a child process, real TDLib, testSquareInt); updates come
+ * from a stand-in broker in its own process (bench/child/update-source.ts)
+ * that streams one TDLib update line as fast as the socket takes it, so what
+ * is measured in this process is the client and nothing else.
+ */
+import { connect, type BrokerClient } from '../../client/src/index.js'
+import { BenchClient, createSession, type Msg } from '../lib/client.js'
+import { startBrokerProcess } from '../lib/broker-process.js'
+import { Child } from '../lib/child.js'
+import type { BenchOptions } from '../lib/options.js'
+import { fmt, num, table, type PartReport } from '../lib/report-types.js'
+import { Repeats, ownCpuMicros, percentileSorted } from '../lib/stats.js'
+import { sequentialLatency } from '../lib/latency.js'
+
+const REQUEST_PATHS = ['bare', 'client', 'untimed'] as const
+/** Requests per block; blocks alternate between the two clients. */
+const BLOCK = 500
+const UPDATE_PATHS = ['bare', 'event', 'iterator'] as const
+type UpdatePath = typeof UPDATE_PATHS[number]
+const LABEL: Record<string, string> = {
+  bare: 'bare socket client',
+  client: '@tdbroker/client, session.invoke',
+  untimed: '@tdbroker/client, session.invoke, requestTimeoutMs 0 (no timer per request)',
+  event: "@tdbroker/client, session.on('update')",
+  iterator: '@tdbroker/client, for await of session.updates()'
+}
+
+/** Counts arrivals; until(n) resolves once n have arrived in all (bounded by a timeout). */
+function counter (): { add: () => void, until: (n: number, timeoutMs: number) => Promise<void> } {
+  let seen = 0
+  let target = Infinity
+  let done: (() => void) | undefined
+  return {
+    add: () => { if (++seen >= target) { target = Infinity; done?.() } },
+    until: async (n, timeoutMs) => {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => { reject(new Error(`only ${seen} of ${n} updates arrived within ${timeoutMs} ms`)) }, timeoutMs)
+        done = () => { clearTimeout(timer); resolve() }
+        target = n
+        if (seen >= n) { target = Infinity; done() }
+      })
+    }
+  }
+}
+
+export async function runClient (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
+  const samples = options.quick ? 2000 : 10_000
+  const warmup = options.quick ? 500 : 2000
+  const updates = options.quick ? 20_000 : 100_000
+  const broker = await startBrokerProcess({ label: 'client', settings: { allowed_requests: ['testSquareInt'] } })
+  const source = new Child('update source', new URL('../child/update-source.js', import.meta.url))
+  const bench: BenchClient[] = []
+  const typed: BrokerClient[] = []
+  try {
+    // Requests: both clients on one session of the broker.
+    const bare = await BenchClient.connect('tcp', broker)
+    bench.push(bare)
+    const session = await createSession(bare)
+    const client = await connect({ url: `tcp://127.0.0.1:${broker.ports.tcp}` })
+    typed.push(client)
+    const handle = await client.attach(session)
+    const untimed = await connect({ url: `tcp://127.0.0.1:${broker.ports.tcp}`, requestTimeoutMs: 0 })
+    typed.push(untimed)
+    const untimedHandle = await untimed.attach(session)
+    const request = { '@type': 'testSquareInt', x: 3, '@session': session }
+    const once: Record<typeof REQUEST_PATHS[number], () => Promise<unknown>> = {
+      // A bare client builds an object and stringifies it too: only what the typed client adds is left over.
+      bare: async () => await bare.request(request),
+      client: async () => await handle.invoke({ '@type': 'testSquareInt', x: 3 }),
+      untimed: async () => await untimedHandle.invoke({ '@type': 'testSquareInt', x: 3 })
+    }
+    for (const path of REQUEST_PATHS) {
+      const check = await once[path]() as Msg
+      if (check.value !== 9) throw new Error(`testSquareInt over ${path} answered ${JSON.stringify(check)}`)
+    }
+
+    // Updates: three connections to the stand-in, opened in order (it names them 0, 1, 2).
+    const port = await source.call<number>('start')
+    const counters = { bare: counter(), event: counter(), iterator: counter() }
+    const bareUpdates = await BenchClient.connect('tcp', { ports: { tcp: port } })
+    bench.push(bareUpdates)
+    bareUpdates.onMessage = () => { counters.bare.add() }
+    const byEvent = await connect({ url: `tcp://127.0.0.1:${port}` })
+    typed.push(byEvent)
+    byEvent.session('1').on('update', () => { counters.event.add() })
+    const byIterator = await connect({ url: `tcp://127.0.0.1:${port}` })
+    typed.push(byIterator)
+    const iterated = (async () => { for await (const _ of byIterator.session('1').updates({ bufferSize: updates * 2 })) counters.iterator.add() })()
+    iterated.catch(() => {})
+    const connection: Record<UpdatePath, number> = { bare: 0, event: 1, iterator: 2 }
+    const received: Record<UpdatePath, number> = { bare: 0, event: 0, iterator: 0 }
+    const streamed = async (path: UpdatePath, n: number): Promise<{ cpu: number, rate: number }> => {
+      const cpu = ownCpuMicros()
+      const t = process.hrtime.bigint()
+      const arrived = counters[path].until(received[path] += n, 120_000)
+      await source.call('stream', { connection: connection[path], count: n })
+      await arrived
+      const seconds = Number(process.hrtime.bigint() - t) / 1e9
+      return { cpu: (ownCpuMicros() - cpu) / n, rate: n / seconds }
+    }
+    for (const path of UPDATE_PATHS) await streamed(path, Math.max(1000, updates / 10))
+
+    const r = new Repeats()
+    for (let rep = 0; rep < options.repeats; rep++) {
+      // This repeat's figures, by name; every one also goes into r.
+      const now: Record<string, number> = {}
+      const add = (name: string, value: number): void => { now[name] = value; r.add(name, value) }
+      // Requests in blocks that alternate between the clients, so load from elsewhere on the machine hits both alike.
+      const cpu = { bare: 0, client: 0, untimed: 0 }
+      const lat: Record<typeof REQUEST_PATHS[number], number[]> = { bare: [], client: [], untimed: [] }
+      for (const path of REQUEST_PATHS) for (let i = 0; i < warmup; i++) await once[path]()
+      for (let block = 0; block < samples / BLOCK; block++) {
+        for (let i = 0; i < REQUEST_PATHS.length; i++) {
+          const path = REQUEST_PATHS[(i + block + rep) % REQUEST_PATHS.length]!
+          let cpuStart = 0
+          lat[path].push(...await sequentialLatency(once[path], 0, BLOCK, async () => { cpuStart = ownCpuMicros() }))
+          cpu[path] += ownCpuMicros() - cpuStart
+        }
+      }
+      for (const path of REQUEST_PATHS) {
+        add(`${path}.cpu`, cpu[path] / samples)
+        add(`${path}.p50`, percentileSorted(lat[path].sort((a, b) => a - b), 50))
+      }
+      add('request.extra', now['client.cpu']! - now['bare.cpu']!)
+      add('untimed.extra', now['untimed.cpu']! - now['bare.cpu']!)
+      for (let i = 0; i < UPDATE_PATHS.length; i++) {
+        const path = UPDATE_PATHS[(i + rep) % UPDATE_PATHS.length]!
+        const m = await streamed(path, updates)
+        add(`${path}.update.cpu`, m.cpu)
+        add(`${path}.update.rate`, m.rate)
+      }
+      for (const path of ['event', 'iterator'] as const) {
+        add(`${path}.update.extra`, now[`${path}.update.cpu`]! - now['bare.update.cpu']!)
+        add(`${path}.update.ratio`, now[`${path}.update.rate`]! / now['bare.update.rate']!)
+      }
+      log(`  client repeat ${rep + 1}: request CPU bare ${num(now['bare.cpu']!, 2)} µs, client ${num(now['client.cpu']!, 2)} µs, untimed ${num(now['untimed.cpu']!, 2)} µs; ` +
+        `update CPU ${UPDATE_PATHS.map(p => `${p} ${num(now[`${p}.update.cpu`]!, 2)} µs`).join(', ')}; ` +
+        `updates/s ${UPDATE_PATHS.map(p => `${p} ${num(now[`${p}.update.rate`]!, 0)}`).join(', ')}`)
+    }
+
+    const extra = r.get('request.extra')
+    const slowest = Math.min(r.get('event.update.ratio').median, r.get('iterator.update.ratio').median)
+    return {
+      part: 'client',
+      markdown: [
+        '## 6. The client\'s own cost (@tdbroker/client)',
+        '',
+        `CPU time of the benchmark process, which runs only the clients. Requests: \`testSquareInt\` one at a time to the broker (a child process, real TDLib), ` +
+        `${samples.toLocaleString('en-US')} per client per repeat after ${warmup.toLocaleString('en-US')} warm-up ones, in blocks of ${BLOCK} that alternate between the clients; the bare client ` +
+        '(bench/lib/client.ts) builds the request object, stringifies it, splits lines, parses and matches `@extra`; @tdbroker/client adds its ' +
+        'typed session handle, a timeout timer per request and its pending-request bookkeeping. Updates: a stand-in broker in its own process ' +
+        `(bench/child/update-source.ts) streams ${updates.toLocaleString('en-US')} copies of a 1.2 KB \`updateNewMessage\` per client per repeat; ` +
+        'the bare client parses each line, @tdbroker/client also routes it to its session, checks `@seq` and hands it to an event listener or an ' +
+        `async iterator. ${options.repeats} repeats, the clients taking turns in a rotating order.`,
+        '',
+        table(['client', 'CPU µs/request', 'p50 µs/round trip'], REQUEST_PATHS.map(p => [LABEL[p]!, fmt(r.get(`${p}.cpu`), 2), fmt(r.get(`${p}.p50`))])),
+        '',
+        table(['client', 'CPU µs/update', 'updates/s', 'updates/s ratio to bare'], UPDATE_PATHS.map(p => [
+          LABEL[p]!, fmt(r.get(`${p}.update.cpu`), 2), fmt(r.get(`${p}.update.rate`), 0), p === 'bare' ? '1' : fmt(r.get(`${p}.update.ratio`), 2)
+        ])),
+        '',
+        `@tdbroker/client adds ${fmt(extra, 2)} µs of CPU per request over the bare client (${fmt(r.get('untimed.extra'), 2)} µs without its timeout timer), and ` +
+        `${fmt(r.get('event.update.extra'), 2)} µs per update by event, ${fmt(r.get('iterator.update.extra'), 2)} µs by iterator.`
+      ].join('\n'),
+      targets: [{
+        name: '@tdbroker/client costs at most 5 µs CPU more per request than a bare socket client',
+        measured: `${num(extra.median, 2)} µs more (median of the per-repeat differences, min ${num(extra.min, 2)}, max ${num(extra.max, 2)}): ` +
+          `${num(r.get('client.cpu').median, 2)} against ${num(r.get('bare.cpu').median, 2)} µs`,
+        pass: extra.median <= 5
+      }, {
+        name: '@tdbroker/client delivers as many updates per second as a bare socket client (at least 90 %)',
+        measured: `event ${num(r.get('event.update.ratio').median, 2)} ×, iterator ${num(r.get('iterator.update.ratio').median, 2)} × the bare client's ` +
+          `${num(r.get('bare.update.rate').median, 0)} updates/s`,
+        pass: slowest >= 0.9
+      }],
+      charts: [{
+        title: 'Client CPU per request and per update (µs, lower is better)',
+        unit: 'µs',
+        groups: [
+          { label: 'request', bars: REQUEST_PATHS.map(p => ({ series: LABEL[p]!, value: r.get(`${p}.cpu`) })) },
+          { label: 'update', bars: UPDATE_PATHS.map(p => ({ series: LABEL[p]!, value: r.get(`${p}.update.cpu`) })) }
+        ]
+      }]
+    }
+  } finally {
+    for (const c of typed) c.close()
+    for (const c of bench) c.close()
+    await source.stop()
+    await broker.stop()
+  }
+}
