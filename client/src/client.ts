@@ -66,7 +66,7 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
   private transport: Transport | undefined
   private readonly pending = new Map<string, Pending>()
   /** Requests made while no connection was up, sent once one is. */
-  private waiting: Array<() => void> = []
+  private waiting: Array<{ send: () => void, fail: (e: Error) => void }> = []
   private nextId = 1
   private readonly sessions = new Map<string, BrokerSession>()
   /**
@@ -127,7 +127,7 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
         this.transport?.send(JSON.stringify({ ...object, '@extra': id }))
       }
       if (this.stateValue === 'connected') send()
-      else this.waiting.push(send)
+      else this.waiting.push({ send, fail: e => { if (!settled) { settle(); reject(e) } } })
     })
   }
 
@@ -184,7 +184,10 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
     this.transport?.close()
     this.transport = undefined
     this.failPending(() => new ClientClosedError(reason))
+    // Requests that waited for a connection were never sent: they fail, and their timers go.
+    const waiting = this.waiting
     this.waiting = []
+    for (const w of waiting) w.fail(new ClientClosedError(reason))
     for (const session of this.sessions.values()) session.end(reason)
     this.emit('close', reason)
   }
@@ -340,7 +343,7 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
   private flushWaiting (): void {
     const waiting = this.waiting
     this.waiting = []
-    for (const send of waiting) send()
+    for (const w of waiting) w.send()
   }
 
   /** A getter, so TypeScript does not narrow the state across awaits. */

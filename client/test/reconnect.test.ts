@@ -67,8 +67,10 @@ t.test(`${TOTAL} updates across random connection drops: 0 lost, 0 duplicated`, 
   }
   cutting = false
   const cutCount = await cuts
-  const timeout = new Promise<'timeout'>(resolve => setTimeout(() => { resolve('timeout') }, 60_000))
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, 60_000) })
   const outcome = await Promise.race([allIn.then(() => 'done' as const), timeout])
+  clearTimeout(timer)
 
   t.equal(outcome, 'done', `all ${TOTAL} messages arrived (${received.length} did)`)
   t.ok(cutCount >= 10, `the connection was cut ${cutCount} times`)

@@ -8,7 +8,7 @@ import { BROKER_ERRORS } from '../../src/errors.js'
 import { startBroker, tempDir } from '../../test/helpers/broker.js'
 import { startSandboxBroker, siptgOnSandbox, ALICE, BOB } from '../../test/resolve/helpers.js'
 import { startCutProxy } from './helpers.js'
-import { BROKER_ERROR_NAMES, ConnectionLostError, RequestAbortedError, RequestTimeoutError, TdError, connect, createClient, login, type Update } from '../src/index.js'
+import { BROKER_ERROR_NAMES, ClientClosedError, ConnectionLostError, RequestAbortedError, RequestTimeoutError, TdError, connect, createClient, login, type Update } from '../src/index.js'
 
 t.test('the client knows every error name the broker sends', async t => {
   t.same([...BROKER_ERROR_NAMES].sort(), Object.keys(BROKER_ERRORS).sort())
@@ -162,3 +162,21 @@ function textOf (u: Update): string {
   const m = (u as unknown as { message: { content: { text?: { text: string } } } }).message
   return m.content.text?.text ?? ''
 }
+
+t.test('a request made while reconnecting waits, and fails with ClientClosedError if the client closes first', async t => {
+  const b = await startBroker()
+  t.teardown(b.stop)
+  const proxy = await startCutProxy(b.port)
+  t.teardown(proxy.close)
+  const client = await connect({ url: `tcp://127.0.0.1:${proxy.port}`, reconnect: { initialDelayMs: 60_000, maxDelayMs: 60_000 } })
+  const session = await client.createSession()
+  await session.waitForAuthorizationState('authorizationStateWaitPhoneNumber')
+  const down = new Promise<void>(resolve => { client.once('disconnected', () => { resolve() }) })
+  proxy.cut()
+  await down
+  t.equal(client.state, 'reconnecting')
+  const waiting = session.invoke({ '@type': 'testSquareInt', x: 2 }).catch((e: unknown) => e)
+  client.close('test over')
+  const failed = await waiting
+  t.ok(failed instanceof ClientClosedError, 'ClientClosedError, not a request left hanging')
+})
