@@ -5,14 +5,34 @@
  */
 import { BrokerError } from '../errors.js'
 import { PROTOCOL_VERSION, VERSION } from '../version.js'
-import { readFile, uploadFile } from '../files/file-requests.js'
-import type { Connection } from './connection.js'
+import { readFile, uploadFile, type FileRequester } from '../files/file-requests.js'
+import type { ResumeResult, Session } from '../session/session.js'
+import type { TdObject } from '../tdlib/backend.js'
+import type { BrokerCore } from './core.js'
+import type { ClientIdentity } from './pipeline.js'
 import type { Incoming, ReplyTo } from './wire.js'
 
 export type ControlReply = Record<string, unknown> & { '@type': string }
 
+/**
+ * What control requests ask of a connection. A small interface, so this file
+ * does not import connection.ts: the connection calls handleControl, and
+ * handleControl asks back only through these.
+ */
+export interface ControlConnection extends FileRequester {
+  readonly core: BrokerCore
+  readonly identity: ClientIdentity
+  readonly sessions: ReadonlySet<Session>
+  visibleSession(id: unknown): Session
+  attach(session: Session, lastSeq?: number): Promise<ResumeResult | undefined>
+  detach(session: Session, reason?: string): boolean
+  created(session: Session): void
+  authenticate(m: Record<string, unknown>, to: ReplyTo): Promise<ControlReply | undefined>
+  sendReply(object: TdObject, to: ReplyTo): void
+}
+
 /** A handler answers with a reply, or with undefined when it has answered (or closed) by itself. */
-type Handler = (conn: Connection, message: Record<string, unknown>, to: ReplyTo) => Promise<ControlReply | undefined>
+type Handler = (conn: ControlConnection, message: Record<string, unknown>, to: ReplyTo) => Promise<ControlReply | undefined>
 
 const handlers: Record<string, Handler> = {
   'broker.ping': async () => ({ '@type': 'broker.pong' }),
@@ -94,7 +114,7 @@ const handlers: Record<string, Handler> = {
 /** Names of every control request, for docs and tests. */
 export const CONTROL_REQUESTS: readonly string[] = Object.keys(handlers)
 
-export async function handleControl (conn: Connection, incoming: Incoming): Promise<void> {
+export async function handleControl (conn: ControlConnection, incoming: Incoming): Promise<void> {
   const to = incoming.replyTo
   const handler = Object.hasOwn(handlers, incoming.type) ? handlers[incoming.type] : undefined
   if (handler === undefined) {

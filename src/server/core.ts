@@ -8,7 +8,6 @@ import type { SessionRegistry } from '../session/registry.js'
 import type { Settings } from '../settings/types.js'
 import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import type { UploadStore } from '../files/uploads.js'
-import type { Connection } from './connection.js'
 import type { RequestContext } from './pipeline.js'
 
 export interface BrokerCore {
@@ -30,7 +29,7 @@ export interface BrokerCore {
   /** Runs a TDLib request through the pipeline. */
   execute(ctx: RequestContext): Promise<TdObject>
   /** Called by a connection once it is closed. */
-  forget(connection: Connection): void
+  forget(connection: object): void
   /** Connections currently open. */
   readonly connectionCount: number
   /** Extra fields for broker.status (for example certificate expiry). */
