@@ -5,16 +5,14 @@
  * docs/examples/settings.tls-clients.json. Ports are swapped for free ones so
  * the test runs beside others; nothing else in a command is changed.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { tempDir } from '../helpers/broker.js'
+import { CLI, ROOT, runCommand as run, startCli, stopCli as stop } from '../helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CLI = join(ROOT, 'dist/src/cli/main.js')
 const DOC = readFileSync(join(ROOT, 'docs/connecting.md'), 'utf8')
 const block = (lang: string): string[] => [...DOC.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map(m => (m[1] as string).trim())
 const sh = block('sh')
@@ -28,41 +26,6 @@ async function freePort (): Promise<number> {
       const port = (s.address() as net.AddressInfo).port
       s.close(() => { resolve(port) })
     })
-  })
-}
-
-interface Running { child: ChildProcess, output: () => string, exited: Promise<number | null> }
-
-async function startCli (cwd: string, args: string[], ready: RegExp): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`broker did not start: ${out}`)) }, 20_000)
-    child.stdout?.on('data', () => { if (ready.test(out)) { clearTimeout(timer); resolve() } })
-    void exited.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out}`)) })
-  })
-  return { child, output: () => out, exited }
-}
-
-async function stop (r: Running): Promise<void> {
-  r.child.kill('SIGTERM')
-  const timer = setTimeout(() => { r.child.kill('SIGKILL') }, 10_000)
-  await r.exited
-  clearTimeout(timer)
-}
-
-async function run (cmd: string, args: string[], cwd: string, timeoutMs = 20_000): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${cmd} timed out: ${out} ${err}`)) }, timeoutMs)
-    child.on('exit', () => { clearTimeout(timer); resolve(out) })
   })
 }
 

@@ -5,59 +5,28 @@
  * The only change made to a pasted block is a shorter `sleep` where a block
  * waits for a person to watch.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 
 import { tempDir } from '../helpers/broker.js'
+import { ROOT, runCommand, startCli, stopCli as stop, type RunningCli } from '../helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 const blocks = [...README.matchAll(/```sh\n([\s\S]*?)```/g)].map(m => m[1] as string)
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
 
-interface Running { child: ChildProcess, output: () => string, exited: Promise<number | null> }
-
 /** Runs package.json's start script (what `npm start` runs) in `cwd`, with extra arguments. */
-async function npmStart (cwd: string, extra: string[] = []): Promise<Running> {
-  const script = PKG.scripts.start as string
-  const [, ...args] = script.split(' ')
-  const child = spawn(process.execPath, [...args.map(a => a.startsWith('dist/') ? join(ROOT, a) : a), ...extra], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-  const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`broker did not start: ${out}`)) }, 20_000)
-    const check = (): void => { if (/listening on /.test(out)) { clearTimeout(timer); resolve() } }
-    child.stdout?.on('data', check)
-    void exited.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out}`)) })
-  })
-  return { child, output: () => out, exited }
-}
-
-async function stop (r: Running): Promise<void> {
-  r.child.kill('SIGTERM')
-  const timer = setTimeout(() => { r.child.kill('SIGKILL') }, 10_000)
-  await r.exited
-  clearTimeout(timer)
+async function npmStart (cwd: string, extra: string[] = []): Promise<RunningCli> {
+  const [node, cli, ...args] = (PKG.scripts.start as string).split(' ')
+  if (node !== 'node' || cli !== 'dist/src/cli/main.js') throw new Error(`npm start runs something else: ${PKG.scripts.start as string}`)
+  return await startCli(cwd, [...args, ...extra])
 }
 
 /** Runs a README block with bash, bounded in time; resolves with its stdout. */
-async function bash (script: string, timeoutMs = 30_000): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out after ${timeoutMs} ms: ${out} ${err}`)) }, timeoutMs)
-    child.on('exit', () => { clearTimeout(timer); resolve(out) })
-  })
-}
+async function bash (script: string): Promise<string> { return await runCommand('bash', ['-c', script], ROOT) }
 
 const lines = (out: string): Array<Record<string, unknown>> => out.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, unknown>)
 
