@@ -5,7 +5,7 @@
  * request then goes through the broker's own pipeline, so the same code
  * enforces scopes for Bot API consumers and TDLib clients alike.
  */
-import type { ChatFullInfo, Message, UserFromGetMe } from '@grammyjs/types'
+import type { ChatFullInfo, Message, UserFromGetMe, WebhookInfo } from '@grammyjs/types'
 import type { BotApiConsumerSettings } from '../settings/types.js'
 import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import type { BotSession } from './bot-session.js'
@@ -147,7 +147,30 @@ const getChat: MethodDef = {
   }
 }
 
+/**
+ * Webhooks are not delivered yet: deleteWebhook (which every framework calls
+ * before polling) succeeds, as there is never one to delete, and honours
+ * drop_pending_updates; getWebhookInfo reports none. setWebhook is refused.
+ */
+const deleteWebhook: MethodDef = {
+  td: [],
+  run: async ctx => {
+    if (ctx.params.bool('drop_pending_updates')) ctx.queue.clear()
+    return true
+  }
+}
+
+const getWebhookInfo: MethodDef = {
+  td: [],
+  run: async (ctx): Promise<WebhookInfo> => ({ url: '', has_custom_certificate: false, pending_update_count: ctx.queue.pendingCount })
+}
+
+const setWebhook: MethodDef = {
+  td: [],
+  run: async () => { throw badRequest('setWebhook is not supported by the tdbroker gateway yet; use getUpdates (long polling)') }
+}
+
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
 export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
-  getMe, getUpdates, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat
+  getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat
 }).map(([name, def]) => [name.toLowerCase(), def]))
