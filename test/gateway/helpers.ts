@@ -8,7 +8,7 @@ import { Broker } from '../../src/broker.js'
 import { hashClientKey } from '../../src/clients/key-hash.js'
 import { newBotToken } from '../../src/gateway/tokens.js'
 import { settingsFromObject } from '../../src/settings/load.js'
-import { createSandboxBackend } from '../../src/tdlib/sandbox/index.js'
+import { createSandboxBackend, type SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { connectAs, keyClient, TEST_SCRYPT, testKey, type TestKey } from '../helpers/clients.js'
 import { LogSink } from '../helpers/log-sink.js'
@@ -39,6 +39,8 @@ export interface RunningGateway {
   port: number
   apiRoot: string
   logs: LogSink
+  /** The emulated Telegram's faults (FLOOD_WAIT on demand). */
+  faults: SandboxBackend['faults']
   stop(): Promise<void>
 }
 
@@ -53,10 +55,11 @@ function raw (dir: string, extra: Record<string, unknown>): Record<string, unkno
 
 async function start (dir: string, settings: Record<string, unknown>): Promise<RunningGateway> {
   const logs = new LogSink()
-  const broker = new Broker({ settings: settingsFromObject(raw(dir, settings), dir), backend: createSandboxBackend(), logger: pino({ level: 'debug' }, logs) })
+  const sandbox = createSandboxBackend()
+  const broker = new Broker({ settings: settingsFromObject(raw(dir, settings), dir), backend: sandbox, logger: pino({ level: 'debug' }, logs) })
   await broker.start()
   const port = broker.addresses.bot_api?.port ?? 0
-  return { broker, port, apiRoot: `http://127.0.0.1:${port}`, logs, stop: async () => { await broker.stop('test over') } }
+  return { broker, port, apiRoot: `http://127.0.0.1:${port}`, logs, faults: sandbox.faults, stop: async () => { await broker.stop('test over') } }
 }
 
 /**
