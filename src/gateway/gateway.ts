@@ -22,6 +22,7 @@ import { METHODS } from './methods.js'
 import { Params } from './params.js'
 import { UpdateQueue } from './queue.js'
 import { TokenDirectory } from './tokens.js'
+import { WebhookSender } from './webhook.js'
 
 /** What the gateway needs of the broker. */
 export interface GatewayHost {
@@ -35,6 +36,7 @@ interface Consumer {
   readonly settings: BotApiConsumerSettings
   readonly queue: UpdateQueue
   readonly bot: BotSession
+  readonly webhook: WebhookSender
 }
 
 export class BotApiGateway {
@@ -68,9 +70,12 @@ export class BotApiGateway {
       const queue = new UpdateQueue(join(session.directory, 'bot-api', `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }))
       await queue.load()
       bot.listeners.push({ queue, policy: () => this.policyOf(c) })
-      this.consumers.set(c.name, { settings: c, queue, bot })
+      const webhook = new WebhookSender(queue, async (method, params) => await this.invoke(c, method, params, 'webhook response'), this.log.child({ consumer: c.name, component: 'webhook' }))
+      this.consumers.set(c.name, { settings: c, queue, bot, webhook })
     }
     for (const bot of this.bots.values()) await bot.attach()
+    // Updates saved while the broker was down go out now.
+    for (const c of this.consumers.values()) c.webhook.kick()
     const server = http.createServer({ keepAlive: true }, botApiListener(async (token, method, params, remote) => await this.call(token, method, params, remote), e => {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'Bot API call failed')
     }))
@@ -83,6 +88,7 @@ export class BotApiGateway {
   async stop (): Promise<void> {
     const closed = this.servers.map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) })
     this.server?.closeAllConnections()
+    for (const c of this.consumers.values()) await c.webhook.stop()
     for (const bot of this.bots.values()) await bot.close()
     for (const c of this.consumers.values()) await c.queue.close()
     await Promise.all(closed)
@@ -95,6 +101,11 @@ export class BotApiGateway {
   private async call (token: string, method: string, values: Record<string, unknown>, remote: string): Promise<unknown> {
     const settings = await this.tokens.lookup(token)
     if (settings === undefined) throw new BotApiError(401, 'Unauthorized')
+    return await this.invoke(settings, method, values, remote)
+  }
+
+  /** Runs a method as a consumer (an HTTP call, or a method a webhook answered with). */
+  private async invoke (settings: BotApiConsumerSettings, method: string, values: Record<string, unknown>, remote: string): Promise<unknown> {
     const def = METHODS.get(method.toLowerCase())
     if (def === undefined) throw new BotApiError(404, 'Not Found')
     const consumer = this.consumers.get(settings.name)
@@ -112,6 +123,7 @@ export class BotApiGateway {
       params: new Params(values),
       bot: consumer.bot,
       queue: consumer.queue,
+      webhook: consumer.webhook,
       backend: this.host.backend,
       call: async request => expectTd(await this.host.execute({ client, session, request, log }))
     })

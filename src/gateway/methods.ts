@@ -14,12 +14,14 @@ import { badRequest } from './errors.js'
 import type { Params } from './params.js'
 import type { UpdateQueue } from './queue.js'
 import { formattedText, replyMarkup, replyTo } from './text.js'
+import { checkWebhookUrl, type WebhookSender } from './webhook.js'
 
 export interface MethodContext {
   readonly consumer: BotApiConsumerSettings
   readonly params: Params
   readonly bot: BotSession
   readonly queue: UpdateQueue
+  readonly webhook: WebhookSender
   readonly backend: Pick<TdBackend, 'execute'>
   /** Sends a TDLib request through the broker's pipeline as the consumer's client; a TDLib error is thrown as the Bot API's. */
   call(request: TdObject): Promise<TdObject>
@@ -147,27 +149,56 @@ const getChat: MethodDef = {
   }
 }
 
-/**
- * Webhooks are not delivered yet: deleteWebhook (which every framework calls
- * before polling) succeeds, as there is never one to delete, and honours
- * drop_pending_updates; getWebhookInfo reports none. setWebhook is refused.
- */
+/** setWebhook: url checked against the consumer's webhook_hosts; an empty url removes the webhook. */
+const setWebhook: MethodDef = {
+  td: [],
+  run: async ctx => {
+    const p = ctx.params
+    const url = p.string('url') ?? ''
+    const secret = p.string('secret_token')
+    if (secret !== undefined && !/^[A-Za-z0-9_-]{1,256}$/.test(secret)) throw badRequest('secret_token must be 1-256 characters A-Z, a-z, 0-9, _ and -')
+    const maxConnections = p.int('max_connections') ?? 40
+    if (maxConnections < 1 || maxConnections > 100) throw badRequest('max_connections must be from 1 to 100')
+    if (p.has('certificate')) throw badRequest('certificate uploads are not supported by the tdbroker gateway')
+    const allowed = allowedUpdates(p)
+    if (p.bool('drop_pending_updates')) ctx.queue.clear()
+    if (url === '') {
+      ctx.queue.setWebhook(undefined, allowed)
+      return true
+    }
+    const checked = checkWebhookUrl(ctx.consumer, url)
+    ctx.queue.setWebhook({ url: checked.href, max_connections: maxConnections, ...(secret === undefined ? {} : { secret_token: secret }) }, allowed)
+    ctx.webhook.reset()
+    return true
+  }
+}
+
 const deleteWebhook: MethodDef = {
   td: [],
   run: async ctx => {
     if (ctx.params.bool('drop_pending_updates')) ctx.queue.clear()
+    ctx.queue.setWebhook(undefined, undefined)
     return true
   }
 }
 
 const getWebhookInfo: MethodDef = {
   td: [],
-  run: async (ctx): Promise<WebhookInfo> => ({ url: '', has_custom_certificate: false, pending_update_count: ctx.queue.pendingCount })
-}
-
-const setWebhook: MethodDef = {
-  td: [],
-  run: async () => { throw badRequest('setWebhook is not supported by the tdbroker gateway yet; use getUpdates (long polling)') }
+  run: async (ctx): Promise<WebhookInfo> => {
+    const hook = ctx.queue.webhook
+    const info: WebhookInfo = { url: hook?.url ?? '', has_custom_certificate: false, pending_update_count: ctx.queue.pendingCount }
+    if (hook === undefined) return info
+    info.max_connections = hook.max_connections
+    const error = ctx.webhook.lastError
+    if (error !== undefined) {
+      info.last_error_date = error.date
+      info.last_error_message = error.message
+    }
+    const allowed = ctx.queue.allowedUpdates
+    // As the consumer gave them; kinds the gateway never produces are simply never sent.
+    if (allowed !== undefined) info.allowed_updates = allowed as NonNullable<WebhookInfo['allowed_updates']>
+    return info
+  }
 }
 
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */

@@ -15,6 +15,14 @@ export interface QueueState {
   /** The consumer's last allowed_updates (getUpdates or setWebhook); absent: the default kinds. */
   allowed_updates?: string[]
   entries: QueueEntry[]
+  /** The webhook set with setWebhook, if one is. */
+  webhook?: WebhookState
+}
+
+export interface WebhookState {
+  url: string
+  secret_token?: string
+  max_connections: number
 }
 
 /** Reads a saved queue; undefined when there is none. Throws with the file's name when it is unusable. */
@@ -29,7 +37,8 @@ export async function readQueueFile (file: string): Promise<QueueState | undefin
   const data = JSON.parse(text) as Partial<QueueState>
   if (typeof data.next_id !== 'number' || !Array.isArray(data.entries)) throw new Error(`${file} is not a Bot API queue file`)
   const entries = data.entries.filter(e => typeof e?.update_id === 'number' && typeof e.kind === 'string' && typeof e.update === 'object')
-  return { next_id: data.next_id, entries, ...(Array.isArray(data.allowed_updates) ? { allowed_updates: data.allowed_updates.map(String) } : {}) }
+  const webhook = typeof data.webhook?.url === 'string' ? { webhook: data.webhook } : {}
+  return { next_id: data.next_id, entries, ...(Array.isArray(data.allowed_updates) ? { allowed_updates: data.allowed_updates.map(String) } : {}), ...webhook }
 }
 
 /** Saves a queue's state, the latest one given winning; flush() waits for what was asked so far. */

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log/logger.js'
 import { BotApiError } from './errors.js'
-import { QueueWriter, readQueueFile, type QueueEntry, type QueueState } from './queue-file.js'
+import { QueueWriter, readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
 
 /** Kinds sent when the consumer never said (Telegram's default: all but these). */
 const NOT_BY_DEFAULT: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
@@ -19,6 +19,8 @@ export class UpdateQueue {
   private state: QueueState = { next_id: 1, entries: [] }
   private waiter: Waiter | undefined
   private readonly writer: QueueWriter
+  /** Called after every push (the webhook sender listens). */
+  onPush: () => void = () => {}
 
   constructor (private readonly file: string, private readonly maxQueue: number, private readonly log: Logger) {
     this.writer = new QueueWriter(file, e => { this.log.error({ file, err: e.message }, 'Bot API queue could not be saved') })
@@ -49,6 +51,32 @@ export class UpdateQueue {
     }
     this.save()
     this.waiter?.wake()
+    this.onPush()
+  }
+
+  /** The consumer's allowed_updates, if it set any. */
+  get allowedUpdates (): string[] | undefined { return this.state.allowed_updates }
+
+  get webhook (): WebhookState | undefined { return this.state.webhook }
+
+  /** Sets or (undefined) removes the webhook; a waiting getUpdates ends with 409. */
+  setWebhook (webhook: WebhookState | undefined, allowedUpdates: string[] | undefined): void {
+    if (webhook === undefined) delete this.state.webhook
+    else this.state.webhook = webhook
+    if (allowedUpdates !== undefined) this.state.allowed_updates = allowedUpdates
+    this.save()
+    this.waiter?.conflict()
+  }
+
+  /** The oldest unconfirmed update (for the webhook sender). */
+  first (): Record<string, unknown> | undefined {
+    const entry = this.state.entries[0]
+    return entry === undefined ? undefined : toUpdate(entry)
+  }
+
+  /** Confirms one delivered update (the webhook sender). */
+  delivered (updateId: number): void {
+    this.confirm(updateId + 1)
   }
 
   /**
@@ -61,6 +89,7 @@ export class UpdateQueue {
       this.state.allowed_updates = allowedUpdates
       this.save()
     }
+    if (this.state.webhook !== undefined) throw new BotApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
     this.confirm(offset)
     // A newer call ends an older one that still waits.
     this.waiter?.conflict()
@@ -107,7 +136,7 @@ export class UpdateQueue {
   }
 
   private save (): void {
-    this.writer.save({ next_id: this.state.next_id, entries: this.state.entries, ...(this.state.allowed_updates === undefined ? {} : { allowed_updates: this.state.allowed_updates }) })
+    this.writer.save({ ...this.state })
   }
 }
 

@@ -244,6 +244,8 @@ export const botApiSchema = {
           session: { type: 'string', pattern: '^[1-9][0-9]{0,19}$', 'x-rule': 'must be a session id (a string of decimal digits)' },
           client: clientSchema.properties.name,
           token_hash: clientSchema.properties.key_hash,
+          webhook_hosts: { type: 'array', items: nonEmptyString, default: [] },
+          webhook_allow_http: { type: 'boolean', default: false },
         },
       },
     },

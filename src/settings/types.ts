@@ -155,6 +155,10 @@ export interface BotApiConsumerSettings {
   client: string
   /** scrypt hash of the token, as `tdbroker bot-token add` prints it. */
   token_hash: string
+  /** Host names (or addresses) its setWebhook URLs may name; empty: no webhook. Default []. */
+  webhook_hosts: readonly string[]
+  /** Webhook URLs may be http:// (not only https://). Default false. */
+  webhook_allow_http: boolean
 }
 
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */
