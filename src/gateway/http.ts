@@ -34,7 +34,13 @@ async function serve (req: IncomingMessage, handle: CallHandler): Promise<unknow
   if (req.method !== 'GET' && req.method !== 'POST') throw badRequest(`method ${req.method ?? '?'} is not supported; use GET or POST`)
   const body = await readBody(req)
   const params = { ...Object.fromEntries(url.searchParams), ...parseBody(req.headers['content-type'], body) }
-  return await handle(decodeURIComponent(route[1] as string), route[2] as string, params, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`)
+  let token: string
+  try {
+    token = decodeURIComponent(route[1] as string)
+  } catch {
+    throw new BotApiError(401, 'Unauthorized')
+  }
+  return await handle(token, route[2] as string, params, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`)
 }
 
 async function readBody (req: IncomingMessage): Promise<Buffer> {

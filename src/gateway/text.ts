@@ -93,6 +93,7 @@ export function replyMarkup (params: Params): TdObject | undefined {
 /** reply_parameters or reply_to_message_id as TDLib's reply_to. */
 export function replyTo (params: Params): TdObject | undefined {
   const parameters = params.json('reply_parameters') as Obj | undefined
+  if (parameters !== undefined && (typeof parameters !== 'object' || parameters === null)) throw badRequest('reply_parameters must be an object')
   const id = parameters !== undefined ? parameters.message_id : params.int('reply_to_message_id')
   if (id === undefined) return undefined
   if (!Number.isSafeInteger(id)) throw badRequest('reply_parameters.message_id must be an integer')
