@@ -73,7 +73,10 @@ export class BotApiGateway {
       const webhook = new WebhookSender(queue, async (method, params) => await this.invoke(c, method, params, 'webhook response'), this.log.child({ consumer: c.name, component: 'webhook' }))
       this.consumers.set(c.name, { settings: c, queue, bot, webhook })
     }
-    for (const bot of this.bots.values()) await bot.attach()
+    for (const bot of this.bots.values()) {
+      // A bot session that cannot start does not keep the broker from starting: its consumers get 500s.
+      await bot.attach().catch((e: Error) => { this.log.error({ session: bot.session.id, err: e.message }, 'a bot session of the Bot API gateway did not start') })
+    }
     // Updates saved while the broker was down go out now.
     for (const c of this.consumers.values()) c.webhook.kick()
     const server = http.createServer({ keepAlive: true }, botApiListener(async (token, method, params, remote) => await this.call(token, method, params, remote), e => {
