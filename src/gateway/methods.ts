@@ -15,6 +15,7 @@ import type { Params } from './params.js'
 import type { UpdateQueue } from './queue.js'
 import { formattedText, replyMarkup, replyTo } from './text.js'
 import { checkWebhookUrl, type WebhookSender } from './webhook.js'
+import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
 
 export interface MethodContext {
   readonly consumer: BotApiConsumerSettings
@@ -36,12 +37,7 @@ export interface MethodDef {
 /** Longest getUpdates timeout, in seconds (Telegram's own cap is about 50). */
 const MAX_POLL_SECONDS = 50
 
-/** A chat_id parameter; @channelusername is not supported yet. */
-function chatId (p: Params): number {
-  const raw = p.string('chat_id')
-  if (raw !== undefined && raw.startsWith('@')) throw badRequest('chat_id as @username is not supported by the tdbroker gateway yet; use the numeric id')
-  return p.requiredInt('chat_id')
-}
+const chatId = (p: Params): number => chatIdParam(p)
 
 function allowedUpdates (p: Params): string[] | undefined {
   const v = p.json('allowed_updates')
@@ -203,5 +199,6 @@ const getWebhookInfo: MethodDef = {
 
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
 export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
-  getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat
+  getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat,
+  ...MESSAGE_METHODS
 }).map(([name, def]) => [name.toLowerCase(), def]))

@@ -19,7 +19,7 @@ export { ALICE, INLINE_BOT }
 const REQUESTS = [
   'getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
   'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat',
-  'sendMessage', 'editMessageText', 'deleteMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer'
+  'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer'
 ]
 const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages']
 

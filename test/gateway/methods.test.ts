@@ -85,3 +85,34 @@ t.test('send, edit, delete, edited_message, flood wait, chat scope', async t => 
   const chat = await botCall(running.apiRoot, backend, 'getChat', { chat_id: ALICE.id })
   t.same([chat.body.result.id, chat.body.result.type, chat.body.result.first_name, chat.body.result.username], [ALICE.id, 'private', 'Alice', 'alice'])
 })
+
+t.test('forwardMessage, copyMessage, editMessageReplyMarkup, deleteMessages', async t => {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
+  const running = await startGateway(world)
+  t.teardown(async () => { await running.stop() })
+  const alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+  const token = world.consumers[0]!.token
+  await say(alice, 'forward me')
+  const original = ((await botCall(running.apiRoot, token, 'getUpdates', { timeout: 10 })).body.result as Update[])[0]!.message!
+
+  const forwarded = await botCall(running.apiRoot, token, 'forwardMessage', { chat_id: ALICE.id, from_chat_id: ALICE.id, message_id: original.message_id })
+  t.equal(forwarded.status, 200)
+  t.equal((forwarded.body.result as Message).text, 'forward me')
+  t.not((forwarded.body.result as Message).message_id, original.message_id, 'a new message')
+  const copied = await botCall(running.apiRoot, token, 'copyMessage', { chat_id: ALICE.id, from_chat_id: ALICE.id, message_id: original.message_id })
+  t.same(Object.keys(copied.body.result), ['message_id'], 'copyMessage answers a MessageId')
+  const copy = await alice.tcp.waitFor(m => m['@type'] === 'updateNewMessage' && (m.message as any).id === copied.body.result.message_id * 2 ** 20, 10_000, 'the copy')
+  t.equal((copy.message as any).forward_info, undefined, 'a copy has no forward header')
+
+  const sent = (await botCall(running.apiRoot, token, 'sendMessage', { chat_id: ALICE.id, text: 'keys', reply_markup: { inline_keyboard: [[{ text: 'A', callback_data: 'a' }]] } })).body.result as Message
+  const marked = await botCall(running.apiRoot, token, 'editMessageReplyMarkup', { chat_id: ALICE.id, message_id: sent.message_id, reply_markup: { inline_keyboard: [[{ text: 'B', callback_data: 'b' }]] } })
+  t.same((marked.body.result as Message).reply_markup, { inline_keyboard: [[{ text: 'B', callback_data: 'b' }]] })
+
+  const ids = [sent.message_id, (forwarded.body.result as Message).message_id]
+  const deleted = await botCall(running.apiRoot, token, 'deleteMessages', { chat_id: ALICE.id, message_ids: ids })
+  t.same(deleted.body, { ok: true, result: true })
+  await alice.tcp.waitFor(m => m['@type'] === 'updateDeleteMessages' && ids.every(id => (m.message_ids as number[]).includes(id * 2 ** 20)), 10_000, 'both deleted')
+  const bad = await botCall(running.apiRoot, token, 'deleteMessages', { chat_id: ALICE.id, message_ids: [] })
+  t.same([bad.status, bad.body.description], [400, 'Bad Request: message_ids must be a JSON array of 1 to 100 message ids'])
+})
