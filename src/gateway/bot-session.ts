@@ -26,6 +26,8 @@ export interface Listener {
 export const UPDATE_KINDS: Readonly<Record<string, string>> = {
   message: 'updateNewMessage',
   edited_message: 'updateMessageEdited',
+  channel_post: 'updateNewMessage',
+  edited_channel_post: 'updateMessageEdited',
   callback_query: 'updateNewCallbackQuery'
 }
 
@@ -139,14 +141,14 @@ export class BotSession implements SessionMember {
       const m = u.message as TdObject
       // The bot's own messages are not updates, as in the Bot API.
       if (m.is_outgoing === true) return
-      kind = 'message'
+      kind = m.is_channel_post === true ? 'channel_post' : 'message'
       chatId = Number(m.chat_id)
       update = await toMessage(m, this.known) as unknown as Record<string, unknown>
     } else if (u['@type'] === 'updateMessageEdited') {
       chatId = Number(u.chat_id)
       const m = await this.session.invoke({ '@type': 'getMessage', chat_id: chatId, message_id: u.message_id })
       if (isTdError(m) || m.is_outgoing === true) return
-      kind = 'edited_message'
+      kind = m.is_channel_post === true ? 'edited_channel_post' : 'edited_message'
       update = await toMessage(m, this.known) as unknown as Record<string, unknown>
     } else {
       chatId = Number(u.chat_id)

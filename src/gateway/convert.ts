@@ -139,7 +139,8 @@ export async function toMessage (m: Obj, known: Known): Promise<Message> {
   const message: Message = { message_id: toBotMessageId(Number(m.id)), date: Number(m.date), chat }
   const sender = m.sender_id as Obj
   if (sender['@type'] === 'messageSenderUser') message.from = toUser(await known.user(Number(sender.user_id)) as Obj)
-  else if (sender['@type'] === 'messageSenderChat' && chat.type !== 'channel') message.sender_chat = await toChat(await known.chat(Number(sender.chat_id)) as Obj, known)
+  // A channel post's sender is the channel itself, as in the Bot API.
+  else if (sender['@type'] === 'messageSenderChat') message.sender_chat = await toChat(await known.chat(Number(sender.chat_id)) as Obj, known)
   if (Number(m.edit_date) > 0) message.edit_date = Number(m.edit_date)
   const content = m.content as Obj
   if (content['@type'] === 'messageText') {

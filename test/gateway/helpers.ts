@@ -18,7 +18,7 @@ export { ALICE, INLINE_BOT }
 
 const REQUESTS = [
   'getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
-  'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat',
+  'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat', 'addChatMember',
   'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer'
 ]
 const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages']

@@ -116,3 +116,31 @@ t.test('forwardMessage, copyMessage, editMessageReplyMarkup, deleteMessages', as
   const bad = await botCall(running.apiRoot, token, 'deleteMessages', { chat_id: ALICE.id, message_ids: [] })
   t.same([bad.status, bad.body.description], [400, 'Bad Request: message_ids must be a JSON array of 1 to 100 message ids'])
 })
+
+t.test('channel posts', async t => {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
+  const running = await startGateway(world)
+  t.teardown(async () => { await running.stop() })
+  const alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+  const token = world.consumers[0]!.token
+  const news = await alice.tcp.request({ '@type': 'searchPublicChat', username: 'sandbox_news', '@session': alice.session })
+  t.equal(news['@type'], 'chat')
+  const added = await alice.tcp.request({ '@type': 'addChatMember', '@session': alice.session, chat_id: news.id, user_id: INLINE_BOT.id, forward_limit: 0 })
+  t.not(added['@type'], 'error', 'Alice adds the bot to her channel')
+  const post = await alice.tcp.request({ '@type': 'sendMessage', '@session': alice.session, chat_id: news.id, input_message_content: { '@type': 'inputMessageText', text: { '@type': 'formattedText', text: 'news!', entities: [] } } })
+  t.not(post['@type'], 'error')
+  // The service message about the bot joining comes first, with the common fields only; long polling may answer before the post.
+  let updates: Update[] = []
+  for (let offset = 0, i = 0; i < 5 && !updates.some(u => u.channel_post?.text !== undefined); i++) {
+    const got = (await botCall(running.apiRoot, token, 'getUpdates', { offset, timeout: 10 })).body.result as Update[]
+    updates = [...updates, ...got]
+    offset = (got.at(-1)?.update_id ?? offset - 1) + 1
+  }
+  t.ok(updates.some(u => u.channel_post !== undefined && u.channel_post.text === undefined), 'the service message, with common fields')
+  const channelPost = updates.find(u => u.channel_post?.text !== undefined)?.channel_post
+  t.equal(channelPost?.text, 'news!')
+  t.same(channelPost?.chat, { id: -1000000001002, type: 'channel', title: 'Sandbox News', username: 'sandbox_news' }, 'the channel, with the -100 id')
+  t.same(channelPost?.sender_chat, channelPost?.chat, 'sent on behalf of the channel')
+  t.equal(channelPost?.from, undefined)
+})
