@@ -24,6 +24,9 @@ import { UpdateQueue } from './queue.js'
 import { TokenDirectory } from './tokens.js'
 import { WebhookSender } from './webhook.js'
 
+/** Open HTTP connections the gateway accepts at once; more are refused by node:http until some close. */
+const MAX_HTTP_CONNECTIONS = 4096
+
 /** What the gateway needs of the broker. */
 export interface GatewayHost {
   readonly registry: SessionRegistry
@@ -82,6 +85,7 @@ export class BotApiGateway {
     const server = http.createServer({ keepAlive: true }, botApiListener(async (token, method, params, remote) => await this.call(token, method, params, remote), e => {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'Bot API call failed')
     }))
+    server.maxConnections = MAX_HTTP_CONNECTIONS
     this.server = server
     this.servers.push(server)
     return await listen(server, this.settings.host, this.settings.port, 'the Bot API gateway', this.servers)

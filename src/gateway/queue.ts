@@ -85,11 +85,11 @@ export class UpdateQueue {
    * to `timeoutMs` when there are none.
    */
   async take (offset: number | undefined, limit: number, timeoutMs: number, allowedUpdates: string[] | undefined): Promise<Array<Record<string, unknown>>> {
+    if (this.state.webhook !== undefined) throw new BotApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
     if (allowedUpdates !== undefined) {
       this.state.allowed_updates = allowedUpdates
       this.save()
     }
-    if (this.state.webhook !== undefined) throw new BotApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
     this.confirm(offset)
     // A newer call ends an older one that still waits.
     this.waiter?.conflict()
