@@ -6,6 +6,7 @@
  * with 409, as Telegram does. Kept in a file (queue-file.ts) so a restart
  * loses nothing and repeats nothing that was confirmed.
  */
+import { rename } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
 import { BotApiError } from './errors.js'
 import { QueueWriter, readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
@@ -26,10 +27,20 @@ export class UpdateQueue {
     this.writer = new QueueWriter(file, e => { this.log.error({ file, err: e.message }, 'Bot API queue could not be saved') })
   }
 
-  /** Reads the saved queue, if there is one. */
+  /**
+   * Reads the saved queue, if there is one. A file that cannot be read as a
+   * queue is moved aside (kept for a human, never overwritten) and the queue
+   * starts empty, so one broken file does not keep the broker from starting.
+   */
   async load (): Promise<void> {
-    const saved = await readQueueFile(this.file)
-    if (saved !== undefined) this.state = saved
+    try {
+      const saved = await readQueueFile(this.file)
+      if (saved !== undefined) this.state = saved
+    } catch (e) {
+      const aside = `${this.file}.broken-${Date.now()}`
+      await rename(this.file, aside).catch(() => {})
+      this.log.error({ file: this.file, moved_to: aside, err: (e as Error).message }, 'Bot API queue file unusable: moved aside, the queue starts empty')
+    }
   }
 
   get pendingCount (): number { return this.state.entries.length }
