@@ -26,6 +26,7 @@ import { readProxyStart, trustedPeers } from './server/proxy-protocol.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
+import { BotApiGateway } from './gateway/gateway.js'
 import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
 
 /** How long stop() waits for sockets to close by themselves. */
@@ -47,6 +48,7 @@ export interface BrokerAddresses {
   tcp?: AddressInfo
   tls?: AddressInfo
   websocket?: AddressInfo
+  bot_api?: AddressInfo
 }
 
 export class Broker implements BrokerCore {
@@ -73,6 +75,7 @@ export class Broker implements BrokerCore {
   private stopping: Promise<void> | undefined
   private certificates: CertificateStore | undefined
   private websocket: WebSocketListener | undefined
+  private gateway: BotApiGateway | undefined
   readonly addresses: BrokerAddresses = {}
   /** Every accepted TCP socket of every listener, until it closes. */
   private readonly rawSockets = new Set<net.Socket>()
@@ -172,12 +175,14 @@ export class Broker implements BrokerCore {
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
       await this.startSecureListeners()
+      await this.startGateway()
       this.stateValue = 'running'
     } catch (e) {
       this.stateValue = 'stopped'
       for (const s of this.servers) s.close()
       this.websocket?.wss.close()
       this.certificates?.close()
+      await this.gateway?.stop().catch(() => {})
       await this.registry.close('start failed').catch(() => {})
       await this.store.close().catch(() => {})
       await this.audit.close()
@@ -236,6 +241,17 @@ export class Broker implements BrokerCore {
       if (!websocket.tls && !isLoopback(websocket.host)) this.log.warn({ host: websocket.host }, 'the plain WebSocket listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access unless clients are set')
       this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
+  }
+
+  /** The Bot API gateway (docs/bot-api.md), when settings have bot_api. */
+  private async startGateway (): Promise<void> {
+    const botApi = this.settings.bot_api
+    if (botApi === undefined) return
+    this.gateway = new BotApiGateway(botApi, this, this.log.child({ component: 'bot-api' }))
+    const address = await this.gateway.start()
+    this.addresses.bot_api = address
+    this.endpointList.push(`${address.address}:${address.port} (Bot API over HTTP, ${botApi.consumers.length} consumers)`)
+    this.log.info({ host: address.address, port: address.port, consumers: botApi.consumers.length }, 'listening (Bot API)')
   }
 
   /** What the broker listens on, one line per listener, e.g. "127.0.0.1:23456 and [::1]:23456 (plain TCP, ...)". */
@@ -304,6 +320,8 @@ export class Broker implements BrokerCore {
       const closed = this.servers.map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) })
       const notice = JSON.stringify({ '@type': 'broker.closing', reason })
       for (const c of this.connections) c.send(notice)
+      // Before the sessions close: waiting getUpdates end and the queues are written.
+      await this.gateway?.stop()
       await this.registry.close(reason)
       await this.store.close()
       for (const c of [...this.connections]) c.close(reason)

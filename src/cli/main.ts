@@ -21,6 +21,8 @@ usage:
       create and inspect TLS certificates (tdbroker cert --help)
   tdbroker client add NAME
       print a new key for a client (shown once) and its settings entry (docs/clients.md)
+  tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]
+      print a new Bot API token (shown once) and its bot_api.consumers entry (docs/bot-api.md)
   tdbroker restore SESSION_ID [--settings FILE] [--force]
       bring a session back from its MySQL backup (the broker must not run on
       this storage, and the session must not run on any other host)
@@ -60,6 +62,10 @@ async function main (argv: string[]): Promise<number> {
     case 'restore': {
       const { runRestore } = await import('./restore.js')
       return await runRestore(args, out, err)
+    }
+    case 'bot-token': {
+      const { botTokenCommand } = await import('./bot-token.js')
+      return await botTokenCommand(args, out, err)
     }
     case 'client': {
       const { clientCommand } = await import('./client.js')

@@ -12,6 +12,7 @@ import { validateSettings } from './validate.js'
 import { settingsSchema } from './schema.js'
 import { EMBEDDED_SANDBOX_SETTINGS_JSON, EMBEDDED_SETTINGS_JSON, SANDBOX_TDLIB_PATH } from './embedded.js'
 import { clientsProblems } from '../clients/check.js'
+import { botApiProblems } from '../gateway/check.js'
 import { requestPeersProblems } from '../resolve/peer-paths.js'
 import { resolveSecret } from './secret.js'
 
@@ -65,7 +66,7 @@ export function settingsFromObject (obj: unknown, baseDir: string, file?: string
   }
   const pathGiven = data.tdlib?.path !== undefined
   const problems = validateSettings(data)
-  if (problems.length === 0) problems.push(...clientsProblems(data.clients), ...requestPeersProblems(data.request_peers))
+  if (problems.length === 0) problems.push(...clientsProblems(data.clients), ...requestPeersProblems(data.request_peers), ...botApiProblems(data))
   if (problems.length > 0) throw new SettingsError('SETTINGS_INVALID', abs, problems)
 
   const base = resolve(baseDir)

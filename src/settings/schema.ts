@@ -222,6 +222,36 @@ export const clientSchema = {
   }],
 }
 
+/** tdbroker: the Bot API gateway (docs/bot-api.md): an HTTP listener and its consumers. */
+export const botApiSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port'],
+  properties: {
+    host: { ...nonEmptyString, default: 'localhost' },
+    port: port(0),
+    max_queue: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    consumers: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'bot_id', 'session', 'client', 'token_hash'],
+        properties: {
+          name: clientSchema.properties.name,
+          bot_id: { type: 'integer', minimum: 1 },
+          session: { type: 'string', pattern: '^[1-9][0-9]{0,19}$', 'x-rule': 'must be a session id (a string of decimal digits)' },
+          client: clientSchema.properties.name,
+          token_hash: clientSchema.properties.key_hash,
+          webhook_hosts: { type: 'array', items: nonEmptyString, default: [] },
+          webhook_allow_http: { type: 'boolean', default: false },
+        },
+      },
+    },
+  },
+}
+
 /** The whole settings file. */
 export const settingsSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -265,6 +295,7 @@ export const settingsSchema = {
     idle_timeout: { type: 'number', minimum: 0, default: 300 },
     proxy_protocol: { type: 'boolean', default: false },
     proxy_protocol_trusted: { type: 'array', items: nonEmptyString, default: [] },
+    bot_api: botApiSchema,
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },

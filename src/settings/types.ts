@@ -130,6 +130,35 @@ export interface Settings {
   proxy_protocol: boolean
   /** Addresses or CIDR ranges whose PROXY headers are believed, besides loopback. */
   proxy_protocol_trusted: readonly string[]
+  /** The Bot API gateway (docs/bot-api.md); unset: no HTTP listener. */
+  bot_api?: BotApiSettings
+}
+
+/** The Bot API gateway: its HTTP listener and the consumers its tokens stand for. */
+export interface BotApiSettings {
+  /** Default "localhost". */
+  host: string
+  port: number
+  /** Updates kept per consumer until confirmed; the oldest are dropped beyond it. Default 1000. */
+  max_queue: number
+  consumers: readonly BotApiConsumerSettings[]
+}
+
+/** One Bot API token: a consumer of one bot session, with the scope of one `clients` entry. */
+export interface BotApiConsumerSettings {
+  name: string
+  /** The bot's user id, the token's prefix. */
+  bot_id: number
+  /** The bot session it is tied to. */
+  session: string
+  /** The `clients` entry whose scope applies. */
+  client: string
+  /** scrypt hash of the token, as `tdbroker bot-token add` prints it. */
+  token_hash: string
+  /** Host names (or addresses) its setWebhook URLs may name; empty: no webhook. Default []. */
+  webhook_hosts: readonly string[]
+  /** Webhook URLs may be http:// (not only https://). Default false. */
+  webhook_allow_http: boolean
 }
 
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */

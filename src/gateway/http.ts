@@ -1,0 +1,70 @@
+/**
+ * The HTTP side: `/bot<TOKEN>/<METHOD>`, GET or POST, parameters from the
+ * query string and the body. Answers are the Bot API's
+ * {"ok":true,"result":…} or {"ok":false,"error_code":N,"description":…}.
+ * Bodies are bounded; nothing a request sends can end the process.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BotApiError, badRequest, toBotApiError } from './errors.js'
+import { parseBody } from './params.js'
+
+/** Largest request body read, in bytes. */
+export const MAX_BODY = 1024 * 1024
+
+const ROUTE = /^\/bot([^/]*)\/([A-Za-z_]*)\/?$/
+
+/** What the gateway does with one routed call. */
+export type CallHandler = (token: string, method: string, params: Record<string, unknown>, remote: string) => Promise<unknown>
+
+/** A node:http request listener for `handle`. */
+export function botApiListener (handle: CallHandler, onError: (e: unknown) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    serve(req, handle).then(result => { reply(res, 200, { ok: true, result }) }, (e: unknown) => {
+      const error = toBotApiError(e)
+      if (error.code === 500) onError(e)
+      reply(res, error.code, error.body())
+    })
+  }
+}
+
+async function serve (req: IncomingMessage, handle: CallHandler): Promise<unknown> {
+  const url = new URL(req.url ?? '/', 'http://gateway')
+  const route = ROUTE.exec(url.pathname)
+  if (route === null) throw new BotApiError(404, 'Not Found')
+  if (req.method !== 'GET' && req.method !== 'POST') throw badRequest(`method ${req.method ?? '?'} is not supported; use GET or POST`)
+  const body = await readBody(req)
+  const params = { ...Object.fromEntries(url.searchParams), ...parseBody(req.headers['content-type'], body) }
+  let token: string
+  try {
+    token = decodeURIComponent(route[1] as string)
+  } catch {
+    throw new BotApiError(401, 'Unauthorized')
+  }
+  return await handle(token, route[2] as string, params, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`)
+}
+
+async function readBody (req: IncomingMessage): Promise<Buffer> {
+  return await new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY) {
+        reject(badRequest(`the request body is larger than ${MAX_BODY} bytes`))
+        req.removeAllListeners('data')
+        req.resume()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => { resolve(Buffer.concat(chunks)) })
+    req.on('error', reject)
+  })
+}
+
+function reply (res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

@@ -1,0 +1,80 @@
+/**
+ * A method's parameters, from the query string and the body (JSON or
+ * x-www-form-urlencoded), read with the Bot API's leniency: numbers and
+ * booleans may come as strings, objects and arrays as JSON text. Every
+ * getter names the parameter in its error.
+ */
+import { badRequest } from './errors.js'
+
+export class Params {
+  constructor (private readonly values: Record<string, unknown>) {}
+
+  has (name: string): boolean { return this.values[name] !== undefined && this.values[name] !== '' }
+
+  string (name: string): string | undefined {
+    const v = this.values[name]
+    if (v === undefined) return undefined
+    if (typeof v === 'string') return v
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+    throw badRequest(`parameter "${name}" must be a string`)
+  }
+
+  requiredString (name: string): string {
+    const v = this.string(name)
+    if (v === undefined || v === '') throw badRequest(`parameter "${name}" is required`)
+    return v
+  }
+
+  int (name: string): number | undefined {
+    const v = this.values[name]
+    if (v === undefined || v === '') return undefined
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d{1,16}$/.test(v.trim()) ? Number(v) : NaN
+    if (!Number.isSafeInteger(n)) throw badRequest(`parameter "${name}" must be an integer`)
+    return n
+  }
+
+  requiredInt (name: string): number {
+    const v = this.int(name)
+    if (v === undefined) throw badRequest(`parameter "${name}" is required`)
+    return v
+  }
+
+  bool (name: string): boolean {
+    const v = this.values[name]
+    if (v === undefined || v === '') return false
+    if (v === true || v === 'true' || v === '1' || v === 1) return true
+    if (v === false || v === 'false' || v === '0' || v === 0) return false
+    throw badRequest(`parameter "${name}" must be a boolean`)
+  }
+
+  /** An object or array, given as JSON or (in a JSON body) as itself. */
+  json (name: string): unknown {
+    const v = this.values[name]
+    if (v === undefined || v === '') return undefined
+    if (typeof v !== 'string') return v
+    try {
+      return JSON.parse(v)
+    } catch {
+      throw badRequest(`parameter "${name}" is not valid JSON`)
+    }
+  }
+}
+
+/** Reads a body of this content type into parameters; multipart is refused with a clear error. */
+export function parseBody (contentType: string | undefined, body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {}
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+  if (type === 'application/json') {
+    let data: unknown
+    try {
+      data = JSON.parse(body.toString('utf8'))
+    } catch {
+      throw badRequest('the request body is not valid JSON')
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw badRequest('the JSON body must be an object of parameters')
+    return data as Record<string, unknown>
+  }
+  if (type === 'application/x-www-form-urlencoded' || type === '') return Object.fromEntries(new URLSearchParams(body.toString('utf8')))
+  if (type === 'multipart/form-data') throw badRequest('multipart/form-data (file uploads) is not supported by the tdbroker gateway yet; send parameters as JSON or x-www-form-urlencoded')
+  throw badRequest(`unsupported content type ${type}; send JSON or x-www-form-urlencoded`)
+}

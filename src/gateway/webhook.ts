@@ -1,0 +1,139 @@
+/**
+ * Webhook delivery for one consumer: its queued updates are POSTed to the
+ * URL of setWebhook one at a time, oldest first, so they arrive in order; an
+ * update leaves the queue only once the webhook answered 2xx. A failure is
+ * retried after a backoff (1 s doubling to 60 s) and shown by
+ * getWebhookInfo. A method in the response body is executed, as Telegram
+ * does. Redirects are not followed: the URL's host is the one settings allow.
+ */
+import type { Logger } from '../log/logger.js'
+import type { BotApiConsumerSettings } from '../settings/types.js'
+import { badRequest } from './errors.js'
+import type { UpdateQueue } from './queue.js'
+
+/** How long one delivery may take. */
+const DELIVERY_TIMEOUT_MS = 10_000
+const BACKOFF_MS = { first: 1000, max: 60_000 }
+/** Largest webhook response body read (for a method in it). */
+const MAX_RESPONSE = 1024 * 1024
+
+/** Runs a method a webhook answered with, as the consumer. */
+export type ResponseMethod = (method: string, params: Record<string, unknown>) => Promise<unknown>
+
+/** Checks a setWebhook url against the consumer's webhook_hosts and webhook_allow_http; returns the URL. */
+export function checkWebhookUrl (consumer: BotApiConsumerSettings, text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw badRequest('bad webhook: the url is not a valid URL')
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && consumer.webhook_allow_http)) {
+    throw badRequest(`bad webhook: ${url.protocol === 'http:' ? 'http:// is not allowed for this consumer (webhook_allow_http)' : 'an HTTPS url must be provided for webhook'}`)
+  }
+  if (url.username !== '' || url.password !== '') throw badRequest('bad webhook: the url must not hold a user name or password')
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (!consumer.webhook_hosts.some(allowed => allowed.toLowerCase() === host)) {
+    throw badRequest(`bad webhook: host ${host} is not in webhook_hosts of this consumer in the broker's settings`)
+  }
+  return url
+}
+
+export class WebhookSender {
+  private running: Promise<void> | undefined
+  private stopped = false
+  private failures = 0
+  private sleeping: { timer: NodeJS.Timeout, wake: () => void } | undefined
+  private abort: AbortController | undefined
+  lastError: { date: number, message: string } | undefined
+
+  constructor (private readonly queue: UpdateQueue, private readonly respond: ResponseMethod, private readonly log: Logger) {
+    queue.onPush = () => { this.kick() }
+  }
+
+  /** Starts delivering if there is a webhook and something to send (a backoff in progress runs its course). */
+  kick (): void {
+    if (this.stopped || this.queue.webhook === undefined) return
+    this.running ??= this.loop().finally(() => { this.running = undefined })
+  }
+
+  /** A new webhook: forget the failures of the old one and try at once. */
+  reset (): void {
+    this.failures = 0
+    this.lastError = undefined
+    this.abort?.abort()
+    this.sleeping?.wake()
+    this.kick()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.abort?.abort()
+    this.sleeping?.wake()
+    await this.running
+  }
+
+  private async loop (): Promise<void> {
+    for (;;) {
+      const webhook = this.queue.webhook
+      const update = this.queue.first()
+      if (this.stopped || webhook === undefined || update === undefined) return
+      try {
+        await this.deliver(webhook.url, webhook.secret_token, update)
+        this.queue.delivered(update.update_id as number)
+        this.failures = 0
+      } catch (e) {
+        if (this.stopped) return
+        const message = e instanceof Error ? e.message : String(e)
+        this.lastError = { date: Math.floor(Date.now() / 1000), message }
+        this.failures++
+        const delay = Math.min(BACKOFF_MS.first * 2 ** (this.failures - 1), BACKOFF_MS.max)
+        this.log.warn({ err: message, retry_in_ms: delay }, 'webhook delivery failed')
+        await this.sleep(delay)
+      }
+    }
+  }
+
+  private async deliver (url: string, secret: string | undefined, update: Record<string, unknown>): Promise<void> {
+    const abort = new AbortController()
+    this.abort = abort
+    const timer = setTimeout(() => { abort.abort() }, DELIVERY_TIMEOUT_MS)
+    let res: Response
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/json', ...(secret === undefined ? {} : { 'X-Telegram-Bot-Api-Secret-Token': secret }) },
+        body: JSON.stringify(update),
+        signal: abort.signal
+      })
+    } catch (e) {
+      throw new Error(abort.signal.aborted ? 'Timeout expired' : `Connection failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`)
+    } finally {
+      clearTimeout(timer)
+    }
+    const text = await res.text().catch(() => '')
+    if (res.status < 200 || res.status > 299) throw new Error(`Wrong response from the webhook: ${res.status} ${res.statusText}`)
+    if (text.length > 0 && text.length <= MAX_RESPONSE) this.runResponse(res.headers.get('content-type'), text)
+  }
+
+  /** A method in the webhook's answer is run, as Telegram does; its result goes nowhere, a failure to the log. */
+  private runResponse (contentType: string | null, text: string): void {
+    if (contentType?.toLowerCase().startsWith('application/json') !== true) return
+    let body: unknown
+    try { body = JSON.parse(text) } catch { return }
+    if (typeof body !== 'object' || body === null || typeof (body as Record<string, unknown>).method !== 'string') return
+    const { method, ...params } = body as Record<string, unknown>
+    this.respond(method as string, params).catch((e: unknown) => {
+      this.log.warn({ method, err: e instanceof Error ? e.message : String(e) }, 'a method in a webhook response failed')
+    })
+  }
+
+  private async sleep (ms: number): Promise<void> {
+    await new Promise<void>(resolve => {
+      const wake = (): void => { clearTimeout(timer); this.sleeping = undefined; resolve() }
+      const timer = setTimeout(wake, ms)
+      this.sleeping = { timer, wake }
+    })
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Bot API gateway tests: a sandbox broker holding the inline bot's session,
+ * Bot API consumers of it with tokens of their own, and a customer (Alice)
+ * driven through the broker's TDLib protocol.
+ */
+import { pino } from 'pino'
+import { Broker } from '../../src/broker.js'
+import { hashClientKey } from '../../src/clients/key-hash.js'
+import { newBotToken } from '../../src/gateway/tokens.js'
+import { settingsFromObject } from '../../src/settings/load.js'
+import { createSandboxBackend, type SandboxBackend } from '../../src/tdlib/sandbox/index.js'
+import { TestClient, type Msg } from '../helpers/client.js'
+import { connectAs, keyClient, TEST_SCRYPT, testKey, type TestKey } from '../helpers/clients.js'
+import { LogSink } from '../helpers/log-sink.js'
+import { ALICE, INLINE_BOT, loginBot, loginUser } from '../resolve/helpers.js'
+
+export { ALICE, INLINE_BOT }
+
+const REQUESTS = [
+  'getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
+  'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat', 'addChatMember',
+  'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer'
+]
+const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages']
+
+/** A consumer as a test knows it: its name, client and token. */
+export interface TestConsumer { name: string, client: string, token: string }
+
+export interface GatewayWorld {
+  dir: string
+  botSession: string
+  consumers: TestConsumer[]
+  customerKey: TestKey
+  clients: Array<Record<string, unknown>>
+}
+
+export interface RunningGateway {
+  broker: Broker
+  port: number
+  apiRoot: string
+  logs: LogSink
+  /** The emulated Telegram's faults (FLOOD_WAIT on demand). */
+  faults: SandboxBackend['faults']
+  stop(): Promise<void>
+}
+
+function raw (dir: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    host: '127.0.0.1', port: 0, terminate_delay: 0,
+    tdlib: { api_id: 94575, api_hash: 'API_HASH', path: 'sessions', backend: 'sandbox' },
+    allowed_requests: REQUESTS, allowed_updates: UPDATES,
+    ...extra
+  }
+}
+
+async function start (dir: string, settings: Record<string, unknown>): Promise<RunningGateway> {
+  const logs = new LogSink()
+  const sandbox = createSandboxBackend()
+  const broker = new Broker({ settings: settingsFromObject(raw(dir, settings), dir), backend: sandbox, logger: pino({ level: 'debug' }, logs) })
+  await broker.start()
+  const port = broker.addresses.bot_api?.port ?? 0
+  return { broker, port, apiRoot: `http://127.0.0.1:${port}`, logs, faults: sandbox.faults, stop: async () => { await broker.stop('test over') } }
+}
+
+/**
+ * Logs the inline bot in (in a broker without a gateway, as an operator
+ * would before issuing tokens), then makes a token per consumer. `scopes`
+ * gives each consumer's client scope.
+ */
+export async function prepareWorld (dir: string, scopes: Record<string, Record<string, unknown>>): Promise<GatewayWorld> {
+  const customerKey = await testKey()
+  const setup = await start(dir, {})
+  let botSession: string
+  try {
+    const tcp = await TestClient.connect(setup.broker.addresses.tcp!.port)
+    botSession = await loginBot(tcp, INLINE_BOT.token)
+    tcp.close()
+  } finally {
+    await setup.stop()
+  }
+  const consumers: TestConsumer[] = []
+  const clients: Array<Record<string, unknown>> = [keyClient('customer', customerKey)]
+  for (const [name, scope] of Object.entries(scopes)) {
+    consumers.push({ name, client: `${name}-client`, token: newBotToken(INLINE_BOT.id) })
+    clients.push(keyClient(`${name}-client`, await testKey(), scope))
+  }
+  return { dir, botSession, consumers, customerKey, clients }
+}
+
+/** Starts a broker (a fresh sandbox, as after a process restart) with the gateway and the world's consumers. */
+export async function startGateway (world: GatewayWorld, botApi: Record<string, unknown> = {}, extra: Record<string, Record<string, unknown>> = {}): Promise<RunningGateway> {
+  const consumers = await Promise.all(world.consumers.map(async c => ({
+    name: c.name, bot_id: INLINE_BOT.id, session: world.botSession, client: c.client, token_hash: await hashClientKey(c.token, TEST_SCRYPT), ...extra[c.name]
+  })))
+  return await start(world.dir, { clients: world.clients, bot_api: { host: '127.0.0.1', port: 0, consumers, ...botApi } })
+}
+
+/** Alice, logged in over the TDLib protocol, with the bot's private chat open. */
+export interface Customer { tcp: TestClient, session: string, chatId: number, close(): void }
+
+export async function customer (running: RunningGateway, world: GatewayWorld): Promise<Customer> {
+  const tcp = await connectAs(running.broker.addresses.tcp!.port, 'customer', world.customerKey)
+  const session = await loginUser(tcp, ALICE.phone)
+  const chat = await tcp.request({ '@type': 'searchPublicChat', username: INLINE_BOT.username, '@session': session })
+  if (chat['@type'] !== 'chat') throw new Error(`searchPublicChat: ${JSON.stringify(chat)}`)
+  return { tcp, session, chatId: Number(chat.id), close: () => { tcp.close() } }
+}
+
+/** Sends a text message as the customer; resolves with TDLib's answer. */
+export async function say (c: Customer, text: string): Promise<Msg> {
+  return await c.tcp.request({
+    '@type': 'sendMessage', chat_id: c.chatId, '@session': c.session,
+    input_message_content: { '@type': 'inputMessageText', text: { '@type': 'formattedText', text, entities: [] } }
+  })
+}
+
+/** A Bot API call over plain HTTP (for what a framework hides: status codes, raw updates). */
+export async function botCall (apiRoot: string, token: string, method: string, params: Record<string, unknown> = {}): Promise<{ status: number, body: Record<string, any> }> {
+  const res = await fetch(`${apiRoot}/bot${token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params), signal: AbortSignal.timeout(20_000) })
+  return { status: res.status, body: await res.json() as Record<string, any> }
+}
+
+/** Resolves when `pred` holds, checking every 20 ms; rejects after `ms`. */
+export async function until (pred: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}

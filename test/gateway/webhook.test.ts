@@ -1,0 +1,149 @@
+/**
+ * Webhooks: a backend bot (unmodified grammY, webhookCallback behind
+ * node:http) answers /start with a keyboard through the webhook's response
+ * body and handles the press; while its webhook is down the updates wait,
+ * getWebhookInfo shows the error, and they arrive later, in order. URLs
+ * outside the consumer's webhook_hosts, and http:// where it is not
+ * allowed, are refused.
+ */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
+import { tempDir } from '../helpers/broker.js'
+import { botCall, customer, INLINE_BOT, prepareWorld, say, startGateway } from './helpers.js'
+
+async function listenOn (server: http.Server): Promise<number> {
+  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+  return (server.address() as AddressInfo).port
+}
+
+t.test('a backend on a webhook, down first, then answering', async t => {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
+  const [backend, ops] = world.consumers as [typeof world.consumers[0], typeof world.consumers[0]]
+  // Only the backend may have a webhook, and only on 127.0.0.1 over http.
+  const running = await startGateway(world, {}, { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } })
+  t.teardown(async () => { await running.stop() })
+  const alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+
+  const refusedHost = await botCall(running.apiRoot, backend.token, 'setWebhook', { url: 'http://169.254.169.254/latest' })
+  t.same([refusedHost.status, refusedHost.body.description], [400, "Bad Request: bad webhook: host 169.254.169.254 is not in webhook_hosts of this consumer in the broker's settings"])
+  const refusedHttp = await botCall(running.apiRoot, ops.token, 'setWebhook', { url: 'http://127.0.0.1:1/hook' })
+  t.same([refusedHttp.status, refusedHttp.body.description], [400, 'Bad Request: bad webhook: http:// is not allowed for this consumer (webhook_allow_http)'])
+
+  // A port nobody listens on: the webhook is down.
+  const closed = http.createServer()
+  const deadPort = await listenOn(closed)
+  await new Promise(resolve => closed.close(resolve))
+  const set = await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${deadPort}/hook` })
+  t.same(set.body, { ok: true, result: true })
+  const conflict = await botCall(running.apiRoot, backend.token, 'getUpdates')
+  t.equal(conflict.status, 409, 'no getUpdates while a webhook is set')
+  for (const text of ['first', 'second']) await say(alice, text)
+  let info: Record<string, any> = {}
+  for (let i = 0; i < 200 && (info.last_error_message === undefined || info.pending_update_count < 2); i++) {
+    info = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
+    if (info.last_error_message === undefined || info.pending_update_count < 2) await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  t.equal(info.url, `http://127.0.0.1:${deadPort}/hook`)
+  t.equal(info.pending_update_count, 2, 'the updates wait')
+  t.match(info.last_error_message, /^Connection failed/)
+  t.ok(info.last_error_date > 0)
+
+  // The backend comes up: grammY behind node:http, checking the secret token.
+  const texts: string[] = []
+  let pressed: (data: string) => void = () => {}
+  const pressSeen = new Promise<string>(resolve => { pressed = resolve })
+  let secondSeen: () => void = () => {}
+  const both = new Promise<void>(resolve => { secondSeen = resolve })
+  // sendMessage may go back in the webhook's response body, which the gateway then runs.
+  const bot = new Bot(backend.token, { client: { apiRoot: running.apiRoot, canUseWebhookReply: method => method === 'sendMessage' } })
+  bot.command('start', async ctx => { await ctx.reply('Choose', { reply_markup: new InlineKeyboard().text('Go', 'go') }) })
+  bot.on('message:text', ctx => {
+    texts.push(ctx.message.text)
+    if (texts.length === 2) secondSeen()
+  })
+  bot.callbackQuery('go', async ctx => {
+    pressed(ctx.callbackQuery.data)
+    await ctx.answerCallbackQuery({ text: 'Going' })
+  })
+  await bot.init()
+  const handler = webhookCallback(bot, 'http', { secretToken: 'hook-secret' })
+  // What grammY answered the gateway with, to see a method travel in a response body.
+  const answered: string[] = []
+  const server = http.createServer((req, res) => {
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse
+    res.end = ((...args: unknown[]) => {
+      if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) answered.push(String(args[0]))
+      return end(...args)
+    }) as typeof res.end
+    void handler(req, res)
+  })
+  const port = await listenOn(server)
+  t.teardown(async () => { await new Promise(resolve => server.close(resolve)) })
+  const live = await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook`, secret_token: 'hook-secret' })
+  t.equal(live.status, 200)
+  await both
+  t.same(texts, ['first', 'second'], 'the waiting updates arrived, in order')
+
+  await say(alice, '/start')
+  const reply = await alice.tcp.waitFor(m => m['@type'] === 'updateNewMessage' && (m.message as any).sender_id.user_id === INLINE_BOT.id, 10_000, 'the reply from the webhook response')
+  const message = reply.message as any
+  t.equal(message.content.text.text, 'Choose', 'the method in the webhook response ran')
+  t.ok(answered.some(body => JSON.parse(body).method === 'sendMessage'), 'grammY sent it in the response body')
+  const button = message.reply_markup.rows[0][0]
+  const answer = await alice.tcp.request({ '@type': 'getCallbackQueryAnswer', '@session': alice.session, chat_id: alice.chatId, message_id: message.id, payload: { '@type': 'callbackQueryPayloadData', data: button.type.data } })
+  t.equal(await pressSeen, 'go')
+  t.equal(answer.text, 'Going', 'the press was answered')
+
+  const after = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
+  t.equal(after.pending_update_count, 0, 'everything delivered')
+  t.notOk('last_error_message' in after, 'no error since the new webhook')
+  const removed = await botCall(running.apiRoot, backend.token, 'deleteWebhook')
+  t.same(removed.body.result, true)
+  const polling = await botCall(running.apiRoot, backend.token, 'getUpdates')
+  t.equal(polling.status, 200, 'getUpdates works again')
+})
+
+t.test('a webhook and its waiting updates survive a restart', async t => {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
+  const token = world.consumers[0]!.token
+  const extra = { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } }
+  let running = await startGateway(world, {}, extra)
+  let alice = await customer(running, world)
+  const server = http.createServer()
+  const port = await listenOn(server)
+  await new Promise(resolve => server.close(resolve))
+  t.equal((await botCall(running.apiRoot, token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook` })).status, 200)
+  await say(alice, 'before the restart')
+  let pending = 0
+  for (let i = 0; i < 200 && pending < 1; i++) {
+    pending = (await botCall(running.apiRoot, token, 'getWebhookInfo')).body.result.pending_update_count
+    if (pending < 1) await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  t.equal(pending, 1, 'queued while the webhook is down')
+  alice.close()
+  await running.stop()
+
+  // The webhook comes up on the same address; the restarted broker delivers what waited.
+  const bodies: Array<Record<string, any>> = []
+  let got: () => void = () => {}
+  const delivered = new Promise<void>(resolve => { got = resolve })
+  const live = http.createServer((req, res) => {
+    let text = ''
+    req.on('data', (c: Buffer) => { text += c.toString() })
+    req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); if (bodies.length === 2) got() })
+  })
+  await new Promise<void>(resolve => { live.listen(port, '127.0.0.1', resolve) })
+  t.teardown(async () => { await new Promise(resolve => live.close(resolve)) })
+  running = await startGateway(world, {}, extra)
+  t.teardown(async () => { await running.stop() })
+  alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+  await say(alice, 'after the restart')
+  await delivered
+  t.same(bodies.map(b => [b.update_id, b.message.text]), [[1, 'before the restart'], [2, 'after the restart']], 'in order, none lost, none twice')
+  const info = (await botCall(running.apiRoot, token, 'getWebhookInfo')).body.result
+  t.same([info.url, info.pending_update_count], [`http://127.0.0.1:${port}/hook`, 0])
+})
