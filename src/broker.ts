@@ -27,6 +27,13 @@ import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
 import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
+import { BrokerMetrics, type MetricsSource } from './metrics/broker-metrics.js'
+import { metricsStep } from './metrics/metrics-step.js'
+import { RateLimiter } from './limits/rate-limiter.js'
+import { FloodWaits } from './limits/flood-waits.js'
+import { floodWaitStep, rateLimitStep } from './limits/limit-steps.js'
+import { createAdminServer, type AdminSource } from './admin/admin-server.js'
+import type http from 'node:http'
 
 /** How long stop() waits for sockets to close by themselves. */
 const STOP_GRACE_MS = 2000
@@ -41,12 +48,15 @@ export interface BrokerOptions {
   store?: BrokerStoreOptions
   /** Tuning of the failed-authentication throttle (tests). */
   authThrottle?: Partial<ThrottleOptions>
+  /** The clock of rate limits, flood waits and readiness (tests); default Date.now. */
+  clock?: () => number
 }
 
 export interface BrokerAddresses {
   tcp?: AddressInfo
   tls?: AddressInfo
   websocket?: AddressInfo
+  admin?: AddressInfo
 }
 
 export class Broker implements BrokerCore {
@@ -81,6 +91,12 @@ export class Broker implements BrokerCore {
   private readonly perAddress = new Map<string, number>()
   /** Refused connections are logged, but a flood of them is not. */
   private readonly refusals: RateLimitedLog
+  /** Prometheus metrics (served by the admin listener, when there is one). */
+  readonly metrics: BrokerMetrics
+  /** FLOOD_WAITs in force, per session and request type. */
+  readonly floodWaits: FloodWaits
+  private readonly clock: () => number
+  private admin: http.Server | undefined
 
   /** `steps` (tests, benchmarks) run last, right before TDLib. */
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
@@ -94,8 +110,46 @@ export class Broker implements BrokerCore {
     this.audit = new AuditLog(this.log)
     this.refusals = new RateLimitedLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
-    // Policy, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [localFilesStep(this.uploads, forbiddenFolders(this.settings))]))
+    this.clock = options.clock ?? Date.now
+    this.metrics = new BrokerMetrics(this.metricsSource())
+    this.floodWaits = new FloodWaits(this.clock)
+    const limiter = new RateLimiter(this.clock)
+    const limits = [rateLimitStep(limiter, () => this.clientsValue), floodWaitStep(this.floodWaits, () => this.settings.flood_wait_guard)]
+    // Metrics outermost (they count every refusal); policy, rate limits and flood waits, local files,
+    // resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
+    this.runPipeline = compose([metricsStep(this.metrics), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
+  }
+
+  /** What the metrics' gauges read when scraped. */
+  private metricsSource (): MetricsSource {
+    return {
+      sessionStates: () => this.registry.list().map(s => s.state),
+      connections: () => [...this.connections].map(c => ({ transport: c.transport.kind, client: c.identity.name, queued: c.transport.bufferedBytes() })),
+      mysql: () => {
+        const mirror = this.store.mirror
+        return mirror === undefined ? undefined : { up: mirror.state === 'up', queued: mirror.queued, downSinceMs: mirror.downSinceMs }
+      },
+      certificateNotAfter: () => this.certificates?.current.certificate.notAfter,
+      floodWaits: () => this.floodWaits.active(),
+      typeLabel: type => this.clientsValue.global.allowsRequest(type) ? type : 'other',
+      now: () => this.clock(),
+      hasMysql: this.settings.mysql !== undefined,
+      hasCertificate: this.settings.tls !== undefined
+    }
+  }
+
+  private adminSource (): AdminSource {
+    const broker = this
+    return {
+      metrics: this.metrics,
+      startedAt: this.startedAt,
+      get state () { return broker.stateValue },
+      storeDir: this.settings.tdlib.path,
+      mysql: () => this.store.mirror === undefined ? undefined : { state: this.store.mirror.state },
+      starting: () => this.registry.list().flatMap(s => s.startingSince === undefined ? [] : [{ id: s.id, since: s.startingSince }]),
+      startingLimitSeconds: this.settings.admin?.starting_limit ?? 60,
+      now: () => this.clock()
+    }
   }
 
   get state (): BrokerState { return this.stateValue }
@@ -133,7 +187,9 @@ export class Broker implements BrokerCore {
   }
   statusExtras (): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
-    const storage = this.store.status()
+    const now = this.floodWaits.now
+    const floods = this.floodWaits.active().map(w => ({ session: w.session, type: w.type, until: new Date(w.until).toISOString(), seconds_left: Math.ceil((w.until - now) / 1000) }))
+    const storage = { ...this.store.status(), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
     if (cert === undefined) return storage
     return { ...storage, certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
   }
@@ -172,6 +228,7 @@ export class Broker implements BrokerCore {
       if (!isLoopback(host)) this.log.warn({ host }, 'the plain listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access')
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
       await this.startSecureListeners()
+      await this.startAdmin()
       this.stateValue = 'running'
     } catch (e) {
       this.stateValue = 'stopped'
@@ -236,6 +293,17 @@ export class Broker implements BrokerCore {
       if (!websocket.tls && !isLoopback(websocket.host)) this.log.warn({ host: websocket.host }, 'the plain WebSocket listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access unless clients are set')
       this.log.info({ host: this.addresses.websocket.address, port: this.addresses.websocket.port, path: websocket.path, tls: websocket.tls }, 'listening (WebSocket)')
     }
+  }
+
+  /** The admin HTTP listener (/metrics, /healthz, /readyz), when settings have `admin`. */
+  private async startAdmin (): Promise<void> {
+    const admin = this.settings.admin
+    if (admin === undefined) return
+    this.admin = createAdminServer(admin, this.adminSource(), this.log.child({ component: 'admin' }))
+    this.track(this.admin)
+    this.addresses.admin = await this.listenOn(this.admin, admin.host, admin.port, 'admin', `admin HTTP${admin.token === undefined ? '' : ' with a bearer token'}: /metrics, /healthz, /readyz`)
+    if (!isLoopback(admin.host) && admin.token === undefined) this.log.warn({ host: admin.host }, 'the admin listener is reachable from other hosts without admin.token: anyone who can reach it can read the metrics')
+    this.log.info({ host: this.addresses.admin.address, port: this.addresses.admin.port }, 'listening (admin)')
   }
 
   /** What the broker listens on, one line per listener, e.g. "127.0.0.1:23456 and [::1]:23456 (plain TCP, ...)". */
@@ -304,6 +372,8 @@ export class Broker implements BrokerCore {
       const closed = this.servers.map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) })
       const notice = JSON.stringify({ '@type': 'broker.closing', reason })
       for (const c of this.connections) c.send(notice)
+      // Keep-alive scrapers must not hold the stop.
+      this.admin?.closeIdleConnections()
       await this.registry.close(reason)
       await this.store.close()
       for (const c of [...this.connections]) c.close(reason)

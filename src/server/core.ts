@@ -10,6 +10,7 @@ import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import type { UploadStore } from '../files/uploads.js'
 import type { Connection } from './connection.js'
 import type { RequestContext } from './pipeline.js'
+import type { BrokerMetrics } from '../metrics/broker-metrics.js'
 
 export interface BrokerCore {
   readonly settings: Settings
@@ -33,6 +34,8 @@ export interface BrokerCore {
   forget(connection: Connection): void
   /** Connections currently open. */
   readonly connectionCount: number
+  /** Prometheus metrics; connections bump its counters. */
+  readonly metrics: BrokerMetrics
   /** Extra fields for broker.status (for example certificate expiry). */
   statusExtras(): Record<string, unknown>
 }

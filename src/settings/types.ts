@@ -130,6 +130,33 @@ export interface Settings {
   proxy_protocol: boolean
   /** Addresses or CIDR ranges whose PROXY headers are believed, besides loopback. */
   proxy_protocol_trusted: readonly string[]
+  /** The admin HTTP listener (/metrics, /healthz, /readyz); unset: none. */
+  admin?: AdminSettings
+  /** Answer requests of a type a session is under a FLOOD_WAIT for without sending them to TDLib. Default false. */
+  flood_wait_guard: boolean
+}
+
+/** The admin HTTP listener (docs/operations.md). */
+export interface AdminSettings {
+  host: string
+  port: number
+  /** Bearer token every request must carry (a secret); absent: none. */
+  token?: string
+  /** Seconds a session may stay starting before /readyz reports it stuck. Default 60. */
+  starting_limit: number
+}
+
+/** A token bucket: `requests_per_second` sustained, up to `burst` at once (default: one second's worth, at least 1). */
+export interface BucketSettings {
+  requests_per_second: number
+  burst?: number
+}
+
+/** A client's rate limits: overall (when requests_per_second is set) and per request type. */
+export interface RateLimitSettings {
+  requests_per_second?: number
+  burst?: number
+  per_type?: Readonly<Record<string, BucketSettings>>
 }
 
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */
@@ -152,6 +179,8 @@ export interface ClientScopeSettings {
   account?: boolean
   /** Option names setOption may set; absent: none with `chats`, else all but the reserved ones. */
   options?: readonly string[]
+  /** Token buckets for its requests; absent: no limit. */
+  rate_limit?: RateLimitSettings
 }
 
 /** One entry of `clients`. */
