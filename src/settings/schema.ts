@@ -193,8 +193,8 @@ const rateLimitSchema = {
     ...bucketSchema.properties,
     per_type: { type: 'object', additionalProperties: bucketSchema },
   },
+  // A burst alone would have no rate to refill at.
   dependencies: { burst: ['requests_per_second'] },
-  'x-rule': 'burst needs requests_per_second',
 }
 
 /** tdbroker: one entry of `clients`, a client allowed to connect (docs/clients.md). */
