@@ -30,6 +30,19 @@ export const UPDATE_RESULTS = ['delivered', 'filtered', 'dropped'] as const
 const TRANSPORTS = ['tcp', 'tls', 'websocket']
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
+/**
+ * Node's default metrics describe the process, so one registry serves every
+ * broker in it (tests start many): created on first use, never torn down.
+ */
+let processRegistry: Registry | undefined
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
 export class BrokerMetrics {
   readonly registry = new Registry()
   private readonly requests: Counter<'type' | 'outcome'>
@@ -46,7 +59,6 @@ export class BrokerMetrics {
 
   constructor (private readonly source: MetricsSource) {
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry })
     this.requests = new Counter({ name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome', labelNames: ['type', 'outcome'], registers })
     this.latency = new Histogram({ name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers })
     this.updates = new Counter({ name: 'tdbroker_updates_total', help: 'Updates per connection: delivered, filtered by its policy, dropped (connection closing)', labelNames: ['result'], registers })
@@ -176,7 +188,7 @@ export class BrokerMetrics {
   rateLimit (client: string): void { this.rateLimited.labels(client).inc() }
 
   /** The scrape: Prometheus text format. */
-  async text (): Promise<string> { return await this.registry.metrics() }
+  async text (): Promise<string> { return await Registry.merge([processMetrics(), this.registry]).metrics() }
   get contentType (): string { return this.registry.contentType }
 }
 
