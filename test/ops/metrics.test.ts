@@ -99,3 +99,13 @@ t.test('/healthz answers while the broker lives; unknown paths and methods are r
   t.equal((await fetch(`http://127.0.0.1:${a.port}/metrics`, { method: 'POST' })).status, 405, 'read-only')
   t.ok(await metric(b.broker, 'tdbroker_sessions', { state: 'running' }) === 0, 'no token needed without admin.token')
 })
+
+t.test('admin.token is a secret: masked wherever settings are printed', async t => {
+  const { settingsFromObject } = await import('../../src/settings/load.js')
+  const { maskSecrets, SECRET_MASK } = await import('../../src/settings/mask.js')
+  const settings = settingsFromObject({ tdlib: { path: 's' }, admin: { port: 9464, token: TOKEN } }, '/x')
+  t.equal(settings.admin?.token, TOKEN)
+  t.match(maskSecrets(settings), { admin: { port: 9464, host: 'localhost', token: SECRET_MASK } })
+  t.notMatch(JSON.stringify(maskSecrets(settings)), TOKEN)
+  t.throws(() => settingsFromObject({ tdlib: { path: 's' }, admin: { port: 9464, token: 'short' } }, '/x'), /admin\/token/)
+})
