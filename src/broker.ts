@@ -28,6 +28,13 @@ import { createTlsServer } from './server/tls-listener.js'
 import { createWebSocketListener, type WebSocketListener } from './server/websocket-listener.js'
 import { BotApiGateway } from './gateway/gateway.js'
 import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
+import { BrokerMetrics, type MetricsSource } from './metrics/broker-metrics.js'
+import { metricsStep } from './metrics/metrics-step.js'
+import { RateLimiter } from './limits/rate-limiter.js'
+import { FloodWaits } from './limits/flood-waits.js'
+import { floodWaitStep, rateLimitStep } from './limits/limit-steps.js'
+import { createAdminServer, type AdminSource } from './admin/admin-server.js'
+import type http from 'node:http'
 
 /** How long stop() waits for sockets to close by themselves. */
 const STOP_GRACE_MS = 2000
@@ -42,6 +49,8 @@ export interface BrokerOptions {
   store?: BrokerStoreOptions
   /** Tuning of the failed-authentication throttle (tests). */
   authThrottle?: Partial<ThrottleOptions>
+  /** The clock of rate limits, flood waits and readiness (tests); default Date.now. */
+  clock?: () => number
 }
 
 export interface BrokerAddresses {
@@ -49,6 +58,7 @@ export interface BrokerAddresses {
   tls?: AddressInfo
   websocket?: AddressInfo
   bot_api?: AddressInfo
+  admin?: AddressInfo
 }
 
 export class Broker implements BrokerCore {
@@ -84,6 +94,12 @@ export class Broker implements BrokerCore {
   private readonly perAddress = new Map<string, number>()
   /** Refused connections are logged, but a flood of them is not. */
   private readonly refusals: RateLimitedLog
+  /** Prometheus metrics (served by the admin listener, when there is one). */
+  readonly metrics: BrokerMetrics
+  /** FLOOD_WAITs in force, per session and request type. */
+  readonly floodWaits: FloodWaits
+  private readonly clock: () => number
+  private admin: http.Server | undefined
 
   /** `steps` (tests, benchmarks) run last, right before TDLib. */
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
@@ -97,8 +113,46 @@ export class Broker implements BrokerCore {
     this.audit = new AuditLog(this.log)
     this.refusals = new RateLimitedLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
-    // Policy, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [localFilesStep(this.uploads, forbiddenFolders(this.settings))]))
+    this.clock = options.clock ?? Date.now
+    this.metrics = new BrokerMetrics(this.metricsSource())
+    this.floodWaits = new FloodWaits(this.clock)
+    const limiter = new RateLimiter(this.clock)
+    const limits = [rateLimitStep(limiter, () => this.clientsValue), floodWaitStep(this.floodWaits, () => this.settings.flood_wait_guard)]
+    // Metrics outermost (they count every refusal); policy, rate limits and flood waits, local files,
+    // resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
+    this.runPipeline = compose([metricsStep(this.metrics), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
+  }
+
+  /** What the metrics' gauges read when scraped. */
+  private metricsSource (): MetricsSource {
+    return {
+      sessionStates: () => this.registry.list().map(s => s.state),
+      connections: () => [...this.connections].map(c => ({ transport: c.transport.kind, client: c.identity.name, queued: c.transport.bufferedBytes() })),
+      mysql: () => {
+        const mirror = this.store.mirror
+        return mirror === undefined ? undefined : { up: mirror.state === 'up', queued: mirror.queued, downSinceMs: mirror.downSinceMs }
+      },
+      certificateNotAfter: () => this.certificates?.current.certificate.notAfter,
+      floodWaits: () => this.floodWaits.active(),
+      typeLabel: type => this.clientsValue.global.allowsRequest(type) ? type : 'other',
+      now: () => this.clock(),
+      hasMysql: this.settings.mysql !== undefined,
+      hasCertificate: this.settings.tls !== undefined
+    }
+  }
+
+  private adminSource (): AdminSource {
+    const broker = this
+    return {
+      metrics: this.metrics,
+      startedAt: this.startedAt,
+      get state () { return broker.stateValue },
+      storeDir: this.settings.tdlib.path,
+      mysql: () => this.store.mirror === undefined ? undefined : { state: this.store.mirror.state },
+      starting: () => this.registry.list().flatMap(s => s.startingSince === undefined ? [] : [{ id: s.id, since: s.startingSince }]),
+      startingLimitSeconds: this.settings.admin?.starting_limit ?? 60,
+      now: () => this.clock()
+    }
   }
 
   get state (): BrokerState { return this.stateValue }
@@ -136,7 +190,9 @@ export class Broker implements BrokerCore {
   }
   statusExtras (): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
-    const storage = this.store.status()
+    const now = this.floodWaits.now
+    const floods = this.floodWaits.active().map(w => ({ session: w.session, type: w.type, until: new Date(w.until).toISOString(), seconds_left: Math.ceil((w.until - now) / 1000) }))
+    const storage = { ...this.store.status(), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
     if (cert === undefined) return storage
     return { ...storage, certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
   }
@@ -176,6 +232,7 @@ export class Broker implements BrokerCore {
       this.log.info({ host: this.addresses.tcp.address, port: this.addresses.tcp.port, backend: this.backend.kind, tdlib: this.backend.tdlibVersion }, 'listening')
       await this.startSecureListeners()
       await this.startGateway()
+      await this.startAdmin()
       this.stateValue = 'running'
     } catch (e) {
       this.stateValue = 'stopped'
@@ -254,6 +311,17 @@ export class Broker implements BrokerCore {
     this.log.info({ host: address.address, port: address.port, consumers: botApi.consumers.length }, 'listening (Bot API)')
   }
 
+  /** The admin HTTP listener (/metrics, /healthz, /readyz), when settings have `admin`. */
+  private async startAdmin (): Promise<void> {
+    const admin = this.settings.admin
+    if (admin === undefined) return
+    this.admin = createAdminServer(admin, this.adminSource(), this.log.child({ component: 'admin' }))
+    this.track(this.admin)
+    this.addresses.admin = await this.listenOn(this.admin, admin.host, admin.port, 'admin', `admin HTTP${admin.token === undefined ? '' : ' with a bearer token'}: /metrics, /healthz, /readyz`)
+    if (!isLoopback(admin.host) && admin.token === undefined) this.log.warn({ host: admin.host }, 'the admin listener is reachable from other hosts without admin.token: anyone who can reach it can read the metrics')
+    this.log.info({ host: this.addresses.admin.address, port: this.addresses.admin.port }, 'listening (admin)')
+  }
+
   /** What the broker listens on, one line per listener, e.g. "127.0.0.1:23456 and [::1]:23456 (plain TCP, ...)". */
   get endpoints (): readonly string[] { return this.endpointList }
 
@@ -322,6 +390,8 @@ export class Broker implements BrokerCore {
       for (const c of this.connections) c.send(notice)
       // Before the sessions close: waiting getUpdates end and the queues are written.
       await this.gateway?.stop()
+      // Keep-alive scrapers must not hold the stop.
+      this.admin?.closeIdleConnections()
       await this.registry.close(reason)
       await this.store.close()
       for (const c of [...this.connections]) c.close(reason)

@@ -42,6 +42,8 @@ export const BROKER_ERRORS = {
   TOO_MANY_CONNECTIONS_PER_ADDRESS: { code: 429, text: 'this address has max_connections_per_address open connections; the connection is closed' },
   AUTH_TIMEOUT: { code: 408, text: 'the connection did not authenticate within auth_timeout; it is closed' },
   IDLE_TIMEOUT: { code: 408, text: 'the connection was attached to no session and sent nothing for idle_timeout; it is closed' },
+  RATE_LIMITED: { code: 429, text: "the client is over its scope's rate_limit; retry after retry_after seconds" },
+  FLOOD_WAIT_GUARDED: { code: 429, text: 'Too Many Requests: the session is under a FLOOD_WAIT for this request type (flood_wait_guard); retry after retry_after seconds' },
 } as const
 
 export type BrokerErrorName = keyof typeof BROKER_ERRORS
@@ -50,14 +52,17 @@ export type BrokerErrorName = keyof typeof BROKER_ERRORS
 export class BrokerError extends Error {
   readonly errorName: BrokerErrorName
   readonly code: number
-  constructor (name: BrokerErrorName, detail?: string) {
+  /** Extra fields of the error object on the wire (e.g. retry_after for 429s). */
+  readonly fields: Readonly<Record<string, number | string>> | undefined
+  constructor (name: BrokerErrorName, detail?: string, fields?: Readonly<Record<string, number | string>>) {
     super(`${name}: ${detail ?? BROKER_ERRORS[name].text}`)
     this.errorName = name
     this.code = BROKER_ERRORS[name].code
+    this.fields = fields
   }
 
   /** The TDLib-shaped error object sent on the wire. */
   toTd (): TdError {
-    return { '@type': 'error', code: this.code, message: this.message }
+    return { ...this.fields, '@type': 'error', code: this.code, message: this.message }
   }
 }

@@ -39,6 +39,7 @@ import type { BrokerCore } from './core.js'
 import { handleControl, type ControlReply } from './control.js'
 import type { ClientIdentity } from './pipeline.js'
 import type { Transport } from './transport.js'
+import { disconnectReason, errorOutcome } from '../metrics/outcome.js'
 import { NO_REPLY_TO, parseLine, replyLine, tdlibRequest, WireError, type ReplyTo } from './wire.js'
 
 export type ConnectionState = 'open' | 'closing' | 'closed'
@@ -55,7 +56,9 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   SESSION_CREATE_NOT_ALLOWED: 'request refused: may not create sessions',
   CHAT_NOT_ALLOWED: 'request refused: chat outside the scope',
   LOCAL_FILE_NOT_ALLOWED: 'request refused: local file not allowed',
-  ANSWER_WITHHELD: 'answer withheld: a type outside the chat scope'
+  ANSWER_WITHHELD: 'answer withheld: a type outside the chat scope',
+  RATE_LIMITED: 'request refused: over the client rate_limit',
+  FLOOD_WAIT_GUARDED: 'request held: the session is under a FLOOD_WAIT (flood_wait_guard)'
 }
 
 /** What a request was about, for the audit of its refusal. */
@@ -85,6 +88,8 @@ export class Connection implements SessionMember {
   private idleTimer: NodeJS.Timeout | undefined
   /** Set by the transport's binding: makes its framing follow frameLimit. */
   private applyFrameLimit: ((limit: number) => void) | undefined
+  /** Set when a reload takes the client away, for the disconnect metric. */
+  private revokedAccess = false
 
   constructor (readonly transport: Transport, readonly core: BrokerCore, id: string) {
     this.id = id
@@ -209,8 +214,16 @@ export class Connection implements SessionMember {
 
   /** Sends an update if this connection's policy lets it through; says whether it did. */
   deliver (update: OutgoingUpdate): boolean {
-    if (this.stateValue !== 'open') return false
-    if (!this.accepts(update.type, update.chatId)) return false
+    const metrics = this.core.metrics
+    if (this.stateValue !== 'open') {
+      metrics.update('dropped')
+      return false
+    }
+    if (!this.accepts(update.type, update.chatId)) {
+      metrics.update('filtered')
+      return false
+    }
+    metrics.update('delivered')
     const policy = this.identity.policy
     if (policy.chats !== undefined && update.chatId !== undefined) policy.seen?.note(update.sessionId, update.update, update.chatId)
     // The login flow (QR link, code info, password hint) only for clients allowed it (policy/account.ts).
@@ -285,6 +298,7 @@ export class Connection implements SessionMember {
       throw new BrokerError('SESSION_NOT_ALLOWED', `session ${session.id} is no longer in the scope of client ${this.identity.name}`)
     }
     if (!already) this.audit('info', 'session.attach', 'attached', { session: session.id, ...(lastSeq === undefined ? {} : { last_seq: lastSeq }) })
+    if (result !== undefined) this.core.metrics.resumed(result.replayed, result.complete)
     return result
   }
 
@@ -342,6 +356,7 @@ export class Connection implements SessionMember {
       this.audit('warn', 'auth.failed', 'authentication failed', {
         ...(attempted === undefined ? {} : { attempted }), address, why: failure.why, failures: failure.failures, reason: failure.error.errorName
       })
+      this.core.metrics.authFailure(failure.error.errorName)
       this.held = undefined
       this.sendReply(failure.error.toTd(), to)
       this.close('authentication failed')
@@ -381,6 +396,7 @@ export class Connection implements SessionMember {
       const reason = why ?? 'the client is no longer known'
       this.audit('warn', 'client.revoked', 'client access revoked', { reason })
       this.send(JSON.stringify({ '@type': 'broker.clientRevoked', reason }))
+      this.revokedAccess = true
       this.close(reason)
       return { closed: true, revoked: 0 }
     }
@@ -411,6 +427,7 @@ export class Connection implements SessionMember {
     }
     this.attached.clear()
     this.log.info({ reason, client: this.identity.name }, 'client disconnected')
+    this.core.metrics.disconnect(disconnectReason(reason, this.core.shuttingDown, this.revokedAccess))
     if (now) this.transport.destroy()
     else this.transport.end()
     this.stateValue = 'closed'
@@ -473,11 +490,21 @@ export class Connection implements SessionMember {
 
   private async handleTdlib (message: Record<string, unknown>, type: string, replyTo: ReplyTo): Promise<void> {
     const sessionId = message['@session']
-    if (sessionId === undefined) throw new BrokerError('MISSING_SESSION', `${type} names no @session`)
-    const session = this.visibleSession(sessionId)
+    let session: Session
+    try {
+      if (sessionId === undefined) throw new BrokerError('MISSING_SESSION', `${type} names no @session`)
+      session = this.visibleSession(sessionId)
+    } catch (e) {
+      // Refused before the pipeline (and its metrics step): counted here.
+      this.core.metrics.request(type, errorOutcome(e))
+      throw e
+    }
     const to: ReplyTo = { ...replyTo, session: session.id }
     try {
-      if (!this.attached.has(session)) throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
+      if (!this.attached.has(session)) {
+        this.core.metrics.request(type, 'broker_error')
+        throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
+      }
       const answer = await this.core.execute({ client: this.identity, session, request: tdlibRequest(message), log: this.log })
       if (this.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
       this.sendReply(answer, to)

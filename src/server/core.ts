@@ -9,6 +9,7 @@ import type { Settings } from '../settings/types.js'
 import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import type { UploadStore } from '../files/uploads.js'
 import type { RequestContext } from './pipeline.js'
+import type { BrokerMetrics } from '../metrics/broker-metrics.js'
 
 export interface BrokerCore {
   readonly settings: Settings
@@ -32,6 +33,8 @@ export interface BrokerCore {
   forget(connection: object): void
   /** Connections currently open. */
   readonly connectionCount: number
+  /** Prometheus metrics; connections bump its counters. */
+  readonly metrics: BrokerMetrics
   /** Extra fields for broker.status (for example certificate expiry). */
   statusExtras(): Record<string, unknown>
 }

@@ -63,6 +63,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 
 export class Session {
   private stateValue: SessionState = 'stopped'
+  private startingSinceValue = 0
   private client: TdClient | undefined
   private readonly members = new Set<SessionMember>()
   /** The member whose attach started the client: it alone receives catch-up updates with offline: true. */
@@ -109,6 +110,8 @@ export class Session {
   }
 
   get state (): SessionState { return this.stateValue }
+  /** When the current start began (Date.now()); undefined unless starting. Readiness looks for stuck starts. */
+  get startingSince (): number | undefined { return this.stateValue === 'starting' ? this.startingSinceValue : undefined }
   get memberCount (): number { return this.members.size }
   /** The last sequence number given to an update of this session. */
   get lastSeq (): number { return this.sequence.last }
@@ -279,6 +282,7 @@ export class Session {
 
   private async start (): Promise<void> {
     this.stateValue = 'starting'
+    this.startingSinceValue = Date.now()
     this.catchingUp = false
     this.lastAuthState = undefined
     this.lastConnectionState = undefined

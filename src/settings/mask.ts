@@ -17,6 +17,7 @@ export const SECRET_PATHS: readonly string[] = Object.freeze([
   'tdlib.database_encryption_key',
   'tdlib.previous_database_encryption_key',
   'mysql.password',
+  'admin.token',
 ])
 
 /** A plain, JSON-ready copy of `settings` with every secret masked. */

@@ -159,6 +159,44 @@ export const websocketSchema = {
   },
 }
 
+/** tdbroker: the admin HTTP listener (/metrics, /healthz, /readyz; docs/operations.md). */
+export const adminSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['port'],
+  properties: {
+    host: { ...nonEmptyString, default: 'localhost' },
+    port: port(0),
+    // A bearer token every request must carry; absent: none (keep the listener on loopback then).
+    token: { type: 'string', minLength: 16, 'x-rule': 'must be at least 16 characters (e.g. openssl rand -hex 32)' },
+    // Seconds a session may stay starting before /readyz calls it stuck.
+    starting_limit: { type: 'number', minimum: 1, default: 60 },
+  },
+}
+
+/** tdbroker: one token bucket: a sustained rate and the burst it may save up. */
+const bucketSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requests_per_second'],
+  properties: {
+    requests_per_second: { type: 'number', exclusiveMinimum: 0 },
+    burst: { type: 'integer', minimum: 1 },
+  },
+}
+
+/** tdbroker: a client's rate limits (src/limits/rate-limiter.ts). */
+const rateLimitSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...bucketSchema.properties,
+    per_type: { type: 'object', additionalProperties: bucketSchema },
+  },
+  // A burst alone would have no rate to refill at.
+  dependencies: { burst: ['requests_per_second'] },
+}
+
 /** tdbroker: one entry of `clients`, a client allowed to connect (docs/clients.md). */
 export const clientSchema = {
   type: 'object',
@@ -212,6 +250,7 @@ export const clientSchema = {
         login: { type: 'boolean' },
         account: { type: 'boolean' },
         options: { type: 'array', items: nonEmptyString },
+        rate_limit: rateLimitSchema,
       },
       default: {},
     },
@@ -296,6 +335,8 @@ export const settingsSchema = {
     proxy_protocol: { type: 'boolean', default: false },
     proxy_protocol_trusted: { type: 'array', items: nonEmptyString, default: [] },
     bot_api: botApiSchema,
+    admin: adminSchema,
+    flood_wait_guard: { type: 'boolean', default: false },
   },
   if: {
     properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },

@@ -132,6 +132,10 @@ export interface Settings {
   proxy_protocol_trusted: readonly string[]
   /** The Bot API gateway (docs/bot-api.md); unset: no HTTP listener. */
   bot_api?: BotApiSettings
+  /** The admin HTTP listener (/metrics, /healthz, /readyz); unset: none. */
+  admin?: AdminSettings
+  /** Answer requests of a type a session is under a FLOOD_WAIT for without sending them to TDLib. Default false. */
+  flood_wait_guard: boolean
 }
 
 /** The Bot API gateway: its HTTP listener and the consumers its tokens stand for. */
@@ -161,6 +165,29 @@ export interface BotApiConsumerSettings {
   webhook_allow_http: boolean
 }
 
+/** The admin HTTP listener (docs/operations.md). */
+export interface AdminSettings {
+  host: string
+  port: number
+  /** Bearer token every request must carry (a secret); absent: none. */
+  token?: string
+  /** Seconds a session may stay starting before /readyz reports it stuck. Default 60. */
+  starting_limit: number
+}
+
+/** A token bucket: `requests_per_second` sustained, up to `burst` at once (default: one second's worth, at least 1). */
+export interface BucketSettings {
+  requests_per_second: number
+  burst?: number
+}
+
+/** A client's rate limits: overall (when requests_per_second is set) and per request type. */
+export interface RateLimitSettings {
+  requests_per_second?: number
+  burst?: number
+  per_type?: Readonly<Record<string, BucketSettings>>
+}
+
 /** What a client may see and do; every list only narrows the global one (docs/clients.md). */
 export interface ClientScopeSettings {
   /** Absent: the global allowed_requests. */
@@ -181,6 +208,8 @@ export interface ClientScopeSettings {
   account?: boolean
   /** Option names setOption may set; absent: none with `chats`, else all but the reserved ones. */
   options?: readonly string[]
+  /** Token buckets for its requests; absent: no limit. */
+  rate_limit?: RateLimitSettings
 }
 
 /** One entry of `clients`. */

@@ -73,6 +73,8 @@ export class MysqlMirror {
 
   get state (): MirrorState { return this.stateValue }
   get queued (): number { return this.queue.size }
+  /** When MySQL went away (Date.now()), while it is down; the metrics show the lag from it. */
+  get downSinceMs (): number | undefined { return this.stateValue === 'down' ? this.downSince : undefined }
   get backupsPending (): number { return this.spooled.size }
   /** True when nothing waits: every write and backup has reached MySQL. */
   get idle (): boolean { return this.queue.size === 0 && this.spooled.size === 0 && !this.resyncNeeded && this.worker === undefined }

@@ -148,7 +148,7 @@ t.test('FLOOD_WAIT from "Telegram" reaches the client intact', async t => {
   t.teardown(() => { alice.c.close() })
   b.sandbox.faults.floodWait({ userId: 1000001 }, 17, 1, ['searchPublicChat'])
   const r = await alice.c.request({ '@type': 'searchPublicChat', username: 'bob_baker', '@session': alice.session })
-  t.same(r, { '@type': 'error', code: 429, message: 'Too Many Requests: retry after 17', '@extra': r['@extra'], '@session': alice.session })
+  t.same(r, { '@type': 'error', code: 429, message: 'Too Many Requests: retry after 17', retry_after: 17, '@extra': r['@extra'], '@session': alice.session }, 'with retry_after as a field')
   t.equal((await alice.c.request({ '@type': 'searchPublicChat', username: 'bob_baker', '@session': alice.session }))['@type'], 'chat', 'and the next one goes through')
 })
 

@@ -49,6 +49,7 @@ t.test('docs/settings.md marks tdbroker additions apart from siptg options', asy
     'auth_timeout', 'max_frame_size_unauthenticated', 'max_connections', 'max_connections_per_address', 'idle_timeout',
     'proxy_protocol', 'proxy_protocol_trusted',
     'bot_api', 'bot_api/host', 'bot_api/port', 'bot_api/max_queue', 'bot_api/consumers',
+    ...settingsOptions().map(o => o.path).filter(p => /^admin(\/|$)/.test(p)), 'flood_wait_guard',
   ])
   const others = [...documentedOptions().values()].filter(row => row.origin !== '**tdbroker**')
   t.ok(others.every(row => row.origin === 'siptg'), 'every other row is marked siptg')

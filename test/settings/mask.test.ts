@@ -43,5 +43,5 @@ t.test('a copy: plain, unfrozen, and the settings keep their secrets', async t =
 })
 
 t.test('SECRET_PATHS lists each secret of the schema', async t => {
-  t.same([...SECRET_PATHS].sort(), ['mysql.password', 'tdlib.api_hash', 'tdlib.database_encryption_key', 'tdlib.previous_database_encryption_key', 'tdlib.proxy.password', 'tdlib.proxy.secret'])
+  t.same([...SECRET_PATHS].sort(), ['admin.token', 'mysql.password', 'tdlib.api_hash', 'tdlib.database_encryption_key', 'tdlib.previous_database_encryption_key', 'tdlib.proxy.password', 'tdlib.proxy.secret'])
 })

@@ -1,0 +1,195 @@
+/**
+ * The broker's Prometheus metrics (prom-client), in a registry of its own
+ * with Node's default metrics. Counters are bumped by small hooks on the
+ * hot paths, through children bound once per label set; gauges are read
+ * from the broker only when scraped. Labels stay bounded: request types
+ * only when whitelisted (else "other"), client names only from the clients
+ * list, never a session or chat id. docs/operations.md lists every metric.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { FloodWait } from '../limits/flood-waits.js'
+import { DISCONNECT_REASONS, OUTCOMES, type Outcome } from './outcome.js'
+
+/** What the gauges read at scrape time. */
+export interface MetricsSource {
+  sessionStates(): Iterable<string>
+  connections(): Iterable<{ transport: string, client: string, queued: number }>
+  mysql(): { up: boolean, queued: number, downSinceMs: number | undefined } | undefined
+  certificateNotAfter(): Date | undefined
+  floodWaits(): FloodWait[]
+  /** The type as a label: itself if whitelisted, else "other". */
+  typeLabel(type: string): string
+  now(): number
+  /** Settings have mysql / tls: only then are their gauges there. */
+  readonly hasMysql: boolean
+  readonly hasCertificate: boolean
+}
+
+export const SESSION_STATES = ['stopped', 'starting', 'running', 'stopping']
+export const UPDATE_RESULTS = ['delivered', 'filtered', 'dropped'] as const
+const TRANSPORTS = ['tcp', 'tls', 'websocket']
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+/**
+ * Node's default metrics describe the process, so one registry serves every
+ * broker in it (tests start many): created on first use, never torn down.
+ */
+let processRegistry: Registry | undefined
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+export class BrokerMetrics {
+  readonly registry = new Registry()
+  private readonly requests: Counter<'type' | 'outcome'>
+  private readonly latency: Histogram<'type'>
+  private readonly updates: Counter<'result'>
+  private readonly disconnects: Counter<'reason'>
+  private readonly replayed: Counter
+  private readonly losses: Counter
+  private readonly authFailures: Counter<'reason'>
+  private readonly rateLimited: Counter<'client'>
+  private readonly requestChildren = new Map<string, { inc: () => void }>()
+  private readonly latencyChildren = new Map<string, { observe: (v: number) => void }>()
+  private readonly updateChildren: Record<typeof UPDATE_RESULTS[number], { inc: (n?: number) => void }>
+
+  constructor (private readonly source: MetricsSource) {
+    const registers = [this.registry]
+    this.requests = new Counter({ name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome', labelNames: ['type', 'outcome'], registers })
+    this.latency = new Histogram({ name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers })
+    this.updates = new Counter({ name: 'tdbroker_updates_total', help: 'Updates per connection: delivered, filtered by its policy, dropped (connection closing)', labelNames: ['result'], registers })
+    this.disconnects = new Counter({ name: 'tdbroker_disconnects_total', help: 'Closed client connections by reason', labelNames: ['reason'], registers })
+    this.replayed = new Counter({ name: 'tdbroker_resume_replayed_updates_total', help: 'Updates replayed to clients resuming with last_seq', registers })
+    this.losses = new Counter({ name: 'tdbroker_resume_losses_total', help: 'Resumes that could not be complete (broker.updatesLost sent)', registers })
+    this.authFailures = new Counter({ name: 'tdbroker_auth_failures_total', help: 'Failed authentications by error', labelNames: ['reason'], registers })
+    this.rateLimited = new Counter({ name: 'tdbroker_rate_limited_total', help: 'Requests refused by a client\'s rate_limit, by client', labelNames: ['client'], registers })
+    for (const reason of DISCONNECT_REASONS) this.disconnects.labels(reason).inc(0)
+    this.updateChildren = { delivered: this.updates.labels('delivered'), filtered: this.updates.labels('filtered'), dropped: this.updates.labels('dropped') }
+    for (const child of Object.values(this.updateChildren)) child.inc(0)
+    this.gauges(registers)
+  }
+
+  private gauges (registers: Registry[]): void {
+    const source = this.source
+    new Gauge({
+      name: 'tdbroker_sessions', help: 'Known sessions by state', labelNames: ['state'], registers,
+      collect () {
+        const counts = new Map(SESSION_STATES.map(s => [s, 0]))
+        for (const state of source.sessionStates()) counts.set(state, (counts.get(state) ?? 0) + 1)
+        for (const [state, n] of counts) this.labels(state).set(n)
+      }
+    })
+    // The gauges a collect() sets are registered after it, so a scrape reads them once set.
+    // (prom-client starts every metric's get() in registration order, each running its collect() first.)
+    let byClient: Gauge<'client'> | undefined
+    let queued: Gauge | undefined
+    new Gauge({
+      name: 'tdbroker_connections', help: 'Open connections by transport', labelNames: ['transport'], registers,
+      collect () {
+        const transports = this
+        const counts = new Map(TRANSPORTS.map(t => [t, 0]))
+        const clients = new Map<string, number>()
+        let bytes = 0
+        for (const c of source.connections()) {
+          counts.set(c.transport, (counts.get(c.transport) ?? 0) + 1)
+          clients.set(c.client, (clients.get(c.client) ?? 0) + 1)
+          bytes += c.queued
+        }
+        for (const [t, n] of counts) transports.labels(t).set(n)
+        // Clients that left are dropped, not kept at 0: the series set follows who is connected.
+        byClient?.reset()
+        for (const [client, n] of clients) byClient?.labels(client).set(n)
+        queued?.set(bytes)
+      }
+    })
+    byClient = new Gauge({ name: 'tdbroker_client_connections', help: 'Open connections by client name', labelNames: ['client'], registers })
+    queued = new Gauge({ name: 'tdbroker_client_queue_bytes', help: 'Bytes waiting to be written to clients, over all connections', registers })
+    if (source.hasMysql) {
+      let lag: Gauge | undefined
+      let depth: Gauge | undefined
+      new Gauge({
+        name: 'tdbroker_mysql_up', help: '1 while the MySQL mirror is connected, else 0', registers,
+        collect () {
+          const m = source.mysql()
+          if (m === undefined) return
+          this.set(m.up ? 1 : 0)
+          depth?.set(m.queued)
+          lag?.set(m.downSinceMs === undefined ? 0 : Math.max(0, (source.now() - m.downSinceMs) / 1000))
+        }
+      })
+      lag = new Gauge({ name: 'tdbroker_mysql_lag_seconds', help: 'Seconds MySQL has been unreachable with writes held (0 while up)', registers })
+      depth = new Gauge({ name: 'tdbroker_mysql_queue_depth', help: 'Row writes waiting for MySQL', registers })
+    }
+    if (source.hasCertificate) {
+      new Gauge({
+        name: 'tdbroker_certificate_expiry_seconds', help: 'Seconds until the TLS certificate expires (negative once expired)', registers,
+        collect () {
+          const notAfter = source.certificateNotAfter()
+          if (notAfter !== undefined) this.set(Math.round((notAfter.getTime() - source.now()) / 1000))
+        }
+      })
+    }
+    let remaining: Gauge<'type'> | undefined
+    new Gauge({
+      name: 'tdbroker_flood_wait_sessions', help: 'Sessions under a FLOOD_WAIT, by request type (broker.getStatus names them)', labelNames: ['type'], registers,
+      collect () {
+        const sessions = this
+        sessions.reset()
+        remaining?.reset()
+        const now = source.now()
+        const byType = new Map<string, { sessions: number, left: number }>()
+        for (const w of source.floodWaits()) {
+          const type = source.typeLabel(w.type)
+          const entry = byType.get(type) ?? { sessions: 0, left: 0 }
+          entry.sessions++
+          entry.left = Math.max(entry.left, Math.ceil((w.until - now) / 1000))
+          byType.set(type, entry)
+        }
+        for (const [type, e] of byType) {
+          sessions.labels(type).set(e.sessions)
+          remaining?.labels(type).set(e.left)
+        }
+      }
+    })
+    remaining = new Gauge({ name: 'tdbroker_flood_wait_remaining_seconds', help: 'Longest FLOOD_WAIT still to run, by request type', labelNames: ['type'], registers })
+  }
+
+  /** Counts a request's outcome and, for those that went through the pipeline, its latency (`startMs` from performance.now()). */
+  request (type: string, outcome: Outcome, startMs?: number): void {
+    const label = this.source.typeLabel(type)
+    const key = `${label}\u0000${outcome}`
+    let counter = this.requestChildren.get(key)
+    if (counter === undefined) {
+      counter = this.requests.labels(label, outcome)
+      this.requestChildren.set(key, counter)
+    }
+    counter.inc()
+    if (startMs === undefined) return
+    let histogram = this.latencyChildren.get(label)
+    if (histogram === undefined) {
+      histogram = this.latency.labels(label)
+      this.latencyChildren.set(label, histogram)
+    }
+    histogram.observe((performance.now() - startMs) / 1000)
+  }
+
+  update (result: typeof UPDATE_RESULTS[number]): void { this.updateChildren[result].inc() }
+  disconnect (reason: string): void { this.disconnects.labels(reason).inc() }
+  resumed (replayed: number, complete: boolean): void {
+    if (replayed > 0) this.replayed.inc(replayed)
+    if (!complete) this.losses.inc()
+  }
+
+  authFailure (reason: string): void { this.authFailures.labels(reason).inc() }
+  rateLimit (client: string): void { this.rateLimited.labels(client).inc() }
+
+  /** The scrape: Prometheus text format. */
+  async text (): Promise<string> { return await Registry.merge([processMetrics(), this.registry]).metrics() }
+  get contentType (): string { return this.registry.contentType }
+}
+
+export { OUTCOMES }
