@@ -40,7 +40,8 @@ export const chatScopeStep: Step = async (ctx, next) => {
         ? `chat ${outside} is not one of this client's chats`
         : `${type} names a chat that is not one of this client's chats`)
     }
-    const checked = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
+    // A plain string where a formattedText belongs is left to format_fields; the step after it checks what it made.
+    const checked = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id), { plainText: true })
     anchored = checked.anchored
     about = checked.chat
   }
