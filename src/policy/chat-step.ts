@@ -21,7 +21,11 @@ const okRequests = new Set(OK_REQUESTS)
 export const chatScopeStep: Step = async (ctx, next) => {
   const policy = ctx.client.policy
   const chats = policy.chats
-  if (chats === undefined) return await next()
+  if (chats === undefined) {
+    // Without chats, `login: false` still keeps the login flow (the QR link, code info, hints) out of answers, as out of updates.
+    const answer = await next()
+    return !policy.login && answer['@type'].startsWith('authorizationState') ? { '@type': answer['@type'] } : answer
+  }
   const session = ctx.session.id
   const seen = policy.seen
   const type = ctx.request['@type']
