@@ -85,3 +85,13 @@ t.test('auth_timeout and idle_timeout close TLS and WebSocket connections too', 
     p.close()
   }
 })
+
+t.test('the raw WebSocket helper sees a refusal sent right after the upgrade', async t => {
+  const l = await listeners({ max_connections: 1 })
+  t.teardown(l.stop)
+  const held = await l.tcp()
+  t.teardown(() => { held.close() })
+  const p = await l.ws()
+  const m = await firstError(p, 'TOO_MANY_CONNECTIONS')
+  t.match(m.message, /^TOO_MANY_CONNECTIONS: /)
+})
