@@ -36,6 +36,7 @@ export const BROKER_ERRORS = {
   BROKER_SHUTTING_DOWN: { code: 503, text: 'the broker is shutting down' },
   LOCAL_FILE_NOT_ALLOWED: { code: 403, text: "the request names a local file outside this client's local_files" },
   UPLOAD_TOO_LARGE: { code: 413, text: 'the upload is larger than max_upload_size, or the file would grow past max_upload_file_size' },
+  UPLOAD_FAILED: { code: 500, text: 'the broker could not write the upload' },
   TOO_MANY_UPLOADS: { code: 429, text: 'this connection has too many uploads being written' },
   READ_TOO_LARGE: { code: 413, text: 'the read asks for more than max_read_size bytes' },
   TOO_MANY_CONNECTIONS: { code: 503, text: 'the broker has max_connections open connections; the connection is closed' },

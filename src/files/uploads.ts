@@ -26,11 +26,28 @@ export const MAX_ISSUED = 1000
 
 interface Issued { sessionId: string, client: string, path: string, folder: string, size: number, appending: boolean }
 
-/** A file name TDLib can use: no folders, no control characters, at most 200 characters; "file" when nothing is left. */
+/** Most UTF-8 bytes of a file name: file systems allow 255, so 200 leaves room. */
+export const MAX_NAME_BYTES = 200
+
+/**
+ * A file name TDLib can use: no folders, no control characters, no lone
+ * surrogates, at most MAX_NAME_BYTES bytes in UTF-8 (cut between
+ * characters); "file" when nothing is left.
+ */
 export function safeFileName (name: string): string {
   // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').slice(0, 200).trim()
-  return cleaned === '' || cleaned === '.' || cleaned === '..' ? 'file' : cleaned
+  const cleaned = name.slice(0, MAX_NAME_BYTES).replace(/[\u0000-\u001f\u007f/\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '_')
+  // At most MAX_NAME_BYTES code units are left, so this loop is short (a character is at most 4 bytes).
+  const chars = [...cleaned]
+  while (Buffer.byteLength(chars.join('')) > MAX_NAME_BYTES) chars.pop()
+  const cut = chars.join('').trim()
+  return cut === '' || cut === '.' || cut === '..' ? 'file' : cut
+}
+
+/** A file-system failure as the client may see it: what failed and the code (ENOSPC, ...), never the broker's path. */
+function writeFailed (e: unknown): BrokerError {
+  const code = typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'unknown'
+  return new BrokerError('UPLOAD_FAILED', `the broker could not write the upload (${code})`)
 }
 
 export class UploadStore {
@@ -48,8 +65,13 @@ export class UploadStore {
       const hex = randomBytes(16).toString('hex')
       const folder = join(session.directory, UPLOAD_FOLDER, hex)
       const path = join(folder, safeFileName(name))
-      await mkdir(folder, { recursive: true, mode: 0o700 })
-      await writeFile(path, data, { mode: 0o600 })
+      try {
+        await mkdir(folder, { recursive: true, mode: 0o700 })
+        await writeFile(path, data, { mode: 0o600 })
+      } catch (e) {
+        await rm(folder, { recursive: true, force: true }).catch(() => {})
+        throw writeFailed(e)
+      }
       const token = UPLOAD_PREFIX + hex
       this.issued.set(token, { sessionId: session.id, client, path, folder, size: data.length, appending: false })
       if (this.issued.size > MAX_ISSUED) this.forgetOldest()
@@ -74,7 +96,7 @@ export class UploadStore {
     return await this.inSlot(connectionId, async () => {
       entry.appending = true
       try {
-        await appendFile(entry.path, data)
+        await appendFile(entry.path, data).catch(e => { throw writeFailed(e) })
         entry.size += data.length
         return entry.size
       } finally {

@@ -21,7 +21,7 @@
 import { BrokerError } from '../errors.js'
 import type { TdObject } from '../tdlib/backend.js'
 import { chatIdOf } from './chats.js'
-import { CHAT_BOUND_KINDS, CHAT_KINDS, requestIds, textUrlUser, UncheckableRequest, type IdKind } from './request-ids.js'
+import { CHAT_BOUND_KINDS, CHAT_KINDS, requestIds, textUrlUser, UncheckableRequest, type IdKind, type WalkOptions } from './request-ids.js'
 import type { SeenKind } from './seen-ids.js'
 import { REQUEST_EFFECTS } from './tdlib-fields.js'
 
@@ -52,16 +52,17 @@ const refuse = (detail: string): BrokerError => new BrokerError('CHAT_NOT_ALLOWE
 
 /**
  * Checks a request against `chats`; throws CHAT_NOT_ALLOWED, naming the
- * field, when it may not be sent.
+ * field, when it may not be sent. `options.plainText` lets a string stand
+ * for a formattedText that format_fields will parse (and check again).
  */
-export function checkRequest (request: TdObject, chats: ReadonlySet<number>, seen: SeenLookup): CheckedRequest {
+export function checkRequest (request: TdObject, chats: ReadonlySet<number>, seen: SeenLookup, options: WalkOptions = {}): CheckedRequest {
   const type = request['@type']
   if (Object.hasOwn(REQUEST_EFFECTS, type) && REQUEST_EFFECTS[type] === 'creates_chat') {
     throw refuse(`${type} creates a chat, which cannot be one of this client's chats`)
   }
   let refs
   try {
-    refs = requestIds(request)
+    refs = requestIds(request, options)
   } catch (e) {
     if (e instanceof UncheckableRequest) throw refuse(`${e.message}, so the chat scope cannot check it`)
     throw e

@@ -21,7 +21,11 @@ const okRequests = new Set(OK_REQUESTS)
 export const chatScopeStep: Step = async (ctx, next) => {
   const policy = ctx.client.policy
   const chats = policy.chats
-  if (chats === undefined) return await next()
+  if (chats === undefined) {
+    // Without chats, `login: false` still keeps the login flow (the QR link, code info, hints) out of answers, as out of updates.
+    const answer = await next()
+    return !policy.login && answer['@type'].startsWith('authorizationState') ? { '@type': answer['@type'] } : answer
+  }
   const session = ctx.session.id
   const seen = policy.seen
   const type = ctx.request['@type']
@@ -40,7 +44,8 @@ export const chatScopeStep: Step = async (ctx, next) => {
         ? `chat ${outside} is not one of this client's chats`
         : `${type} names a chat that is not one of this client's chats`)
     }
-    const checked = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id))
+    // A plain string where a formattedText belongs is left to format_fields; the step after it checks what it made.
+    const checked = checkRequest(ctx.request, chats, (kind, id) => seen?.chatOf(session, kind, id), { plainText: true })
     anchored = checked.anchored
     about = checked.chat
   }

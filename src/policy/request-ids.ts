@@ -62,15 +62,26 @@ export function isTdlibRequest (type: string): boolean { return requests.has(typ
  * UncheckableRequest, naming the field, when the request is not one TDLib
  * knows or a field holds something TDLib would not read as its type.
  */
-export function requestIds (request: TdObject): IdRef[] {
+export function requestIds (request: TdObject, options: WalkOptions = {}): IdRef[] {
   const type = request['@type']
   if (!requests.has(type)) throw new UncheckableRequest(`${type} is not a TDLib request`)
   const found: IdRef[] = []
-  walkObject(request, type, '', 0, false, found)
+  walkObject(request, type, '', 0, false, found, options.plainText === true)
   return found
 }
 
-function walkObject (obj: Record<string, unknown>, type: string, path: string, depth: number, outerBound: boolean, found: IdRef[]): void {
+/** How strict the walk is. */
+export interface WalkOptions {
+  /**
+   * Accept a plain string where the schema wants a formattedText: the
+   * format_fields step turns such strings into formattedText later, and the
+   * check after it (chat-step.ts formattedChatScopeStep) walks the result
+   * without this option. A string carries no id until it is parsed.
+   */
+  plainText?: boolean
+}
+
+function walkObject (obj: Record<string, unknown>, type: string, path: string, depth: number, outerBound: boolean, found: IdRef[], plainText: boolean): void {
   if (depth > MAX_DEPTH) throw new UncheckableRequest(`${path} is nested too deeply to be checked`)
   const specs = fields.get(type)
   if (specs === undefined) return
@@ -86,7 +97,7 @@ function walkObject (obj: Record<string, unknown>, type: string, path: string, d
   for (const [field, spec] of specs) {
     if (!Object.hasOwn(obj, field)) continue
     const where = path === '' ? field : `${path}.${field}`
-    walkValue(obj[field], spec, where, depth + 1, spec === 'in_call' ? callBound : bound, found)
+    walkValue(obj[field], spec, where, depth + 1, spec === 'in_call' ? callBound : bound, found, plainText)
   }
 }
 
@@ -95,18 +106,16 @@ function hasNonZero (value: unknown): boolean {
   return value !== null && value !== undefined && asId(value) !== 0
 }
 
-function walkValue (value: unknown, spec: string, path: string, depth: number, bound: boolean, found: IdRef[]): void {
+function walkValue (value: unknown, spec: string, path: string, depth: number, bound: boolean, found: IdRef[], plainText: boolean): void {
   if (value === null || value === undefined) return
   if (spec.startsWith('[]')) {
     if (!Array.isArray(value)) throw new UncheckableRequest(`${path} must be an array`)
     if (depth > MAX_DEPTH) throw new UncheckableRequest(`${path} is nested too deeply to be checked`)
-    value.forEach((item, i) => { walkValue(item, spec.slice(2), `${path}.${i}`, depth + 1, bound, found) })
+    value.forEach((item, i) => { walkValue(item, spec.slice(2), `${path}.${i}`, depth + 1, bound, found, plainText) })
     return
   }
   if (spec.startsWith('>')) {
-    // Plain text where TDLib wants formattedText is what format_fields turns into one; it carries no id
-    // until then, and the chat scope checks what formatting made (chat-step.ts, formattedChatScopeStep).
-    if (typeof value === 'string' && spec === '>formattedText') return
+    if (plainText && spec === '>formattedText' && typeof value === 'string') return
     if (typeof value !== 'object' || Array.isArray(value)) throw new UncheckableRequest(`${path} must be an object`)
     const declared = spec.slice(1)
     const members = unions.get(declared)
@@ -121,7 +130,7 @@ function walkValue (value: unknown, spec: string, path: string, depth: number, b
       if (given !== undefined && given !== declared) throw new UncheckableRequest(`${path} must be a ${declared}, not ${given}`)
       type = declared
     }
-    walkObject(value as Record<string, unknown>, type, path, depth, bound, found)
+    walkObject(value as Record<string, unknown>, type, path, depth, bound, found, plainText)
     return
   }
   const kind = spec as IdKind

@@ -1,6 +1,6 @@
 /** The upload store: names made safe, uploads in flight bounded per connection, old references forgotten with their files. */
 import t from 'tap'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BrokerError } from '../../src/errors.js'
 import { MAX_ISSUED, MAX_UPLOADS_IN_FLIGHT, safeFileName, UploadStore } from '../../src/files/uploads.js'
@@ -16,6 +16,21 @@ t.test('file names lose folders and control characters', async t => {
   t.equal(safeFileName('..'), 'file')
   t.equal(safeFileName(''), 'file')
   t.equal(safeFileName('x'.repeat(300)).length, 200)
+  t.equal(Buffer.byteLength(safeFileName('€'.repeat(200))), 198, 'cut to at most 200 bytes of UTF-8, between characters')
+  t.equal(safeFileName('😀'.repeat(60)), '😀'.repeat(50), 'a pair is never split')
+  t.equal(safeFileName('a\ud800b\udc00'), 'a_b_', 'lone surrogates replaced')
+  t.equal(safeFileName('y'.repeat(1_000_000)).length, 200, 'a huge name is cut first')
+})
+
+t.test('a failed write says so without the broker\'s path, and leaves nothing behind', async t => {
+  const store = new UploadStore()
+  const blocked = { id: '9', directory: join(dir, 'not-a-folder') }
+  writeFileSync(blocked.directory, 'a file where the session folder should be')
+  const error = await store.save(blocked, 'alice', 'c1', 'f', Buffer.from('x')).then(() => undefined, (e: unknown) => e)
+  t.ok(error instanceof BrokerError && error.errorName === 'UPLOAD_FAILED', String(error))
+  t.notOk(String((error as Error).message).includes(dir), 'the message names no path')
+  t.match((error as Error).message, /\(ENOTDIR\)/, 'but the file system\'s code')
+  t.ok(await store.save(session, 'alice', 'c1', 'f', Buffer.from('x')), 'its slot was given back')
 })
 
 t.test('the bytes land in the session folder; the reference is for its client and session', async t => {

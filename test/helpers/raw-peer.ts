@@ -154,9 +154,12 @@ export async function tlsPeer (port: number, opts: tls.ConnectionOptions): Promi
   return new TcpPeer(socket)
 }
 
-/** Connects to a WebSocket URL. */
+/** Connects to a WebSocket URL; the peer records messages from the first one on. */
 export async function wsPeer (url: string): Promise<RawPeer> {
   const ws = new WebSocket(url)
+  // Listening from the start: a message the broker sends right after the upgrade (a refusal) can
+  // arrive in the same read as the upgrade answer, before 'open' listeners' promises resolve.
+  const peer = new WsPeer(ws)
   await new Promise<void>((resolve, reject) => { ws.once('open', () => { resolve() }); ws.once('error', reject) })
-  return new WsPeer(ws)
+  return peer
 }

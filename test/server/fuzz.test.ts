@@ -288,7 +288,9 @@ for (const mode of [{ clients: false }, { clients: true }] satisfies Mode[]) {
     const b: TestBroker = await startBroker({
       websocket: { host: '127.0.0.1', port: 0 },
       max_frame_size: MAX_FRAME,
-      ...(mode.clients ? { clients: [keyClient('svc', await testKey())] } : {})
+      // The same frame limit before authentication, so each case means the same in both modes
+      // (the smaller max_frame_size_unauthenticated has its own tests in limits.test.ts).
+      ...(mode.clients ? { clients: [keyClient('svc', await testKey())], max_frame_size_unauthenticated: MAX_FRAME } : {})
     })
     t.teardown(b.stop)
     const ws = `ws://127.0.0.1:${b.broker.addresses.websocket?.port ?? 0}/`

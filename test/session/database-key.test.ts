@@ -98,7 +98,10 @@ t.test('TDLib\'s own log at debug_level 3 does not show the database key', async
   await c.waitFor(waitPhone(session))
   const hex = Buffer.from(databaseKey(KEY_A, '').tdlib, 'base64').toString('hex').toUpperCase().match(/../g)!.join(' ')
   const logged = JSON.stringify(b.logs.records)
-  t.match(logged, /setTdlibParameters/, "TDLib's dump of setTdlibParameters is in the log (so the check below means something)")
+  // The dump is there (so the check below looks where the key would be), with the field blanked.
+  const dump = b.logs.records.find(r => r.component === 'tdlib' && String(r.msg).includes('setTdlibParameters {'))
+  t.ok(dump, 'TDLib logged its setTdlibParameters request at verbosity 3')
+  t.match(String(dump?.msg), /database_encryption_key = \[redacted\]/, 'with the key field redacted')
   t.notOk(logged.includes(hex), 'the key bytes are not in the log')
-  t.notOk(logged.includes(databaseKey(KEY_A, '').tdlib), 'nor their base64')
+  t.notOk(logged.includes(databaseKey(KEY_A, '').tdlib) || logged.includes(KEY_A), 'nor the key in base64 or as set')
 })
