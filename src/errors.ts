@@ -33,6 +33,7 @@ export const BROKER_ERRORS = {
   UNKNOWN_SESSION: { code: 404, text: 'no session with that id' },
   SESSION_START_FAILED: { code: 500, text: 'the session could not be started' },
   SESSION_CLOSED: { code: 500, text: 'the session closed before answering' },
+  INTERNAL_ERROR: { code: 500, text: 'the broker failed while handling the request; its log has the details' },
   BROKER_SHUTTING_DOWN: { code: 503, text: 'the broker is shutting down' },
   LOCAL_FILE_NOT_ALLOWED: { code: 403, text: "the request names a local file outside this client's local_files" },
   UPLOAD_TOO_LARGE: { code: 413, text: 'the upload is larger than max_upload_size, or the file would grow past max_upload_file_size' },

@@ -196,8 +196,9 @@ export class Connection implements SessionMember {
 
   /** Answers with an error; policy refusals are audited with what the request was about. */
   sendError (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
-    const error = e instanceof BrokerError ? e : new BrokerError('INVALID_REQUEST', e instanceof Error ? e.message : String(e))
-    if (!(e instanceof BrokerError)) this.log.error({ err: boundText(error.message) }, 'unexpected error while handling a request')
+    // An unexpected error's own text stays in the log: it may name the broker's files or internals.
+    const error = e instanceof BrokerError ? e : new BrokerError('INTERNAL_ERROR', `the broker failed while handling ${about.type ?? 'the request'}; its log has the details (connection ${this.id})`)
+    if (!(e instanceof BrokerError)) this.log.error({ err: boundText(e instanceof Error ? e.message : String(e)), type: about.type }, 'unexpected error while handling a request')
     const refusal = REFUSALS[error.errorName]
     // An unauthenticated connection is audited once, so it cannot flood the audit trail.
     const repeated = error.errorName === 'AUTH_REQUIRED' && this.authRequiredSeen++ > 0

@@ -20,8 +20,6 @@ import { tcpPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
 const SEED = Number(process.env.FUZZ_SEED ?? 20261001)
 const CASES = 200
 const MAX_FRAME = 262_144
-/** The broker's default max_frame_size_unauthenticated, for the clients-list run. */
-const MAX_FRAME_UNAUTHENTICATED = 65_536
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 function prng (seed: number): () => number {
@@ -211,11 +209,6 @@ function generate (i: number): Case {
   const c = generators[k]!(i)
   // Whatever its kind, a frame over the limit is refused for its size first.
   if (c.bytes.length > MAX_FRAME) return { name: `${c.name} (oversize)`, bytes: c.bytes, expect: () => 'FRAME_TOO_LARGE', mayClose: true }
-  // Before authentication a smaller limit applies (max_frame_size_unauthenticated).
-  if (c.bytes.length > MAX_FRAME_UNAUTHENTICATED) {
-    const { expect: inner, extraText: _unchecked, ...rest } = c
-    return { ...rest, ...(inner === undefined ? {} : { expect: (mode: Mode) => mode.clients ? 'FRAME_TOO_LARGE' : inner(mode) }), mayClose: true }
-  }
   return c
 }
 
