@@ -9,10 +9,14 @@ WORKDIR /app
 # would refuse it here. --ignore-scripts keeps the "prepare" script (tsc) from
 # running before the sources are in place.
 COPY package.json package-lock.json ./
+# the client is an npm workspace of this package (client/): npm needs its package.json to install
+COPY client/package.json ./client/
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 COPY bench ./bench
+COPY client/tsconfig.json ./client/
+COPY client/src ./client/src
 RUN npm run build
 RUN test -f dist/src/cli/main.js || { echo 'dist/src/cli/main.js was not built: check outDir/rootDir in tsconfig.json' >&2; exit 1; }
 
@@ -20,6 +24,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY client/package.json ./client/
 # --ignore-scripts skips "prepare" (tsc is a dev dependency, absent here) and
 # tdl's install step, which would only compile the addon if no prebuild fit:
 # tdl ships prebuilds/linux-x64/tdl.glibc.node (and linux-arm64), and TDLib
