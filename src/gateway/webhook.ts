@@ -6,6 +6,7 @@
  * getWebhookInfo. A method in the response body is executed, as Telegram
  * does. Redirects are not followed: the URL's host is the one settings allow.
  */
+import { boundText } from '../log/bound.js'
 import type { Logger } from '../log/logger.js'
 import type { BotApiConsumerSettings } from '../settings/types.js'
 import { badRequest } from './errors.js'
@@ -98,23 +99,30 @@ export class WebhookSender {
     const abort = new AbortController()
     this.abort = abort
     const timer = setTimeout(() => { abort.abort() }, DELIVERY_TIMEOUT_MS)
-    let res: Response
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/json', ...(secret === undefined ? {} : { 'X-Telegram-Bot-Api-Secret-Token': secret }) },
-        body: JSON.stringify(update),
-        signal: abort.signal
-      })
-    } catch (e) {
-      throw new Error(abort.signal.aborted ? 'Timeout expired' : `Connection failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`)
+      let res: Response
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/json', ...(secret === undefined ? {} : { 'X-Telegram-Bot-Api-Secret-Token': secret }) },
+          body: JSON.stringify(update),
+          signal: abort.signal
+        })
+      } catch (e) {
+        throw new Error(abort.signal.aborted ? 'Timeout expired' : `Connection failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`)
+      }
+      if (res.status < 200 || res.status > 299) {
+        await res.body?.cancel().catch(() => {})
+        throw new Error(`Wrong response from the webhook: ${res.status} ${res.statusText}`)
+      }
+      // The body is read under the same timeout and never past MAX_RESPONSE: a webhook that answers
+      // without end must not grow the broker's memory or hold its queue.
+      const text = await readBounded(res, MAX_RESPONSE).catch(() => undefined)
+      if (text !== undefined && text.length > 0) this.runResponse(res.headers.get('content-type'), text)
     } finally {
       clearTimeout(timer)
     }
-    const text = await res.text().catch(() => '')
-    if (res.status < 200 || res.status > 299) throw new Error(`Wrong response from the webhook: ${res.status} ${res.statusText}`)
-    if (text.length > 0 && text.length <= MAX_RESPONSE) this.runResponse(res.headers.get('content-type'), text)
   }
 
   /** A method in the webhook's answer is run, as Telegram does; its result goes nowhere, a failure to the log. */
@@ -125,7 +133,7 @@ export class WebhookSender {
     if (typeof body !== 'object' || body === null || typeof (body as Record<string, unknown>).method !== 'string') return
     const { method, ...params } = body as Record<string, unknown>
     this.respond(method as string, params).catch((e: unknown) => {
-      this.log.warn({ method, err: e instanceof Error ? e.message : String(e) }, 'a method in a webhook response failed')
+      this.log.warn({ method: boundText(String(method)), err: boundText(e instanceof Error ? e.message : String(e)) }, 'a method in a webhook response failed')
     })
   }
 
@@ -136,4 +144,23 @@ export class WebhookSender {
       this.sleeping = { timer, wake }
     })
   }
+}
+
+/** The body as text, or undefined once it passes `max` bytes (the rest is not read). */
+async function readBounded (res: Response, max: number): Promise<string | undefined> {
+  const reader = res.body?.getReader()
+  if (reader === undefined) return ''
+  const parts: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      await reader.cancel().catch(() => {})
+      return undefined
+    }
+    parts.push(value)
+  }
+  return Buffer.concat(parts, size).toString('utf8')
 }

@@ -147,3 +147,48 @@ t.test('a webhook and its waiting updates survive a restart', async t => {
   const info = (await botCall(running.apiRoot, token, 'getWebhookInfo')).body.result
   t.same([info.url, info.pending_update_count], [`http://127.0.0.1:${port}/hook`, 0])
 })
+
+t.test('a webhook that answers 200 and then sends a body without end: read to 1 MiB at most, and the next update still goes out', async t => {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
+  const [backend] = world.consumers as [typeof world.consumers[0]]
+  const running = await startGateway(world, {}, { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } })
+  t.teardown(async () => { await running.stop() })
+  const alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+  const received: string[] = []
+  let streamed = 0
+  const chunk = Buffer.alloc(64 * 1024, 'x')
+  let gotSecond: () => void = () => {}
+  const second = new Promise<void>(resolve => { gotSecond = resolve })
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => {
+      const text = String(JSON.parse(body).message?.text)
+      received.push(text)
+      if (received.length === 1) {
+        // The first answer never ends: it streams for as long as the broker reads.
+        res.writeHead(200, { 'content-type': 'application/json' })
+        const pump = (): void => {
+          let more = true
+          while (!res.destroyed && more) { more = res.write(chunk); streamed += chunk.length }
+          if (!res.destroyed) res.once('drain', pump)
+        }
+        res.on('close', () => { res.destroy() })
+        pump()
+        return
+      }
+      res.writeHead(200).end()
+      gotSecond()
+    })
+  })
+  const port = await listenOn(server)
+  t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
+  t.equal((await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook` })).status, 200)
+  await say(alice, 'one')
+  await say(alice, 'two')
+  await second
+  t.same(received, ['one', 'two'], 'the endless answer did not hold the queue')
+  t.ok(streamed > 1024 * 1024, `the server kept writing (${streamed} bytes)`)
+  t.ok(streamed < 16 * 1024 * 1024, `until the broker stopped reading past 1 MiB (${streamed} bytes, socket buffers included)`)
+})
