@@ -5,46 +5,30 @@
  * the compiled dist/ (run `npx tsc -p tsconfig.json` first).
  */
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { settingsForStart } from '../../src/cli/start.js'
 import { META_FILE } from '../../src/session/meta.js'
 import { tempDir } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
+import { startCli, type RunningCli } from '../helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CLI = join(ROOT, 'dist/src/cli/main.js')
-
-interface Running { child: ChildProcess, port: number, stdout: () => string, exit: Promise<number | null> }
-
-async function spawnBroker (args: string[], cwd: string): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(child)
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-  const exit = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`broker did not start: ${out} ${err}`)) }, 20_000)
-    const check = (): void => {
-      const m = /listening on \S+:(\d+)/.exec(out)
-      if (m !== null) { clearTimeout(timer); resolve(Number(m[1])) }
-    }
-    child.stdout?.on('data', check)
-    void exit.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out} ${err}`)) })
-  })
-  return { child, port, stdout: () => out, exit }
+/** The compiled CLI with ARGS in `dir`, once it listens; killed at the end of the file if still running. */
+async function spawnBroker (args: string[], cwd: string): Promise<RunningCli> {
+  const running = await startCli(cwd, args)
+  children.add(running.child)
+  return running
 }
+
+
 
 const children = new Set<ChildProcess>()
 t.teardown(() => { for (const child of children) if (child.exitCode === null) child.kill('SIGKILL') })
 
-async function stop (running: Running): Promise<number | null> {
+async function stop (running: RunningCli): Promise<number | null> {
   running.child.kill('SIGTERM')
-  return await running.exit
+  return await running.exited
 }
 
 async function sessionIds (port: number): Promise<string[]> {
@@ -110,7 +94,7 @@ t.test('after the sandbox demo, a plain start does not list the sandbox\'s sessi
   const realAgain = await spawnBroker(['start', '--port', '0'], dir)
   t.same(await sessionIds(realAgain.port), [genuine], 'only its own session')
   t.equal(await stop(realAgain), 0)
-  const realOut = realAgain.stdout()
+  const realOut = realAgain.output()
   for (const id of [emulated, legacy]) {
     t.match(realOut, new RegExp(`"session":"${id}".*session folder holds a sandbox session and this broker runs the tdlib backend: ignored`), `${id} is reported`)
   }
@@ -119,5 +103,5 @@ t.test('after the sandbox demo, a plain start does not list the sandbox\'s sessi
   const sandboxAgain = await spawnBroker(['start', '--sandbox', '--port', '0'], dir)
   t.same(await sessionIds(sandboxAgain.port), [emulated], 'the sandbox lists only its own')
   t.equal(await stop(sandboxAgain), 0)
-  t.match(sandboxAgain.stdout(), new RegExp(`"session":"${genuine}".*session folder holds a tdlib session and this broker runs the sandbox backend: ignored`))
+  t.match(sandboxAgain.output(), new RegExp(`"session":"${genuine}".*session folder holds a tdlib session and this broker runs the sandbox backend: ignored`))
 })

@@ -3,37 +3,18 @@
  * `npm test`'s pretest step): start, SIGTERM, bad settings, check-config, status.
  */
 import t from 'tap'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
+import { CLI, ROOT, startCli } from '../helpers/cli.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CLI = join(ROOT, 'dist/src/cli/main.js')
+/** The compiled CLI with ARGS in `dir`, once it listens. */
+const spawnBroker = async (args: string[], cwd: string) => await startCli(cwd, args)
+
 const SIPTG = join(ROOT, 'test/fixtures/siptg-settings.json')
 
-interface Running { child: ChildProcess, port: number, stdout: () => string, exit: Promise<number | null> }
-
-async function spawnBroker (args: string[], cwd: string): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-  const exit = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`broker did not start: ${out} ${err}`)) }, 20_000)
-    const check = (): void => {
-      const m = /listening on \S+:(\d+)/.exec(out)
-      if (m !== null) { clearTimeout(timer); resolve(Number(m[1])) }
-    }
-    child.stdout?.on('data', check)
-    void exit.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out} ${err}`)) })
-  })
-  return { child, port, stdout: () => out, exit }
-}
 
 t.test('SIGTERM tells clients, closes TDLib cleanly and exits 0; the folder reopens at once', async t => {
   const dir = tempDir()
@@ -44,7 +25,7 @@ t.test('SIGTERM tells clients, closes TDLib cleanly and exits 0; the folder reop
     allowed_requests: ['testSquareInt']
   }))
   const running = await spawnBroker(['start', '--settings', 'settings.json'], dir)
-  t.match(running.stdout(), /^tdbroker \d+\.\d+\.\d+ \(TDLib 1\.8\.\d+, backend tdlib\), settings: .*settings\.json$/m, 'prints its version')
+  t.match(running.output(), /^tdbroker \d+\.\d+\.\d+ \(TDLib 1\.8\.\d+, backend tdlib\), settings: .*settings\.json$/m, 'prints its version')
   const client = await TestClient.connect(running.port)
   const session = await client.createSession()
   await client.waitFor(m => m['@type'] === 'updateAuthorizationState' && (m.authorization_state as Msg)['@type'] === 'authorizationStateWaitPhoneNumber')
@@ -52,7 +33,7 @@ t.test('SIGTERM tells clients, closes TDLib cleanly and exits 0; the folder reop
   running.child.kill('SIGTERM')
   const closing = await client.waitFor(m => m['@type'] === 'broker.closing')
   t.equal(closing.reason, 'SIGTERM', 'connected clients are told')
-  t.equal(await running.exit, 0, 'exit status 0')
+  t.equal(await running.exited, 0, 'exit status 0')
   await client.closedPromise
   t.notOk(existsSync(join(dir, 'sessions', '.tdbroker.lock')), 'no broker lock left')
   const log = readFileSync(join(dir, 'broker.log'), 'utf8')
@@ -101,14 +82,14 @@ t.test('start on embedded defaults, and status against it', async t => {
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   const running = await spawnBroker(['start', '--port', '0'], dir)
   t.teardown(() => { running.child.kill('SIGTERM') })
-  t.match(running.stdout(), /settings: embedded defaults/)
+  t.match(running.output(), /settings: embedded defaults/)
   t.ok(existsSync(join(dir, 'storage', 'sessions')), 'sessions live under ./storage/sessions')
   const status = spawnSync(process.execPath, [CLI, 'status', '--port', String(running.port)], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
   t.equal(status.status, 0, status.stderr)
   t.match(status.stdout, /^sessions_running: 0$/m)
   t.match(status.stdout, /^clients_connected: 1$/m, 'counts its own connection')
   running.child.kill('SIGTERM')
-  t.equal(await running.exit, 0)
+  t.equal(await running.exited, 0)
   const down = spawnSync(process.execPath, [CLI, 'status', '--port', String(running.port)], { cwd: dir, encoding: 'utf8', timeout: 20_000 })
   t.equal(down.status, 1, 'status fails when nothing answers')
   t.match(down.stderr, /no answer from/)

@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const CLI = join(ROOT, 'dist/src/cli/main.js')
 
-export interface RunningCli { child: ChildProcess, output: () => string, exited: Promise<number | null> }
+export interface RunningCli {
+  child: ChildProcess
+  /** Standard output and error so far. */
+  output: () => string
+  exited: Promise<number | null>
+  /** The port of the first "listening on HOST:PORT" line it printed (0 if none). */
+  port: number
+}
 
 /** Starts `node dist/src/cli/main.js ARGS` in `cwd` and resolves once its output matches `ready` (20 s at most). */
 export async function startCli (cwd: string, args: string[], ready: RegExp = /listening on /): Promise<RunningCli> {
@@ -20,7 +27,7 @@ export async function startCli (cwd: string, args: string[], ready: RegExp = /li
     child.stdout?.on('data', () => { if (ready.test(out)) { clearTimeout(timer); resolve() } })
     void exited.then(code => { clearTimeout(timer); reject(new Error(`broker exited with ${String(code)}: ${out}`)) })
   })
-  return { child, output: () => out, exited }
+  return { child, output: () => out, exited, port: Number(/listening on \S+:(\d+)/.exec(out)?.[1] ?? 0) }
 }
 
 /** SIGTERM, then SIGKILL after 10 s; resolves with the exit code. */
