@@ -9,6 +9,7 @@ import t from 'tap'
 import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import type { TestClient, Msg } from '../helpers/client.js'
 import { connectAs, errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
+import { loginSeeded } from '../helpers/sandbox-login.js'
 
 const ALICE = 1000001
 const BOB = 1000002
@@ -39,11 +40,7 @@ async function setup (t: { teardown: (f: () => unknown) => void }): Promise<{ ba
   const sandbox = b.backend as SandboxBackend
   const login = async (phone: string, password?: string): Promise<string> => {
     const session = await backend.createSession()
-    await backend.waitFor(state(session, 'authorizationStateWaitPhoneNumber'))
-    await backend.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: phone, '@session': session })
-    await backend.request({ '@type': 'checkAuthenticationCode', code: sandbox.world.loginCode(phone), '@session': session })
-    if (password !== undefined) await backend.request({ '@type': 'checkAuthenticationPassword', password, '@session': session })
-    await backend.waitFor(state(session, 'authorizationStateReady'))
+    await loginSeeded(backend, session, sandbox.world, phone, password)
     return session
   }
   return { backend, desk, login }

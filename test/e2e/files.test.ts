@@ -12,6 +12,7 @@ import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { MARKER_FILE } from '../../src/tdlib/sandbox/persist.js'
+import { loginSeeded } from '../helpers/sandbox-login.js'
 
 const ALLOWED_REQUESTS = [
   'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'searchPublicChat', 'getMe',
@@ -27,21 +28,11 @@ async function sandboxBroker (raw: Record<string, unknown> = {}, dir?: string): 
   return { ...b, sandbox: b.backend as SandboxBackend }
 }
 
-const authState = (session: string, state: string) => (m: Msg): boolean =>
-  m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === state
 
 async function loggedIn (b: Sandboxed, phone: string, password?: string): Promise<{ c: TestClient, session: string }> {
   const c = await TestClient.connect(b.port)
   const session = await c.createSession()
-  await c.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'))
-  await c.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: phone, '@session': session })
-  await c.waitFor(authState(session, 'authorizationStateWaitCode'))
-  await c.request({ '@type': 'checkAuthenticationCode', code: b.sandbox.world.loginCode(phone), '@session': session })
-  if (password !== undefined) {
-    await c.waitFor(authState(session, 'authorizationStateWaitPassword'))
-    await c.request({ '@type': 'checkAuthenticationPassword', password, '@session': session })
-  }
-  await c.waitFor(authState(session, 'authorizationStateReady'))
+  await loginSeeded(c, session, b.sandbox.world, phone, password)
   return { c, session }
 }
 

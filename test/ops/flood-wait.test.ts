@@ -11,20 +11,14 @@ import { errorName } from '../helpers/clients.js'
 import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { metric, tdlibCounter } from './helpers.js'
 import { retryAfterOf } from '../../src/limits/flood-waits.js'
+import { loginSeeded } from '../helpers/sandbox-login.js'
 
 const ALLOWED = ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'searchPublicChat', 'getMe']
 
-const authState = (session: string, state: string) => (m: Msg): boolean =>
-  m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === state
 
 async function loginAlice (c: TestClient, sandbox: SandboxBackend): Promise<string> {
   const session = await c.createSession()
-  const phone = '15550001001'
-  await c.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'))
-  await c.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: phone, '@session': session })
-  await c.waitFor(authState(session, 'authorizationStateWaitCode'))
-  await c.request({ '@type': 'checkAuthenticationCode', code: sandbox.world.loginCode(phone), '@session': session })
-  await c.waitFor(authState(session, 'authorizationStateReady'))
+  await loginSeeded(c, session, sandbox.world, '15550001001')
   return session
 }
 

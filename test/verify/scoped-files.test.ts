@@ -11,13 +11,12 @@ import t from 'tap'
 import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import type { Msg } from '../helpers/client.js'
 import { connectAs, errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
+import { loginSeeded } from '../helpers/sandbox-login.js'
 
 const ALICE = 1000001
 const DAVE = 1000004
 const DESK = ['sendMessage', 'getFile', 'downloadFile', 'readFilePart', 'preliminaryUploadFile']
 
-const state = (session: string, name: string) => (m: Msg): boolean =>
-  m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === name
 const doc = (file: Msg, caption = ''): Msg => ({
   '@type': 'inputMessageDocument', document: { '@type': 'inputDocument', document: file }, caption: { '@type': 'formattedText', text: caption, entities: [] }
 })
@@ -40,11 +39,7 @@ t.test('a chat-scoped client: no local paths, its uploads only to its chats, onl
   const sandbox = b.backend as SandboxBackend
   const login = async (phone: string, password?: string): Promise<string> => {
     const session = await backend.createSession()
-    await backend.waitFor(state(session, 'authorizationStateWaitPhoneNumber'))
-    await backend.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: phone, '@session': session })
-    await backend.request({ '@type': 'checkAuthenticationCode', code: sandbox.world.loginCode(phone), '@session': session })
-    if (password !== undefined) await backend.request({ '@type': 'checkAuthenticationPassword', password, '@session': session })
-    await backend.waitFor(state(session, 'authorizationStateReady'))
+    await loginSeeded(backend, session, sandbox.world, phone, password)
     return session
   }
   const bob = await login('15550001002', 'sandbox')
