@@ -9,7 +9,8 @@
  * what a chat-scoped client may name (docs/clients.md, "Chat scope").
  */
 import type { TdObject } from '../tdlib/backend.js'
-import { ID_FIELDS, TDLIB_REQUESTS, UNIONS } from './tdlib-fields.js'
+import { TDLIB_FUNCTIONS } from '../settings/tdlib-names.js'
+import { ID_FIELDS, UNIONS } from './tdlib-fields.js'
 
 /** The kinds of id tdlib-schema.mjs classifies fields into. */
 export type IdKind =
@@ -36,7 +37,7 @@ export interface IdRef {
   bound: boolean
 }
 
-const requests = new Set(TDLIB_REQUESTS)
+const requests: ReadonlySet<string> = TDLIB_FUNCTIONS
 const fields = new Map(Object.entries(ID_FIELDS).map(([type, specs]) => [type, Object.entries(specs)]))
 const unions = new Map(Object.entries(UNIONS).map(([u, members]) => [u, new Set(members)]))
 
