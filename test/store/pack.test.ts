@@ -113,9 +113,9 @@ t.test('a hostile or damaged tar archive is refused before anything is written',
   const odd = scratchDir('tdbroker-odd-')
   symlinkSync('/etc/passwd', join(odd, 'td.binlog'))
   mkdirSync(join(odd, 'photos'))
-  for (const [member, kind] of [['td.binlog', 'a link'], ['photos', 'a folder']]) {
+  for (const [member, kind] of [['td.binlog', 'a link'], ['photos', 'a folder']] as const) {
     const made = join(odd, '..', `odd-${member}.tar`)
-    execFileSync('tar', ['cf', made, '-C', odd, member!])
+    execFileSync('tar', ['cf', made, '-C', odd, member])
     t.throws(() => readPack(readFileSync(made)), { name: 'PackError', message: /which is not a regular file/ }, kind)
   }
 })
