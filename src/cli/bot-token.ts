@@ -8,53 +8,34 @@
 import { hashClientKey } from '../clients/key-hash.js'
 import { newBotToken } from '../gateway/tokens.js'
 import { clientSchema } from '../settings/schema.js'
+import { runCommand, stringOption, UsageError, type CommandSpec } from './args.js'
 
-const USAGE = `usage: tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]
+export const BOT_TOKEN: CommandSpec = {
+  usage: `usage: tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]
   print a new Bot API token for consumer NAME of bot session ID (shown once) and its
-  "bot_api.consumers" entry for settings.json; CLIENT (default NAME) is the clients entry whose scope applies`
+  "bot_api.consumers" entry for settings.json; CLIENT (default NAME) is the clients entry whose scope applies`,
+  options: { session: { type: 'string' }, 'bot-id': { type: 'string' }, client: { type: 'string' } },
+  positionals: [2, 2]
+}
 
 const NAME = new RegExp(clientSchema.properties.name.pattern)
 
 export async function botTokenCommand (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const [sub, name, ...rest] = args
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    out(USAGE)
-    return 0
-  }
-  const options = new Map<string, string>()
-  for (let i = 0; i < rest.length; i += 2) {
-    const key = rest[i] as string
-    const value = rest[i + 1]
-    if (!['--session', '--bot-id', '--client'].includes(key) || value === undefined) {
-      err(`tdbroker bot-token add: unexpected ${JSON.stringify(key)}${value === undefined ? ' without a value' : ''}`)
-      err(USAGE)
-      return 64
-    }
-    options.set(key, value)
-  }
-  if (sub !== 'add' || name === undefined) {
-    err(USAGE)
-    return 64
-  }
-  const session = options.get('--session')
-  const botId = options.get('--bot-id')
-  const client = options.get('--client') ?? name
-  if (!NAME.test(name)) {
-    err(`tdbroker bot-token add: the name ${JSON.stringify(name)} ${clientSchema.properties.name['x-rule']}`)
-    return 64
-  }
-  if (!NAME.test(client)) {
-    err(`tdbroker bot-token add: the client ${JSON.stringify(client)} ${clientSchema.properties.name['x-rule']}`)
-    return 64
-  }
-  if (session === undefined || !/^[1-9][0-9]{0,19}$/.test(session)) {
-    err('tdbroker bot-token add: --session must be a session id (decimal digits)')
-    return 64
-  }
-  if (botId === undefined || !/^[1-9][0-9]{0,14}$/.test(botId)) {
-    err('tdbroker bot-token add: --bot-id must be the bot\'s user id (the digits before ":" of its BotFather token)')
-    return 64
-  }
+  return await runCommand('bot-token', BOT_TOKEN, args, out, err, async ({ values, positionals }) => {
+    const [sub, name] = positionals as [string, string]
+    if (sub !== 'add') throw new UsageError(`unknown subcommand "${sub}" (there is "add")`)
+    const session = stringOption(values, 'session')
+    const botId = stringOption(values, 'bot-id')
+    const client = stringOption(values, 'client') ?? name
+    if (!NAME.test(name)) throw new UsageError(`the name ${JSON.stringify(name)} ${clientSchema.properties.name['x-rule']}`)
+    if (!NAME.test(client)) throw new UsageError(`the client ${JSON.stringify(client)} ${clientSchema.properties.name['x-rule']}`)
+    if (session === undefined || !/^[1-9][0-9]{0,19}$/.test(session)) throw new UsageError('--session must be a session id (decimal digits)')
+    if (botId === undefined || !/^[1-9][0-9]{0,14}$/.test(botId)) throw new UsageError('--bot-id must be the bot\'s user id (the digits before ":" of its BotFather token)')
+    return await printToken(name, session, botId, client, out)
+  })
+}
+
+async function printToken (name: string, session: string, botId: string, client: string, out: (line: string) => void): Promise<number> {
   const token = newBotToken(Number(botId))
   const entry = { name, bot_id: Number(botId), session, client, token_hash: await hashClientKey(token) }
   out(`Bot API token for consumer "${name}" (shown only now; the broker keeps only its hash):`)

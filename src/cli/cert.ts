@@ -3,16 +3,14 @@
  * (deployment with docker-compose) or by the broker's own TLS listener.
  */
 import { resolve } from 'node:path'
-import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { CertError } from '../certs/errors.js'
 import { generateCaSet, generateSelfSigned, parseAltNames, type SubjectAltName } from '../certs/generate.js'
 import { expiresWithin, inspectCertificateFile, type CertificateInfo } from '../certs/inspect.js'
 import { caSetFiles, singlePairFiles, writePemFiles } from '../certs/write.js'
+import { EX_USAGE, parseCommandLine, UsageError, type OptionSpec } from './args.js'
 
 type Line = (line: string) => void
 
-/** sysexits.h EX_USAGE */
-const EX_USAGE = 64
 const DEFAULT_SANS = 'DNS:localhost,IP:127.0.0.1,IP:::1'
 
 export const CERT_USAGE = `usage:
@@ -54,6 +52,10 @@ export async function certCommand (args: string[], out: Line, err: Line): Promis
         return usage(err, `unknown subcommand "${sub}"`)
     }
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      out(CERT_USAGE)
+      return 0
+    }
     if (e instanceof UsageError) return usage(err, e.message)
     if (e instanceof CertError) {
       if (e.code === 'CERT_BAD_OPTION') return usage(err, e.message.replace(/^CERT_BAD_OPTION: /, ''))
@@ -63,8 +65,6 @@ export async function certCommand (args: string[], out: Line, err: Line): Promis
     throw e
   }
 }
-
-class UsageError extends Error {}
 
 function usage (err: Line, problem: string): number {
   err(`tdbroker cert: ${problem}`)
@@ -165,21 +165,15 @@ function describe (c: CertificateInfo): string[] {
   ]
 }
 
-function parse (args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals: number):
+function parse (args: string[], options: OptionSpec, positionals: number):
   { values: Record<string, string | boolean | Array<string | boolean> | undefined>, positionals: string[] } {
-  let parsed
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true })
-  } catch (e) {
-    // node's messages are clear ("Unknown option '--x'"); drop its hint about "--"
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''))
-  }
-  if (parsed.positionals.length < positionals) throw new UsageError('missing FILE argument')
-  if (parsed.positionals.length > positionals) {
-    throw new UsageError(`unexpected argument "${parsed.positionals[positionals] ?? ''}"`)
-  }
+  const parsed = parseCommandLine({ usage: CERT_USAGE, options, positionals: [positionals, positionals], missing: 'missing FILE argument' }, args)
+  if (parsed === undefined) throw new HelpRequested()
   return parsed
 }
+
+/** --help after a subcommand (`tdbroker cert create --help`). */
+class HelpRequested extends Error {}
 
 function altNames (specs: string[] | undefined, flag: string): SubjectAltName[] {
   try {

@@ -5,6 +5,16 @@
 import { loadSettings, SettingsError } from '../settings/load.js'
 import { maskSecrets } from '../settings/mask.js'
 import { settingsWarnings } from '../settings/warnings.js'
+import type { CommandSpec } from './args.js'
+
+export const CHECK_CONFIG: CommandSpec = {
+  usage: `usage: tdbroker check-config FILE
+  validate a settings file and print the effective settings, secrets masked;
+  exit 0 when it is valid, 1 with every problem when not`,
+  options: {},
+  positionals: [1, 1],
+  missing: 'missing FILE argument'
+}
 
 /**
  * Checks `file` and writes the verdict through `out`, one line per call:

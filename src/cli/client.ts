@@ -5,27 +5,27 @@
  */
 import { hashClientKey, newClientKey } from '../clients/key-hash.js'
 import { clientSchema } from '../settings/schema.js'
+import { runCommand, UsageError, type CommandSpec } from './args.js'
 
-const USAGE = `usage: tdbroker client add NAME
-  print a new key for client NAME (shown once) and the "clients" entry for settings.json`
+export const CLIENT: CommandSpec = {
+  usage: `usage: tdbroker client add NAME
+  print a new key for client NAME (shown once) and the "clients" entry for settings.json`,
+  options: {},
+  positionals: [2, 2]
+}
 
 const NAME = new RegExp(clientSchema.properties.name.pattern)
 
 export async function clientCommand (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const [sub, ...rest] = args
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    out(USAGE)
-    return 0
-  }
-  if (sub !== 'add' || rest.length !== 1 || rest[0] === undefined) {
-    err(USAGE)
-    return 64
-  }
-  const name = rest[0]
-  if (!NAME.test(name)) {
-    err(`tdbroker client add: the name ${JSON.stringify(name)} ${clientSchema.properties.name['x-rule']}`)
-    return 64
-  }
+  return await runCommand('client', CLIENT, args, out, err, async ({ positionals }) => {
+    const [sub, name] = positionals as [string, string]
+    if (sub !== 'add') throw new UsageError(`unknown subcommand "${sub}" (there is "add")`)
+    if (!NAME.test(name)) throw new UsageError(`the name ${JSON.stringify(name)} ${clientSchema.properties.name['x-rule']}`)
+    return await printKey(name, out)
+  })
+}
+
+async function printKey (name: string, out: (line: string) => void): Promise<number> {
   const key = newClientKey()
   const entry = {
     name,

@@ -11,38 +11,58 @@ import { settingsWarnings } from '../settings/warnings.js'
 import type { Settings } from '../settings/types.js'
 import { createBackend } from '../tdlib/create-backend.js'
 import { VERSION } from '../version.js'
-import { parseArgs, portOption, UsageError } from './args.js'
+import { ADDRESS_OPTIONS, EX_USAGE, parseCommandLine, portOption, SETTINGS_OPTION, stringOption, UsageError, type CommandSpec, type OptionValues } from './args.js'
 
 /** Where `start` looks for settings when --settings is not given. */
 export const DEFAULT_SETTINGS_FILE = 'storage/settings.json'
 
-export function settingsForStart (options: Map<string, string | true>, cwd: string): Settings {
-  const file = options.get('settings')
+export const START: CommandSpec = {
+  usage: `usage: tdbroker start [--settings FILE] [--sandbox] [--host HOST] [--port PORT]
+  start the broker; without --settings it reads storage/settings.json if it exists,
+  else runs on its embedded defaults (localhost:23456, sessions in storage/sessions)
+  --sandbox   an emulated Telegram instead of TDLib (docs/sandbox.md)
+  --host, --port   listen there instead of what the settings say
+  SIGTERM or SIGINT stops every session cleanly; SIGHUP reloads clients and certificates`,
+  options: { ...SETTINGS_OPTION, ...ADDRESS_OPTIONS, sandbox: { type: 'boolean' } },
+  positionals: [0, 0]
+}
+
+/** The settings that `start` (and the commands that share its options: --settings, --sandbox, --host, --port) run with. */
+export function settingsForStart (options: OptionValues, cwd: string): Settings {
+  const file = stringOption(options, 'settings')
   // --sandbox applies before defaults are filled in: sandbox sessions default to a folder of their own.
-  const sandbox = options.get('sandbox') === true
+  const sandbox = options.sandbox === true
   let settings: Settings
-  if (typeof file === 'string') settings = loadSettings(resolve(cwd, file), sandbox)
+  if (file !== undefined) settings = loadSettings(resolve(cwd, file), sandbox)
   else if (existsSync(resolve(cwd, DEFAULT_SETTINGS_FILE))) settings = loadSettings(resolve(cwd, DEFAULT_SETTINGS_FILE), sandbox)
   else settings = embeddedDefaults(cwd, sandbox)
-  const port = portOption(options.get('port'))
-  const host = options.get('host')
+  const port = portOption(stringOption(options, 'port'))
+  const host = stringOption(options, 'host')
   if (port !== undefined) settings = { ...settings, port }
-  if (typeof host === 'string') settings = { ...settings, host }
+  if (host !== undefined) settings = { ...settings, host }
   return settings
 }
 
 export async function runStart (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   let settings: Settings
-  let options: Map<string, string | true>
+  let options: OptionValues
   const cwd = process.cwd()
   try {
-    const parsed = parseArgs(args, { settings: true, port: true, host: true, sandbox: false })
-    if (parsed.positional.length > 0) throw new UsageError(`unexpected argument "${parsed.positional[0] ?? ''}"`)
-    options = parsed.options
+    const parsed = parseCommandLine(START, args)
+    if (parsed === undefined) {
+      out(START.usage)
+      return 0
+    }
+    options = parsed.values
     settings = settingsForStart(options, cwd)
   } catch (e) {
     err(`tdbroker: cannot start: ${e instanceof Error ? e.message : String(e)}`)
-    return e instanceof UsageError ? 64 : 1
+    if (e instanceof UsageError) {
+      err('')
+      err(START.usage)
+      return EX_USAGE
+    }
+    return 1
   }
   const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
   const backend = await createBackend(settings, log)

@@ -8,42 +8,45 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { loadSettings } from '../settings/load.js'
 import { EMBEDDED_PORT } from '../settings/embedded.js'
-import { parseArgs, portOption, UsageError } from './args.js'
+import { ADDRESS_OPTIONS, runCommand, portOption, SETTINGS_OPTION, stringOption, UsageError, type CommandSpec } from './args.js'
 import { DEFAULT_SETTINGS_FILE } from './start.js'
 
 const TIMEOUT_MS = 5000
 
+export const STATUS: CommandSpec = {
+  usage: `usage: tdbroker status [--settings FILE] [--host HOST] [--port PORT]
+  ask a running broker for broker.getStatus on its plain listener and print it;
+  exit 0 when it answers (the Docker health check), 1 when not. The address comes
+  from --settings (default storage/settings.json, else localhost:23456), or --host/--port`,
+  options: { ...SETTINGS_OPTION, ...ADDRESS_OPTIONS },
+  positionals: [0, 0]
+}
+
 export async function runStatus (args: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  let host = 'localhost'
-  let port = EMBEDDED_PORT
-  try {
-    const { options, positional } = parseArgs(args, { settings: true, host: true, port: true })
-    if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0] ?? ''}"`)
-    const file = options.get('settings')
-    const settingsFile = typeof file === 'string' ? file : existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : undefined
+  return await runCommand('status', STATUS, args, out, err, async ({ values }) => {
+    let host = 'localhost'
+    let port = EMBEDDED_PORT
+    const file = stringOption(values, 'settings')
+    const settingsFile = file ?? (existsSync(DEFAULT_SETTINGS_FILE) ? DEFAULT_SETTINGS_FILE : undefined)
     if (settingsFile !== undefined) {
       const settings = loadSettings(resolve(settingsFile))
       host = settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : settings.host
       port = settings.port
     }
-    const h = options.get('host')
-    if (typeof h === 'string') host = h
-    port = portOption(options.get('port')) ?? port
+    host = stringOption(values, 'host') ?? host
+    port = portOption(stringOption(values, 'port')) ?? port
     if (port === 0) throw new UsageError('the settings use a random port (0); pass --port')
-  } catch (e) {
-    err(`tdbroker status: ${e instanceof Error ? e.message : String(e)}`)
-    return e instanceof UsageError ? 64 : 1
-  }
-  try {
-    const status = await ask(host, port)
-    for (const [key, value] of Object.entries(status)) {
-      if (key !== '@type' && key !== '@extra') out(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    try {
+      const status = await ask(host, port)
+      for (const [key, value] of Object.entries(status)) {
+        if (key !== '@type' && key !== '@extra') out(`${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+      }
+      return 0
+    } catch (e) {
+      err(`tdbroker status: no answer from ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`)
+      return 1
     }
-    return 0
-  } catch (e) {
-    err(`tdbroker status: no answer from ${host}:${port}: ${e instanceof Error ? e.message : String(e)}`)
-    return 1
-  }
+  })
 }
 
 async function ask (host: string, port: number): Promise<Record<string, unknown>> {

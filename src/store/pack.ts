@@ -8,14 +8,17 @@
  * When everything together is over the size limit, only the login is kept
  * (td.binlog and the sandbox marker): TDLib rebuilds the rest.
  *
- * Format (all integers big-endian): the 8 bytes "TDBPACK1", then per file
- * u16 name length, the UTF-8 name, u32 mode, u64 size and the bytes; a name
- * length of 0 ends it. Unpacking refuses any name that is not a plain file
- * name, so a crafted backup cannot write outside the target folder.
+ * Format: a POSIX ustar archive (tar.ts), so that `tar tf` lists a backup
+ * and `tar xf` opens it. Backups written before were the broker's own format
+ * (the 8 bytes "TDBPACK1", then per file u16 name length, the UTF-8 name,
+ * u32 mode, u64 size and the bytes, all big-endian; a name length of 0 ends
+ * it): they are still read. Unpacking refuses any name that is not a plain
+ * file name, so a crafted backup cannot write outside the target folder.
  */
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isTar, MAX_TAR_NAME_BYTES, readTar, TarError, tarSize, writeTar, type TarEntry } from './tar.js'
 
 const MAGIC = Buffer.from('TDBPACK1', 'latin1')
 
@@ -43,8 +46,13 @@ export interface Pack {
 export class PackError extends Error { override name = 'PackError' }
 
 /** A plain file name: no separators, not "." or "..", no NUL, and not a temporary file. */
-function isPackable (name: string): boolean {
+function isPlainName (name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && !name.endsWith('.tmp') && Buffer.byteLength(name) < 0xffff
+}
+
+/** A file that goes into a backup: a plain name that a ustar header holds. */
+function isPackable (name: string): boolean {
+  return isPlainName(name) && Buffer.byteLength(name) <= MAX_TAR_NAME_BYTES
 }
 
 /**
@@ -55,51 +63,59 @@ function isPackable (name: string): boolean {
  * folder is read (TDLib's temporary files) is skipped.
  */
 export async function packFolder (directory: string, limit = MAX_BACKUP_BYTES, opts: { loginOnly?: boolean } = {}): Promise<Pack | undefined> {
-  const entries: Array<{ name: string, mode: number, data: Buffer }> = []
+  const entries: TarEntry[] = []
   for (const name of (await readdir(directory)).sort()) {
     if (!isPackable(name) || (opts.loginOnly === true && !LOGIN_FILES.has(name))) continue
     try {
       const info = await lstat(join(directory, name))
       if (!info.isFile()) continue
-      entries.push({ name, mode: info.mode & 0o777, data: await readFile(join(directory, name)) })
+      entries.push({ name, mode: info.mode & 0o777, mtime: info.mtimeMs, data: await readFile(join(directory, name)) })
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     }
   }
   let chosen = entries
   let loginOnly = opts.loginOnly === true
-  if (packedSize(chosen) > limit) {
+  if (tarSize(chosen) > limit) {
     chosen = entries.filter(e => LOGIN_FILES.has(e.name))
     loginOnly = true
-    if (packedSize(chosen) > limit) return undefined
+    if (tarSize(chosen) > limit) return undefined
   }
-  const parts: Buffer[] = [MAGIC]
-  for (const { name, mode, data } of chosen) {
-    const nameBytes = Buffer.from(name, 'utf8')
-    const header = Buffer.alloc(2 + nameBytes.length + 4 + 8)
-    header.writeUInt16BE(nameBytes.length, 0)
-    nameBytes.copy(header, 2)
-    header.writeUInt32BE(mode, 2 + nameBytes.length)
-    header.writeBigUInt64BE(BigInt(data.length), 6 + nameBytes.length)
-    parts.push(header, data)
-  }
-  parts.push(Buffer.alloc(2))
-  const data = Buffer.concat(parts)
+  const data = writeTar(chosen)
   return { data, sha256: sha256(data), files: chosen.map(e => e.name), loginOnly }
-}
-
-function packedSize (entries: ReadonlyArray<{ name: string, data: Buffer }>): number {
-  return entries.reduce((n, e) => n + 14 + Buffer.byteLength(e.name) + e.data.length, MAGIC.length + 2)
 }
 
 export function sha256 (data: Buffer): string {
   return createHash('sha256').update(data).digest('hex')
 }
 
-/** Reads a pack; throws PackError when it is damaged or names a path outside the folder. */
-export function readPack (data: Buffer): Array<{ name: string, mode: number, data: Buffer }> {
-  if (data.length < MAGIC.length + 2 || !data.subarray(0, MAGIC.length).equals(MAGIC)) throw new PackError('not a tdbroker session backup (bad header)')
-  const files: Array<{ name: string, mode: number, data: Buffer }> = []
+export interface PackedFile { name: string, mode: number, data: Buffer }
+
+/** Reads a pack (a tar archive, or the older TDBPACK1 format); throws PackError when it is damaged or names a path outside the folder. */
+export function readPack (data: Buffer): PackedFile[] {
+  let files: PackedFile[]
+  if (isTar(data)) {
+    try {
+      files = readTar(data, isPlainName)
+    } catch (e) {
+      if (e instanceof TarError) throw new PackError(e.message.replace(/the archive/g, 'the backup'))
+      throw e
+    }
+  } else {
+    files = readLegacyPack(data)
+  }
+  const seen = new Set<string>()
+  for (const { name } of files) {
+    if (seen.has(name)) throw new PackError(`the backup holds ${JSON.stringify(name)} twice`)
+    seen.add(name)
+  }
+  return files
+}
+
+/** The format backups had before they were tar archives. */
+function readLegacyPack (data: Buffer): PackedFile[] {
+  if (data.length < MAGIC.length + 2 || !data.subarray(0, MAGIC.length).equals(MAGIC)) throw new PackError('not a tdbroker session backup (neither a tar archive nor the older format)')
+  const files: PackedFile[] = []
   let at = MAGIC.length
   const need = (n: number): void => { if (at + n > data.length) throw new PackError('the backup is truncated') }
   for (;;) {
@@ -113,7 +129,7 @@ export function readPack (data: Buffer): Array<{ name: string, mode: number, dat
     const mode = data.readUInt32BE(at)
     const size = Number(data.readBigUInt64BE(at + 4))
     at += 12
-    if (!isPackable(name)) throw new PackError(`the backup names an unsafe path ${JSON.stringify(name)}`)
+    if (!isPlainName(name)) throw new PackError(`the backup names an unsafe path ${JSON.stringify(name)}`)
     need(size)
     files.push({ name, mode: mode & 0o777, data: data.subarray(at, at + size) })
     at += size

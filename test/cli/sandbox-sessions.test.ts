@@ -44,19 +44,19 @@ async function sessionIds (port: number): Promise<string[]> {
 t.test('the default tdlib.path of the sandbox is a folder of its own, unless the settings name one', async t => {
   const dir = tempDir()
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  const flags = (...names: string[]): Map<string, string | true> => new Map(names.map(n => [n, true] as [string, string | true]))
+  const flags = (...names: string[]): Record<string, string | boolean> => Object.fromEntries(names.map(n => [n, true]))
   t.equal(settingsForStart(flags(), dir).tdlib.path, join(dir, 'storage', 'sessions'), 'embedded defaults')
   t.equal(settingsForStart(flags('sandbox'), dir).tdlib.path, join(dir, 'storage', 'sandbox-sessions'), 'embedded defaults, --sandbox')
   t.equal(settingsForStart(flags('sandbox'), dir).tdlib.backend, 'sandbox')
 
-  const file = (name: string, tdlib: Record<string, unknown>): Map<string, string | true> => {
+  const file = (name: string, tdlib: Record<string, unknown>): Record<string, string | boolean> => {
     writeFileSync(join(dir, name), JSON.stringify({ tdlib }))
-    return new Map([['settings', name]])
+    return { settings: name }
   }
   t.equal(settingsForStart(file('real.json', {}), dir).tdlib.path, join(dir, 'sessions'), 'a file without tdlib.path: "sessions"')
   t.equal(settingsForStart(file('sandbox.json', { backend: 'sandbox' }), dir).tdlib.path, join(dir, 'sandbox-sessions'), 'the sandbox in the file')
   const flagged = file('real2.json', {})
-  flagged.set('sandbox', true)
+  flagged.sandbox = true
   t.equal(settingsForStart(flagged, dir).tdlib.path, join(dir, 'sandbox-sessions'), 'the sandbox by --sandbox')
   t.equal(settingsForStart(file('own.json', { backend: 'sandbox', path: 'mine' }), dir).tdlib.path, join(dir, 'mine'), 'a path the file gives is kept')
 })
