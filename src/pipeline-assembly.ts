@@ -33,5 +33,19 @@ import type { TdBackend } from './tdlib/backend.js'
 export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = [], early: readonly Step[] = []): Step[] {
   const cache = new ResolveCache(store, () => settings().resolve_cache_ttl)
   const resolver = new PeerResolver(cache, log.child({ component: 'resolve' }))
-  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), formattedChatScopeStep, ...extra]
+  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatThenScope(formatStep(settings, backend)), ...extra]
+}
+
+/**
+ * Formatting, then the chat scope on what it made (5. above); when
+ * formatting changed nothing, step 3 has already checked the very same
+ * request, and the second walk is skipped. (Step 3 lets a plain string stand
+ * where a formattedText belongs; left unformatted, TDLib itself refuses the
+ * request as unparsable: "Expected Object, but receive String".)
+ */
+function formatThenScope (format: Step): Step {
+  return (ctx, next) => {
+    const before = ctx.request
+    return format(ctx, () => ctx.request === before ? next() : formattedChatScopeStep(ctx, next))
+  }
 }
