@@ -5,7 +5,7 @@
  * requests/s and CPU µs/request with 100 in flight over one connection.
  * Ratios to the proxy are taken per round; printed as median [min–max].
  *
- *   node dist/bench/tools/ab-core.js --other=DIR [--rounds=N] [--quick]
+ *   node dist/bench/tools/ab-core.js --other=DIR [--rounds=N] [--quick] [--env=K=V]
  *
  * DIR is another checkout, compiled (`npx tsc -p tsconfig.json` there), whose
  * dist/bench/child/broker.js is side "other"; side "this" is this build.
@@ -14,6 +14,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
 import { loadavg } from 'node:os'
+import { readFileSync, readdirSync } from 'node:fs'
 import { BenchClient, createSession } from '../lib/client.js'
 import { Child, killAllChildren } from '../lib/child.js'
 import { removeAllFolders, tempFolder } from '../lib/temp.js'
@@ -25,8 +26,8 @@ const HERE = fileURLToPath(new URL('../../../', import.meta.url))
 
 interface Side { name: string, child: Child, client: BenchClient, prefix: string }
 
-async function startBroker (name: string, root: string): Promise<Side> {
-  const child = new Child(`broker (${name})`, pathToFileURL(join(root, 'dist/bench/child/broker.js')), { execArgv: profileFlags(`ab-${name}`) })
+async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv = {}): Promise<Side> {
+  const child = new Child(`broker (${name})`, pathToFileURL(join(root, 'dist/bench/child/broker.js')), { execArgv: profileFlags(`ab-${name}`), env })
   const dir = tempFolder()
   const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions' } }
   const started = await child.call<{ tcp: number }>('start', { settings, dir })
@@ -42,7 +43,28 @@ async function startProxy (): Promise<Side> {
   return { name: 'proxy', child, client, prefix: '{"@type":"testSquareInt","x":3,"@session":"none"' }
 }
 
-async function throughput (side: Side, inFlight: number, warmupMs: number, durationMs: number): Promise<{ rate: number, cpu: number }> {
+/**
+ * From procfs: CPU time of the main thread and of all threads (clock ticks
+ * turned into µs), and the write system calls so far (syscw counts write,
+ * writev and the like).
+ */
+function procStats (pid: number): { mainUs: number, allUs: number, writes: number } {
+  const tickUs = 1e6 / 100
+  const ticks = (tid: string): number => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  }
+  let all = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { all += ticks(tid) } catch { /* the thread ended meanwhile */ }
+  }
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  const writes = Number(/syscw: (\d+)/.exec(io)?.[1] ?? NaN)
+  return { mainUs: ticks(String(pid)) * tickUs, allUs: all * tickUs, writes }
+}
+
+async function throughput (side: Side, inFlight: number, warmupMs: number, durationMs: number): Promise<{ rate: number, cpu: number, mainCpu: number, writes: number }> {
   let stop = false
   let counting = false
   let done = 0
@@ -53,6 +75,7 @@ async function throughput (side: Side, inFlight: number, warmupMs: number, durat
     }
   })
   await sleep(warmupMs)
+  const proc0 = procStats(side.child.pid)
   const cpu0 = await side.child.cpuMicros()
   const t0 = process.hrtime.bigint()
   counting = true
@@ -61,9 +84,10 @@ async function throughput (side: Side, inFlight: number, warmupMs: number, durat
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
   const counted = done
   const cpu1 = await side.child.cpuMicros()
+  const proc1 = procStats(side.child.pid)
   stop = true
   await Promise.all(loops)
-  return { rate: counted / elapsed, cpu: (cpu1 - cpu0) / counted }
+  return { rate: counted / elapsed, cpu: (cpu1 - cpu0) / counted, mainCpu: (proc1.mainUs - proc0.mainUs) / counted, writes: (proc1.writes - proc0.writes) / counted }
 }
 
 function show (r: Repeats, key: string, digits = 2): string {
@@ -79,18 +103,22 @@ async function main (): Promise<void> {
   const quick = args.includes('--quick')
   const samples = quick ? 1000 : 3000
   const durationMs = quick ? 700 : 1500
-  const sides = [await startProxy(), await startBroker('other', other), await startBroker('this', HERE)]
+  // --env=K=V: an environment variable for side "this" only (to compare a setting of the same build).
+  const env = Object.fromEntries(args.filter(a => a.startsWith('--env=')).map(a => { const [k, ...v] = a.slice(6).split('='); return [k!, v.join('=')] }))
+  const sides = [await startProxy(), await startBroker('other', other), await startBroker('this', HERE, env)]
   const r = new Repeats()
   const loads: number[] = []
   for (let round = 0; round < rounds; round++) {
     loads.push(loadavg()[0]!)
-    const measured: Record<string, { p50: number, rate: number, cpu: number }> = {}
+    const measured: Record<string, { p50: number, rate: number, cpu: number, mainCpu: number, writes: number }> = {}
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(i + round) % sides.length]!
       const lat = await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), 300, samples)
       const p50 = lat[lat.length >> 1]!
       const t = await throughput(side, 100, 300, durationMs)
-      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu }
+      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes }
+      r.add(`${side.name}.main`, t.mainCpu)
+      r.add(`${side.name}.writes`, t.writes)
       r.add(`${side.name}.p50`, p50)
       r.add(`${side.name}.rate`, t.rate)
       r.add(`${side.name}.cpu`, t.cpu)
@@ -101,15 +129,16 @@ async function main (): Promise<void> {
       r.add(`${name}.p50ratio`, m.p50 / p.p50)
       r.add(`${name}.rateratio`, m.rate / p.rate)
       r.add(`${name}.cpuratio`, m.cpu / p.cpu)
+      r.add(`${name}.mainratio`, m.mainCpu / p.mainCpu)
     }
-    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
+    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
   }
   process.stdout.write(`\n${rounds} rounds, 1-minute load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; median [min–max]\n`)
   for (const name of ['proxy', 'other', 'this']) {
-    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req\n`)
+    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req\n`)
   }
   for (const name of ['other', 'this']) {
-    process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)}, req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}\n`)
+    process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)}, req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}, main thread CPU/req ${show(r, `${name}.mainratio`)}\n`)
   }
   for (const s of sides) s.client.close()
   for (const s of sides) await s.child.stop()

@@ -277,12 +277,14 @@ export class Connection implements SessionMember {
    * exists, so a client learns nothing about sessions it may not see.
    */
   visibleSession (id: unknown): Session {
-    if (!isSessionId(id)) return this.core.registry.resolve(id) // throws INVALID_SESSION_ID
-    const session = this.core.registry.get(id)
-    if (!this.identity.policy.allowsSession(session ?? { id })) {
-      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${id} is not in the scope of client ${this.identity.name}`)
+    const registry = this.core.registry
+    // A session the registry holds has a valid id: the id check (a pattern and a BigInt) is for the others.
+    const known = typeof id === 'string' ? registry.get(id) : undefined
+    if (known === undefined && !isSessionId(id)) return registry.resolve(id) // throws INVALID_SESSION_ID
+    if (!this.identity.policy.allowsSession(known ?? { id: id as string })) {
+      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${String(id)} is not in the scope of client ${this.identity.name}`)
     }
-    return this.core.registry.resolve(id)
+    return known ?? registry.resolve(id) // throws UNKNOWN_SESSION
   }
 
   /**
@@ -513,7 +515,7 @@ export class Connection implements SessionMember {
       this.core.metrics.request(type, errorOutcome(e))
       throw e
     }
-    const to: ReplyTo = { ...replyTo, session: session.id }
+    const to: ReplyTo = { hasExtra: replyTo.hasExtra, extra: replyTo.extra, extraJson: replyTo.extraJson, session: session.id }
     try {
       if (!this.attached.has(session)) {
         this.core.metrics.request(type, 'broker_error')

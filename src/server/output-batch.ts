@@ -9,14 +9,19 @@
  * where all connections with output are flushed together. A line whose
  * sender says more output follows soon (more answers pending on the
  * connection, a stream of updates) may wait a little longer, so that the
- * lines of several turns leave together: at most HOLD_MS after the batch's
- * first line, or until it reaches MAX_BATCH_CHARS. A line sent without that
- * hint (the last pending answer, a notice) flushes the batch at the next
- * check phase: a lone request's answer never waits for the hold.
+ * lines of several turns leave together: until a check phase finds the
+ * batch HOLD_MS old, or it reaches MAX_BATCH_CHARS. A held batch is looked
+ * at again in the check phase of the next turn that has output, and by a
+ * timer (HOLD_TIMER_MS) if no turn comes: the loop never spins waiting for
+ * the hold, which on a busy machine took the CPU from TDLib's own threads.
+ * A line sent without the hint (the last pending answer, a notice) flushes
+ * its batch at the next check phase: a lone request's answer never waits.
  */
 
-/** How long a batch may wait for more lines, in milliseconds (performance.now()). */
-export const HOLD_MS = Number(process.env.TDBROKER_HOLD_MS ?? 0.25)
+/** How old a held batch is written at a check phase, in milliseconds (performance.now()). */
+export const HOLD_MS = Number(process.env.TDBROKER_HOLD_MS ?? 0.5)
+/** When a held batch is looked at again if no output comes meanwhile (setTimeout's resolution is 1 ms). */
+const HOLD_TIMER_MS = 1
 /** A batch this long (UTF-16 units) is written at once. */
 export const MAX_BATCH_CHARS = 64 * 1024
 
@@ -84,6 +89,7 @@ export class OutputBatch {
 /** Batches with output waiting, flushed by one callback per check phase. */
 const waiting = new Set<OutputBatch>()
 let armed = false
+let timer: NodeJS.Timeout | undefined
 
 function arm (): void {
   if (armed) return
@@ -95,5 +101,13 @@ function checkPhase (): void {
   armed = false
   const now = performance.now()
   for (const batch of waiting) if (batch.due(now)) batch.flush()
-  if (waiting.size > 0) arm()
+  if (waiting.size === 0) {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  } else if (timer === undefined) {
+    timer = setTimeout(() => {
+      timer = undefined
+      arm()
+    }, HOLD_TIMER_MS)
+  }
 }
