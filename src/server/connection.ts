@@ -150,7 +150,7 @@ export class Connection implements SessionMember {
       replyTo = incoming.replyTo
       const { type, message } = incoming
       const named = typeof message['@session'] === 'string' ? message['@session'] : message.session
-      about = { type, ...(typeof named === 'string' ? { session: named } : {}) }
+      about = typeof named === 'string' ? { type, session: named } : { type }
       if (this.core.shuttingDown) throw new BrokerError('BROKER_SHUTTING_DOWN')
       if (this.log.isLevelEnabled('trace')) {
         // redactSecrets blanks broker.authenticate's key too, and cuts what a client could make huge.
