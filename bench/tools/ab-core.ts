@@ -5,11 +5,13 @@
  * requests/s and CPU µs/request with 100 in flight over one connection.
  * Ratios to the proxy are taken per round; printed as median [min–max].
  *
- *   node dist/bench/tools/ab-core.js --other=DIR [--rounds=N] [--quick] [--env=K=V]
+ *   node dist/bench/tools/ab-core.js --other=DIR [--rounds=N] [--quick]
  *
  * DIR is another checkout, compiled (`npx tsc -p tsconfig.json` there), whose
  * dist/bench/child/broker.js is side "other"; side "this" is this build.
- * BENCH_PROFILE=DIR writes a CPU profile of both brokers (bench/lib/options.ts).
+ * --env=K=V sets an environment variable for side "this" only. BENCH_PROFILE=DIR
+ * writes a CPU profile of both brokers (bench/lib/options.ts). Side "this" also
+ * reports main-thread CPU and write system calls per request, from procfs.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'

@@ -19,7 +19,7 @@
  */
 
 /** How old a held batch is written at a check phase, in milliseconds (performance.now()). */
-export const HOLD_MS = Number(process.env.TDBROKER_HOLD_MS ?? 0.5)
+export const HOLD_MS = 0.5
 /** When a held batch is looked at again if no output comes meanwhile (setTimeout's resolution is 1 ms). */
 const HOLD_TIMER_MS = 1
 /** A batch this long (UTF-16 units) is written at once. */
