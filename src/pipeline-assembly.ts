@@ -21,7 +21,7 @@ import { policyStep } from './policy/policy-step.js'
 import { ResolveCache, type ResolutionStore } from './resolve/cache.js'
 import { resolveStep } from './resolve/resolve-step.js'
 import { PeerResolver } from './resolve/resolver.js'
-import type { Step } from './server/pipeline.js'
+import type { RequestContext, Step } from './server/pipeline.js'
 import type { Settings } from './settings/types.js'
 import type { TdBackend } from './tdlib/backend.js'
 
@@ -33,5 +33,38 @@ import type { TdBackend } from './tdlib/backend.js'
 export function requestSteps (settings: () => Settings, store: ResolutionStore, backend: Pick<TdBackend, 'execute'>, log: Logger, extra: readonly Step[] = [], early: readonly Step[] = []): Step[] {
   const cache = new ResolveCache(store, () => settings().resolve_cache_ttl)
   const resolver = new PeerResolver(cache, log.child({ component: 'resolve' }))
-  return [policyStep, ...early, resolveStep(settings, resolver), chatScopeStep, formatStep(settings, backend), formattedChatScopeStep, ...extra]
+  return [
+    policyStep,
+    ...early,
+    // Each step is passed by where it would do nothing at all, without the cost of its async frame.
+    unless(ctx => !Object.hasOwn(settings().request_peers, ctx.request['@type']), resolveStep(settings, resolver)),
+    unless(ctx => ctx.client.policy.chats === undefined && ctx.client.policy.login, chatScopeStep),
+    unless(() => Object.keys(settings().format_fields).length === 0, formatThenScope(formatStep(settings, backend))),
+    ...extra
+  ]
+}
+
+/**
+ * `step`, except for requests where `idle` says it has nothing to do: those
+ * go straight to the next step. `idle` must hold only where the step would
+ * pass the request and its answer through unchanged (its own first checks:
+ * no request_peers paths for the type; no chat scope and the full login
+ * flow; no format_fields).
+ */
+function unless (idle: (ctx: RequestContext) => boolean, step: Step): Step {
+  return (ctx, next) => idle(ctx) ? next() : step(ctx, next)
+}
+
+/**
+ * Formatting, then the chat scope on what it made (5. above); when
+ * formatting changed nothing, step 3 has already checked the very same
+ * request, and the second walk is skipped. (Step 3 lets a plain string stand
+ * where a formattedText belongs; left unformatted, TDLib itself refuses the
+ * request as unparsable: "Expected Object, but receive String".)
+ */
+function formatThenScope (format: Step): Step {
+  return (ctx, next) => {
+    const before = ctx.request
+    return format(ctx, () => ctx.request === before ? next() : formattedChatScopeStep(ctx, next))
+  }
 }

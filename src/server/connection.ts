@@ -61,6 +61,9 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   FLOOD_WAIT_GUARDED: 'request held: the session is under a FLOOD_WAIT (flood_wait_guard)'
 }
 
+/** Updates less than this apart (ms) are a stream: they may wait briefly to leave together (output-batch.ts). */
+const STREAM_GAP_MS = 1
+
 /** What a request was about, for the audit of its refusal. */
 interface RequestAbout { type?: string, session?: string }
 
@@ -90,6 +93,8 @@ export class Connection implements SessionMember {
   private applyFrameLimit: ((limit: number) => void) | undefined
   /** Set when a reload takes the client away, for the disconnect metric. */
   private revokedAccess = false
+  /** When the last update was sent (performance.now()): updates closer together than STREAM_GAP_MS are a stream. */
+  private lastUpdateAt = -Infinity
 
   constructor (readonly transport: Transport, readonly core: BrokerCore, id: string) {
     this.id = id
@@ -145,7 +150,7 @@ export class Connection implements SessionMember {
       replyTo = incoming.replyTo
       const { type, message } = incoming
       const named = typeof message['@session'] === 'string' ? message['@session'] : message.session
-      about = { type, ...(typeof named === 'string' ? { session: named } : {}) }
+      about = typeof named === 'string' ? { type, session: named } : { type }
       if (this.core.shuttingDown) throw new BrokerError('BROKER_SHUTTING_DOWN')
       if (this.log.isLevelEnabled('trace')) {
         // redactSecrets blanks broker.authenticate's key too, and cuts what a client could make huge.
@@ -181,10 +186,14 @@ export class Connection implements SessionMember {
     }
   }
 
-  /** Sends a line, closing the connection if the client lets too much pile up. */
-  send (line: string): void {
+  /**
+   * Sends a line, closing the connection if the client lets too much pile
+   * up. `more`: more output follows soon, so the line may wait to leave with
+   * it (output-batch.ts).
+   */
+  send (line: string, more = false): void {
     if (this.stateValue !== 'open') return
-    this.transport.send(line)
+    this.transport.send(line, more)
     const queued = this.transport.bufferedBytes()
     if (queued > this.core.settings.max_client_queue) {
       this.log.warn({ queued, limit: this.core.settings.max_client_queue }, 'client too slow: output queue over max_client_queue; closing')
@@ -192,7 +201,7 @@ export class Connection implements SessionMember {
     }
   }
 
-  sendReply (object: TdObject, to: ReplyTo): void { this.send(replyLine(object, to)) }
+  sendReply (object: TdObject, to: ReplyTo, more = false): void { this.send(replyLine(object, to), more) }
 
   /** Answers with an error; policy refusals are audited with what the request was about. */
   sendError (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
@@ -232,7 +241,11 @@ export class Connection implements SessionMember {
       this.send(JSON.stringify({ ...authorizationStateView(update.update), '@session': update.sessionId, '@seq': update.seq }))
       return true
     }
-    this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths())
+    // Updates in a stream (the last one came moments ago) may leave together.
+    const now = performance.now()
+    const more = now - this.lastUpdateAt < STREAM_GAP_MS
+    this.lastUpdateAt = now
+    this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths(), more)
     return true
   }
 
@@ -264,12 +277,14 @@ export class Connection implements SessionMember {
    * exists, so a client learns nothing about sessions it may not see.
    */
   visibleSession (id: unknown): Session {
-    if (!isSessionId(id)) return this.core.registry.resolve(id) // throws INVALID_SESSION_ID
-    const session = this.core.registry.get(id)
-    if (!this.identity.policy.allowsSession(session ?? { id })) {
-      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${id} is not in the scope of client ${this.identity.name}`)
+    const registry = this.core.registry
+    // A session the registry holds has a valid id: the id check (a pattern and a BigInt) is for the others.
+    const known = typeof id === 'string' ? registry.get(id) : undefined
+    if (known === undefined && !isSessionId(id)) return registry.resolve(id) // throws INVALID_SESSION_ID
+    if (!this.identity.policy.allowsSession(known ?? { id: id as string })) {
+      throw new BrokerError('SESSION_NOT_ALLOWED', `session ${String(id)} is not in the scope of client ${this.identity.name}`)
     }
-    return this.core.registry.resolve(id)
+    return known ?? registry.resolve(id) // throws UNKNOWN_SESSION
   }
 
   /**
@@ -500,7 +515,7 @@ export class Connection implements SessionMember {
       this.core.metrics.request(type, errorOutcome(e))
       throw e
     }
-    const to: ReplyTo = { ...replyTo, session: session.id }
+    const to: ReplyTo = { hasExtra: replyTo.hasExtra, extra: replyTo.extra, extraJson: replyTo.extraJson, session: session.id }
     try {
       if (!this.attached.has(session)) {
         this.core.metrics.request(type, 'broker_error')
@@ -508,7 +523,8 @@ export class Connection implements SessionMember {
       }
       const answer = await this.core.execute({ client: this.identity, session, request: tdlibRequest(message), log: this.log })
       if (this.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
-      this.sendReply(answer, to)
+      // More answers on their way (this one still counts as pending): it may leave with them.
+      this.sendReply(answer, to, this.pending > 1)
     } catch (e) {
       this.sendError(to, e, { type })
     }
@@ -520,14 +536,24 @@ export class Connection implements SessionMember {
       this.readingPaused = true
       this.transport.pauseReading()
     }
-    work.catch(e => { this.sendErrorSafely(replyTo, e, about) }).finally(() => {
+    // One reaction per request (not a catch, a finally and a catch: three promises more).
+    work.then(() => { this.requestDone() }, e => {
+      this.sendErrorSafely(replyTo, e, about)
+      this.requestDone()
+    })
+  }
+
+  private requestDone (): void {
+    try {
       this.pending--
       if (this.readingPaused && this.pending < this.core.settings.max_pending_requests) {
         this.readingPaused = false
         if (this.held === undefined) this.transport.resumeReading()
       }
       if (this.inputDone && this.pending === 0 && this.held === undefined) this.close('client finished sending')
-    }).catch(e => { this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'error after a request was answered') })
+    } catch (e) {
+      this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'error after a request was answered')
+    }
   }
 
   /**

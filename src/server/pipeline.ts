@@ -38,14 +38,22 @@ export interface RequestContext {
 
 export type Step = (ctx: RequestContext, next: () => Promise<TdObject>) => Promise<TdObject>
 
-/** Runs steps in order; the last one reached invokes TDLib. */
+/**
+ * Runs steps in order; the last one reached invokes TDLib. The chain is
+ * built from plain functions that hand promises through: each layer of
+ * `async`/`await` here would cost every request a promise and a turn of the
+ * microtask queue more.
+ */
 export function compose (steps: readonly Step[]): (ctx: RequestContext) => Promise<TdObject> {
-  return async ctx => {
-    const run = async (i: number): Promise<TdObject> => {
-      const step = steps[i]
-      if (step === undefined) return await ctx.session.invoke(ctx.request)
-      return await step(ctx, async () => await run(i + 1))
+  const run = (ctx: RequestContext, i: number): Promise<TdObject> => {
+    const step = steps[i]
+    if (step === undefined) return ctx.session.invoke(ctx.request)
+    try {
+      return step(ctx, () => run(ctx, i + 1))
+    } catch (e) {
+      // A step that throws before its first await: reported as a rejection, like an async step's.
+      return Promise.reject(e)
     }
-    return await run(0)
   }
+  return ctx => run(ctx, 0)
 }

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net'
 import type { Connection } from './connection.js'
 import { LineFramer } from './framing.js'
+import { OutputBatch } from './output-batch.js'
 import type { Transport } from './transport.js'
 import { BrokerError } from '../errors.js'
 import { RateLimitedLog } from '../log/rate-limited.js'
@@ -17,52 +18,28 @@ const KEEPALIVE_MS = 60_000
  */
 const CLOSE_GRACE_MS = 5000
 
-/**
- * The last line encoded, and its bytes with the newline. Fan-out writes one
- * update's line to every attached connection in a row, so it is encoded once
- * instead of once per connection.
- */
-let lastLine: string | undefined
-let lastBytes: Buffer = Buffer.alloc(0)
-
-function encodeLine (line: string): Buffer {
-  if (line !== lastLine) {
-    lastBytes = Buffer.from(line + '\n', 'utf8')
-    lastLine = line
-  }
-  return lastBytes
-}
-
 export function socketTransport (socket: Socket, kind: 'tcp' | 'tls'): Transport {
-  // Lines written during one turn of the event loop leave in one writev: a
-  // system call per line was most of the broker's CPU time under fan-out.
-  let corked = false
-  const uncork = (): void => {
-    corked = false
-    socket.uncork()
-  }
+  // Lines leave in batches (output-batch.ts): a system call per line was most of the broker's CPU time under load.
+  const batch = new OutputBatch(text => { if (!socket.destroyed) socket.write(text) })
   return {
     kind,
     remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-    send: line => {
-      if (!corked) {
-        corked = true
-        socket.cork()
-        process.nextTick(uncork)
-      }
-      socket.write(encodeLine(line))
-    },
-    bufferedBytes: () => socket.writableLength,
+    send: (line, more = false) => { batch.add(line, more) },
+    bufferedBytes: () => socket.writableLength + batch.pendingChars,
     pauseReading: () => { socket.pause() },
     resumeReading: () => { socket.resume() },
     end: () => {
+      batch.flush()
       socket.end()
       // Once everything queued is handed to the kernel (which still delivers it), the socket goes.
       if (socket.writableFinished) socket.destroy()
       else socket.once('finish', () => { socket.destroy() })
       setTimeout(() => { socket.destroy() }, CLOSE_GRACE_MS).unref()
     },
-    destroy: () => { socket.destroy() }
+    destroy: () => {
+      batch.discard()
+      socket.destroy()
+    }
   }
 }
 

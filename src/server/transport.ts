@@ -12,8 +12,12 @@ export interface Transport {
    * WebSocket-over-HTTPS with client verification); undefined otherwise.
    */
   readonly peerCertificate?: PeerCertificate
-  /** Sends one protocol object (a JSON line without its newline). */
-  send(line: string): void
+  /**
+   * Sends one protocol object (a JSON line without its newline). `more`
+   * says that more output follows soon, so the line may wait a little to
+   * leave with it (output-batch.ts); a transport may ignore it.
+   */
+  send(line: string, more?: boolean): void
   /** Bytes written but not yet handed to the network. */
   bufferedBytes(): number
   /** Stops reading input until resumeReading (request backpressure). */

@@ -119,7 +119,7 @@ const MAX_DEPTH = MAX_FRAME_DEPTH
  * tdl's name for @type) or reach an object's prototype.
  */
 export function tdlibRequest (message: Record<string, unknown>): TdObject {
-  checkKeys(message, 0, '')
+  checkKeys(message, 0, [])
   const request: Record<string, unknown> = {}
   for (const key of Object.keys(message)) {
     if (key !== '@extra' && key !== '@session') request[key] = message[key]
@@ -127,24 +127,44 @@ export function tdlibRequest (message: Record<string, unknown>): TdObject {
   return request as TdObject
 }
 
-function checkKeys (value: unknown, depth: number, path: string): void {
+/**
+ * Walks the request for refused keys. The path to a key (for the error) is
+ * kept as a stack of keys and spelled out only when something is refused:
+ * a string per key of every request was most of this walk's cost.
+ */
+function checkKeys (value: unknown, depth: number, path: Array<string | number>): void {
   if (value === null || typeof value !== 'object') return
   if (depth > MAX_DEPTH) throw new BrokerError('INVALID_REQUEST', `the request is nested deeper than ${MAX_DEPTH} levels`)
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkKeys(value[i], depth + 1, `${path}[${i}]`)
+    for (let i = 0; i < value.length; i++) {
+      const inner: unknown = value[i]
+      if (inner === null || typeof inner !== 'object') continue
+      path.push(i)
+      checkKeys(inner, depth + 1, path)
+      path.pop()
+    }
     return
   }
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
     // @extra is the client's own value and never reaches TDLib.
     if (depth === 0 && key === '@extra') continue
     if (key === '_' || key === '__proto__') {
-      throw new BrokerError('INVALID_REQUEST', `field "${key}" at ${path === '' ? 'the top level' : path} is not allowed in a TDLib request`)
+      throw new BrokerError('INVALID_REQUEST', `field "${key}" at ${path.length === 0 ? 'the top level' : pathText(path)} is not allowed in a TDLib request`)
     }
     const inner = (value as Record<string, unknown>)[key]
-    const where = path === '' ? key : `${path}.${key}`
-    if (key === '@type' && typeof inner !== 'string') throw new BrokerError('INVALID_REQUEST', `${where} must be a string`)
-    checkKeys(inner, depth + 1, where)
+    if (key === '@type' && typeof inner !== 'string') throw new BrokerError('INVALID_REQUEST', `${pathText([...path, key])} must be a string`)
+    if (inner === null || typeof inner !== 'object') continue
+    path.push(key)
+    checkKeys(inner, depth + 1, path)
+    path.pop()
   }
+}
+
+/** A path as the errors spell it: `a.b[2].c`. */
+function pathText (path: ReadonlyArray<string | number>): string {
+  let text = ''
+  for (const key of path) text += typeof key === 'number' ? `[${key}]` : (text === '' ? key : `.${key}`)
+  return text
 }
 
 function describe (v: unknown): string {

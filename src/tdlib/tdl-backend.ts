@@ -88,33 +88,55 @@ const RAW = Symbol('TDLib object')
 interface StandIn { _: string, '@extra'?: unknown, [RAW]: TdObject }
 
 /**
+ * What the backend reaches inside tdl 8's Client (dist/client.js): the
+ * receive hook (`handleReceive`, which renames and then calls
+ * `_handleReceive`), and the send path under `_send` (`_tdjson.tdnew.send`
+ * with the client id in `_client.val`). test/tdlib/tdl-backend.test.ts fails
+ * when a tdl upgrade changes any of them; the backend then falls back to
+ * tdl's own invoke and renaming (slower, still correct).
+ */
+interface TdlInternals {
+  handleReceive?: (res: TdObject) => void
+  _handleReceive?: (res: object) => void
+  _tdjson?: { tdnew?: { send?: unknown } }
+  _client?: { isTdn?: unknown, val?: unknown }
+  emit(event: 'error', e: unknown): boolean
+}
+
+/**
+ * Takes an answer to a request sent with directSender, by its @extra; says
+ * whether it was one (the object has lost its @extra then).
+ */
+export type AnswerTaker = (extra: number, answer: TdObject) => boolean
+
+/**
  * tdl renames the type key of every answer and update ('@type' to `_`) at
  * every depth, and the broker renamed it back: two deep copies of each
  * object, together as costly as parsing it. This hands tdl a stand-in with
  * only what it reads (the top-level type and @extra) and TDLib's parsed
- * object attached untouched; fromTdlib takes it back out. tdl's receive loop
- * calls `handleReceive` on the client, which renames and then calls
- * `_handleReceive`; if a tdl version lacks either, nothing changes (and
- * fromTdlib renames as before).
+ * object attached untouched; fromTdlib takes it back out. With `answers`,
+ * answers to the broker's own requests (directSender) do not enter tdl at
+ * all: `answers` takes them as TDLib parsed them. tdl's receive loop calls
+ * `handleReceive` on the client; if a tdl version lacks it or
+ * `_handleReceive`, nothing changes (and fromTdlib renames as before).
+ * Returns whether the hook is installed.
  */
-export function skipRenaming (handle: TdlClientHandle): void {
-  const internals = handle as unknown as {
-    handleReceive?: (res: TdObject) => void
-    _handleReceive?: (res: object) => void
-    emit(event: 'error', e: unknown): boolean
-  }
+export function skipRenaming (handle: TdlClientHandle, answers?: AnswerTaker): boolean {
+  const internals = handle as unknown as TdlInternals
   const renaming = internals.handleReceive
   const dispatch = internals._handleReceive
-  if (typeof renaming !== 'function' || typeof dispatch !== 'function') return
+  if (typeof renaming !== 'function' || typeof dispatch !== 'function') return false
   internals.handleReceive = (res: TdObject): void => {
+    const extra = res['@extra']
+    if (typeof extra === 'number' && answers !== undefined && answers(extra, res)) return
     const type = res['@type']
     if (TDL_READS.has(type)) {
       renaming.call(handle, res)
       return
     }
     const standIn: StandIn = { _: type, [RAW]: res }
-    if (res['@extra'] !== undefined) {
-      standIn['@extra'] = res['@extra']
+    if (extra !== undefined) {
+      standIn['@extra'] = extra
       delete res['@extra']
     }
     try {
@@ -122,6 +144,26 @@ export function skipRenaming (handle: TdlClientHandle): void {
     } catch (e) {
       internals.emit('error', e)
     }
+  }
+  return true
+}
+
+/**
+ * Sends TDLib JSON text to the client as it is, past tdl's `_send` (which
+ * copies the request to rename `_` and encodes it again): the broker's
+ * requests already are TDLib JSON. Undefined when this tdl version does not
+ * have the internals it needs. The sender throws once the client is closed.
+ */
+export function directSender (handle: TdlClientHandle): ((json: string) => void) | undefined {
+  const internals = handle as unknown as TdlInternals
+  const send = internals._tdjson?.tdnew?.send
+  const client = internals._client
+  if (typeof send !== 'function' || client === undefined || client.isTdn !== true || typeof client.val !== 'number') return undefined
+  const sendText = send as (clientId: number, request: string) => void
+  return json => {
+    const id = client.val
+    if (typeof id !== 'number') throw new Error('A closed client cannot be reused')
+    sendText(id, json)
   }
 }
 
@@ -131,14 +173,33 @@ export function fromTdlib (value: unknown): TdObject {
   return fromTdl(value) as TdObject
 }
 
+/** The JSON text TDLib receives for `request`, with `extra` as its @extra. */
+export function requestText (request: TdObject, extra: number): string {
+  let body: TdObject = request
+  if (Object.hasOwn(request, '@extra')) {
+    body = { ...request }
+    delete body['@extra']
+  }
+  const json = JSON.stringify(body)
+  return json.length > 2 ? `${json.slice(0, -1)},"@extra":${extra}}` : `{"@extra":${extra}}`
+}
+
+interface Waiter { resolve: (answer: TdObject) => void, reject: (e: Error) => void }
+
 class TdlClient implements TdClient {
   private readonly client: TdlClientHandle
   private closing: Promise<void> | undefined
   private closed = false
+  /** Requests sent past tdl (directSender), by their @extra; undefined when this tdl version cannot. */
+  private readonly send: ((json: string) => void) | undefined
+  private readonly waiting = new Map<number, Waiter>()
+  private nextExtra = 1
 
   constructor (_options: TdClientOptions, private readonly events: TdClientEvents) {
     this.client = tdl.createBareClient()
-    skipRenaming(this.client)
+    const send = directSender(this.client)
+    const hooked = skipRenaming(this.client, send === undefined ? undefined : (extra, answer) => this.answered(extra, answer))
+    this.send = hooked ? send : undefined
     this.client.on('update', (u: unknown) => { this.events.onUpdate(fromTdlib(u)) })
     this.client.on('error', (e: unknown) => {
       // tdl reports failures of its own handlers here; the client can no
@@ -149,9 +210,35 @@ class TdlClient implements TdClient {
     this.client.on('close', () => { this.finish() })
   }
 
-  async invoke (request: TdObject): Promise<TdObject> {
-    if (this.closed) throw new Error('client is closed')
+  invoke (request: TdObject): Promise<TdObject> {
+    if (this.closed) return Promise.reject(new Error('client is closed'))
     handedToTdlib.remember(request)
+    const send = this.send
+    if (send === undefined) return this.invokeThroughTdl(request)
+    const extra = this.nextExtra++
+    const text = requestText(request, extra)
+    return new Promise((resolve, reject) => {
+      this.waiting.set(extra, { resolve, reject })
+      try {
+        send(text)
+      } catch (e) {
+        this.waiting.delete(extra)
+        reject(e instanceof Error ? e : new Error(String(e)))
+      }
+    })
+  }
+
+  /** An answer to a request of invoke, as TDLib sent it (an error object included). */
+  private answered (extra: number, answer: TdObject): boolean {
+    const waiter = this.waiting.get(extra)
+    if (waiter === undefined) return false
+    this.waiting.delete(extra)
+    delete answer['@extra']
+    waiter.resolve(answer)
+    return true
+  }
+
+  private async invokeThroughTdl (request: TdObject): Promise<TdObject> {
     try {
       // tdl renames `_` to @type itself; requests have no `_` (the protocol refuses it).
       return fromTdlib(await this.client.invoke(request as unknown as Parameters<TdlClientHandle['invoke']>[0]))
@@ -170,6 +257,9 @@ class TdlClient implements TdClient {
   private finish (reason?: Error): void {
     if (this.closed) return
     this.closed = true
+    const waiting = [...this.waiting.values()]
+    this.waiting.clear()
+    for (const w of waiting) w.reject(new Error('Client was closed'))
     this.events.onClosed(reason)
   }
 }

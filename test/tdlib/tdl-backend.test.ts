@@ -7,7 +7,7 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createTdlBackend, skipRenaming } from '../../src/tdlib/tdl-backend.js'
+import { createTdlBackend, directSender, requestText, skipRenaming } from '../../src/tdlib/tdl-backend.js'
 import * as tdl from 'tdl'
 import type { TdObject } from '../../src/tdlib/backend.js'
 
@@ -49,7 +49,52 @@ t.test('answers and updates keep @type at every depth', async t => {
 t.test('the pass-through hook is installed on this tdl version', async t => {
   const handle = tdl.createBareClient()
   const before = (handle as unknown as { handleReceive: unknown }).handleReceive
-  skipRenaming(handle)
+  t.equal(skipRenaming(handle), true, 'installed')
   t.not((handle as unknown as { handleReceive: unknown }).handleReceive, before, 'tdl still has the internals the backend hooks (if this fails after a tdl upgrade, the backend falls back to renaming: check the cost in bench)')
   await handle.close()
+})
+
+t.test('requests go to libtdjson past tdl on this tdl version, answers come back past tdl', async t => {
+  const handle = tdl.createBareClient()
+  const send = directSender(handle)
+  t.type(send, 'function', 'tdl 8 still sends through _tdjson.tdnew.send with the id in _client.val (if this fails after a tdl upgrade, the backend falls back to tdl\'s invoke: check the cost in bench)')
+  const answers: Array<[number, TdObject]> = []
+  let answered!: () => void
+  const got = new Promise<void>(resolve => { answered = resolve })
+  t.equal(skipRenaming(handle, (extra, answer) => {
+    if (extra !== 7 && extra !== 8) return false
+    answers.push([extra, answer])
+    if (answers.length === 2) answered()
+    return true
+  }), true)
+  send!(requestText({ '@type': 'testSquareInt', x: 5 }, 7))
+  send!(requestText({ '@type': 'testReturnError', error: { '@type': 'error', code: 400, message: 'NO' } }, 8))
+  await got
+  t.same(answers, [[7, { '@type': 'testInt', value: 25, '@extra': 7 }], [8, { '@type': 'error', code: 400, message: 'NO', '@extra': 8 }]],
+    'TDLib\'s own objects, in order, errors included (tdl never saw them: it would have renamed @type)')
+  t.equal((handle as unknown as { _pending: Map<unknown, unknown> })._pending.size, 0, 'nothing waits in tdl')
+  await handle.close()
+  t.throws(() => { send!(requestText({ '@type': 'testSquareInt', x: 1 }, 9)) }, /closed/, 'a closed client refuses to send')
+})
+
+t.test('requestText: the request as TDLib JSON with the broker\'s @extra in place of any other', async t => {
+  t.equal(requestText({ '@type': 'testSquareInt', x: 3 }, 12), '{"@type":"testSquareInt","x":3,"@extra":12}')
+  const withExtra: TdObject = { '@type': 'getOption', name: 'version', '@extra': 'theirs' }
+  t.equal(requestText(withExtra, 1), '{"@type":"getOption","name":"version","@extra":1}')
+  t.equal(withExtra['@extra'], 'theirs', 'the request itself is left as it was')
+})
+
+t.test('a request waiting when its client closes is settled, never left hanging', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'tdbroker-tdl-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const backend = createTdlBackend({ verbosity: 0 })
+  let closed!: () => void
+  const gone = new Promise<void>(resolve => { closed = resolve })
+  const client = backend.createClient({ sessionId: '1', directory: dir }, { onUpdate: () => {}, onClosed: () => { closed() } })
+  const alarm = client.invoke({ '@type': 'setAlarm', seconds: 30 }).then(answer => answer['@type'], (e: Error) => `rejected: ${e.message}`)
+  await client.close()
+  await gone
+  const outcome = await alarm
+  t.ok(outcome === 'error' || outcome.startsWith('rejected'), `the 30 s alarm is settled by the close (${outcome})`)
+  await t.rejects(client.invoke({ '@type': 'testSquareInt', x: 2 }), /closed/, 'a closed client takes no more requests')
 })

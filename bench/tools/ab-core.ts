@@ -1,0 +1,154 @@
+/**
+ * A/B of two broker builds against the minimal proxy, interleaved: every
+ * round measures each side in a rotating order, so drift on a shared machine
+ * hits them alike. Per side: round trip p50 (one request at a time), and
+ * requests/s and CPU µs/request with 100 in flight over one connection.
+ * Ratios to the proxy are taken per round; printed as median [min–max].
+ *
+ *   node dist/bench/tools/ab-core.js --other=DIR [--rounds=N] [--quick]
+ *
+ * DIR is another checkout, compiled (`npx tsc -p tsconfig.json` there), whose
+ * dist/bench/child/broker.js is side "other"; side "this" is this build.
+ * --env=K=V sets an environment variable for side "this" only. BENCH_PROFILE=DIR
+ * writes a CPU profile of both brokers (bench/lib/options.ts). Side "this" also
+ * reports main-thread CPU and write system calls per request, from procfs.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
+import { loadavg } from 'node:os'
+import { readFileSync, readdirSync } from 'node:fs'
+import { BenchClient, createSession } from '../lib/client.js'
+import { Child, killAllChildren } from '../lib/child.js'
+import { removeAllFolders, tempFolder } from '../lib/temp.js'
+import { Repeats, sleep } from '../lib/stats.js'
+import { sequentialLatency } from '../lib/latency.js'
+import { profileFlags } from '../lib/options.js'
+
+const HERE = fileURLToPath(new URL('../../../', import.meta.url))
+
+interface Side { name: string, child: Child, client: BenchClient, prefix: string }
+
+async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv = {}): Promise<Side> {
+  const child = new Child(`broker (${name})`, pathToFileURL(join(root, 'dist/bench/child/broker.js')), { execArgv: profileFlags(`ab-${name}`), env })
+  const dir = tempFolder()
+  const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions' } }
+  const started = await child.call<{ tcp: number }>('start', { settings, dir })
+  const client = await BenchClient.connect('tcp', { ports: { tcp: started.tcp } })
+  const session = await createSession(client)
+  return { name, child, client, prefix: `{"@type":"testSquareInt","x":3,"@session":"${session}"` }
+}
+
+async function startProxy (): Promise<Side> {
+  const child = new Child('minimal proxy', pathToFileURL(join(HERE, 'dist/bench/child/minimal-proxy.js')))
+  const port = await child.call<number>('start')
+  const client = await BenchClient.connect('tcp', { ports: { tcp: port } })
+  return { name: 'proxy', child, client, prefix: '{"@type":"testSquareInt","x":3,"@session":"none"' }
+}
+
+/**
+ * From procfs: CPU time of the main thread and of all threads (clock ticks
+ * turned into µs), and the write system calls so far (syscw counts write,
+ * writev and the like).
+ */
+function procStats (pid: number): { mainUs: number, allUs: number, writes: number } {
+  const tickUs = 1e6 / 100
+  const ticks = (tid: string): number => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  }
+  let all = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try { all += ticks(tid) } catch { /* the thread ended meanwhile */ }
+  }
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+  const writes = Number(/syscw: (\d+)/.exec(io)?.[1] ?? NaN)
+  return { mainUs: ticks(String(pid)) * tickUs, allUs: all * tickUs, writes }
+}
+
+async function throughput (side: Side, inFlight: number, warmupMs: number, durationMs: number): Promise<{ rate: number, cpu: number, mainCpu: number, writes: number }> {
+  let stop = false
+  let counting = false
+  let done = 0
+  const loops = Array.from({ length: inFlight }, async () => {
+    while (!stop) {
+      await side.client.requestPrefix(side.prefix)
+      if (counting) done++
+    }
+  })
+  await sleep(warmupMs)
+  const proc0 = procStats(side.child.pid)
+  const cpu0 = await side.child.cpuMicros()
+  const t0 = process.hrtime.bigint()
+  counting = true
+  await sleep(durationMs)
+  counting = false
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
+  const counted = done
+  const cpu1 = await side.child.cpuMicros()
+  const proc1 = procStats(side.child.pid)
+  stop = true
+  await Promise.all(loops)
+  return { rate: counted / elapsed, cpu: (cpu1 - cpu0) / counted, mainCpu: (proc1.mainUs - proc0.mainUs) / counted, writes: (proc1.writes - proc0.writes) / counted }
+}
+
+function show (r: Repeats, key: string, digits = 2): string {
+  const s = r.get(key)
+  return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`
+}
+
+async function main (): Promise<void> {
+  const args = process.argv.slice(2)
+  const other = args.find(a => a.startsWith('--other='))?.slice(8)
+  if (other === undefined) throw new Error('usage: ab-core --other=DIR [--rounds=N] [--quick]')
+  const rounds = Number(args.find(a => a.startsWith('--rounds='))?.slice(9) ?? 5)
+  const quick = args.includes('--quick')
+  const samples = quick ? 1000 : 3000
+  const durationMs = quick ? 700 : 1500
+  // --env=K=V: an environment variable for side "this" only (to compare a setting of the same build).
+  const env = Object.fromEntries(args.filter(a => a.startsWith('--env=')).map(a => { const [k, ...v] = a.slice(6).split('='); return [k!, v.join('=')] }))
+  const sides = [await startProxy(), await startBroker('other', other), await startBroker('this', HERE, env)]
+  const r = new Repeats()
+  const loads: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    loads.push(loadavg()[0]!)
+    const measured: Record<string, { p50: number, rate: number, cpu: number, mainCpu: number, writes: number }> = {}
+    for (let i = 0; i < sides.length; i++) {
+      const side = sides[(i + round) % sides.length]!
+      const lat = await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), 300, samples)
+      const p50 = lat[lat.length >> 1]!
+      const t = await throughput(side, 100, 300, durationMs)
+      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes }
+      r.add(`${side.name}.main`, t.mainCpu)
+      r.add(`${side.name}.writes`, t.writes)
+      r.add(`${side.name}.p50`, p50)
+      r.add(`${side.name}.rate`, t.rate)
+      r.add(`${side.name}.cpu`, t.cpu)
+    }
+    const p = measured.proxy!
+    for (const name of ['other', 'this']) {
+      const m = measured[name]!
+      r.add(`${name}.p50ratio`, m.p50 / p.p50)
+      r.add(`${name}.rateratio`, m.rate / p.rate)
+      r.add(`${name}.cpuratio`, m.cpu / p.cpu)
+      r.add(`${name}.mainratio`, m.mainCpu / p.mainCpu)
+    }
+    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
+  }
+  process.stdout.write(`\n${rounds} rounds, 1-minute load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; median [min–max]\n`)
+  for (const name of ['proxy', 'other', 'this']) {
+    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req\n`)
+  }
+  for (const name of ['other', 'this']) {
+    process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)}, req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}, main thread CPU/req ${show(r, `${name}.mainratio`)}\n`)
+  }
+  for (const s of sides) s.client.close()
+  for (const s of sides) await s.child.stop()
+}
+
+main().then(() => { removeAllFolders(); process.exit(0) }, (e: unknown) => {
+  killAllChildren()
+  removeAllFolders()
+  process.stderr.write(`ab-core failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,113 @@
+/**
+ * Groups a connection's output lines into one socket write. TDLib's answers
+ * and updates reach the broker one per turn of the event loop (tdl receives
+ * them one at a time), so grouping only within a turn wrote every answer
+ * alone: a system call, a write request and its callback per line were the
+ * largest single cost under load.
+ *
+ * Lines wait for the next check phase of the event loop (setImmediate),
+ * where all connections with output are flushed together. A line whose
+ * sender says more output follows soon (more answers pending on the
+ * connection, a stream of updates) may wait a little longer, so that the
+ * lines of several turns leave together: until a check phase finds the
+ * batch HOLD_MS old, or it reaches MAX_BATCH_CHARS. A held batch is looked
+ * at again in the check phase of the next turn that has output, and by a
+ * timer (HOLD_TIMER_MS) if no turn comes: the loop never spins waiting for
+ * the hold, which on a busy machine took the CPU from TDLib's own threads.
+ * A line sent without the hint (the last pending answer, a notice) flushes
+ * its batch at the next check phase: a lone request's answer never waits.
+ */
+
+/** How old a held batch is written at a check phase, in milliseconds (performance.now()). */
+export const HOLD_MS = 0.5
+/** When a held batch is looked at again if no output comes meanwhile (setTimeout's resolution is 1 ms). */
+const HOLD_TIMER_MS = 1
+/** A batch this long (UTF-16 units) is written at once. */
+export const MAX_BATCH_CHARS = 64 * 1024
+
+/** Where a batch goes: one write of the joined lines. */
+export type BatchWriter = (text: string) => void
+
+export class OutputBatch {
+  private lines: string[] = []
+  private chars = 0
+  private since = 0
+  private urgent = false
+  private queued = false
+
+  constructor (private readonly write: BatchWriter) {}
+
+  /** Characters waiting (UTF-16 units; equal to bytes for ASCII, the common case). */
+  get pendingChars (): number { return this.chars }
+
+  /** Adds a line (without its newline); `more` says that more output follows soon. */
+  add (line: string, more: boolean): void {
+    this.lines.push(line)
+    this.chars += line.length + 1
+    if (!more) this.urgent = true
+    if (this.chars >= MAX_BATCH_CHARS) {
+      this.flush()
+      return
+    }
+    if (!this.queued) {
+      this.queued = true
+      this.since = performance.now()
+      waiting.add(this)
+      arm()
+    }
+  }
+
+  /** Writes what waits, now. */
+  flush (): void {
+    if (this.queued) {
+      this.queued = false
+      waiting.delete(this)
+    }
+    const lines = this.lines
+    if (lines.length === 0) return
+    this.lines = []
+    this.chars = 0
+    this.urgent = false
+    this.write(lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n')
+  }
+
+  /** Drops what waits (the connection is destroyed). */
+  discard (): void {
+    if (this.queued) {
+      this.queued = false
+      waiting.delete(this)
+    }
+    this.lines = []
+    this.chars = 0
+    this.urgent = false
+  }
+
+  /** Whether the check phase at `now` should write this batch. */
+  due (now: number): boolean { return this.urgent || now - this.since >= HOLD_MS }
+}
+
+/** Batches with output waiting, flushed by one callback per check phase. */
+const waiting = new Set<OutputBatch>()
+let armed = false
+let timer: NodeJS.Timeout | undefined
+
+function arm (): void {
+  if (armed) return
+  armed = true
+  setImmediate(checkPhase)
+}
+
+function checkPhase (): void {
+  armed = false
+  const now = performance.now()
+  for (const batch of waiting) if (batch.due(now)) batch.flush()
+  if (waiting.size === 0) {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  } else if (timer === undefined) {
+    timer = setTimeout(() => {
+      timer = undefined
+      arm()
+    }, HOLD_TIMER_MS)
+  }
+}

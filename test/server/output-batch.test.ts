@@ -1,0 +1,90 @@
+/**
+ * Output batching (src/server/output-batch.ts): lines leave in order, joined
+ * into one write; a line sent without the "more follows" hint never waits
+ * past the next check phase; a held batch still leaves within its bound; a
+ * discarded batch never leaves. The bounds are asserted by what was written
+ * when, never by how fast.
+ */
+import t from 'tap'
+import { MAX_BATCH_CHARS, OutputBatch } from '../../src/server/output-batch.js'
+
+const checkPhase = async (): Promise<void> => { await new Promise<void>(resolve => { setImmediate(resolve) }) }
+
+/** Waits (bounded) until `done` holds, one check phase at a time. */
+async function until (done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await checkPhase()
+  }
+}
+
+t.test('lines of one turn leave in one write, in order, each with its newline', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  batch.add('{"a":1}', false)
+  batch.add('{"b":2}', false)
+  batch.add('{"c":3}', true)
+  t.same(writes, [], 'nothing is written synchronously')
+  t.equal(batch.pendingChars, 24, 'what waits counts towards the queue (lines and newlines)')
+  await until(() => writes.length > 0, 'the flush')
+  t.same(writes, ['{"a":1}\n{"b":2}\n{"c":3}\n'])
+  t.equal(batch.pendingChars, 0)
+})
+
+t.test('a line without the hint leaves at the next check phase, with what was held before it', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  batch.add('held', true)
+  batch.add('last', false)
+  await checkPhase()
+  await checkPhase()
+  t.same(writes, ['held\nlast\n'], 'written by the first check phase after it')
+})
+
+t.test('held lines leave by themselves once the hold is over', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  batch.add('one', true)
+  batch.add('two', true)
+  await until(() => writes.length > 0, 'the held batch')
+  t.same(writes, ['one\ntwo\n'])
+})
+
+t.test('a batch over MAX_BATCH_CHARS is written at once', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  const big = 'x'.repeat(MAX_BATCH_CHARS)
+  batch.add('small', true)
+  batch.add(big, true)
+  t.same(writes, [`small\n${big}\n`], 'written synchronously, in order')
+  await checkPhase()
+  t.equal(writes.length, 1, 'nothing more')
+})
+
+t.test('flush writes now; discard drops; an empty batch writes nothing', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  batch.add('a', true)
+  batch.flush()
+  t.same(writes, ['a\n'])
+  batch.flush()
+  batch.add('dropped', false)
+  batch.discard()
+  await checkPhase()
+  await checkPhase()
+  t.same(writes, ['a\n'], 'a discarded line never leaves, an empty flush writes nothing')
+  batch.add('after', false)
+  await until(() => writes.length > 1, 'the next line')
+  t.same(writes, ['a\n', 'after\n'], 'the batch works again after a discard')
+})
+
+t.test('many connections with output are flushed in the same check phase', async t => {
+  const writes: string[] = []
+  const batches = Array.from({ length: 50 }, (_, i) => new OutputBatch(text => { writes.push(`${i}:${text}`) }))
+  batches.forEach((b, i) => { b.add(String(i), false) })
+  await checkPhase()
+  await checkPhase()
+  t.equal(writes.length, 50)
+  t.same(writes, batches.map((_, i) => `${i}:${i}\n`), 'each connection once, in the order they had output')
+})
