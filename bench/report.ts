@@ -3,7 +3,7 @@
  * hand-written findings of bench/findings.md) and docs/benchmarks.svg (one
  * panel of bars per chart, median with a min-max whisker).
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Machine } from './lib/machine.js'
 import { num, table, type ChartPanel, type PartReport } from './lib/report-types.js'
@@ -14,6 +14,29 @@ export interface RunInfo {
   readonly loadBefore: number
   readonly loadAfter: number
   readonly repeats: number
+  readonly quick: boolean
+  /** Each part's duration and the load average before and after it. */
+  readonly parts: ReadonlyArray<{ part: string, seconds: number, loadBefore: number, loadAfter: number }>
+}
+
+/**
+ * Writes every figure of the run (machine, options, load, targets, each
+ * part's series with each round's value) to bench/results/ (git-ignored):
+ * one file named by the date, and latest.json. Returns the dated path.
+ */
+export function writeResults (root: string, machine: Machine, reports: readonly PartReport[], run: RunInfo): string {
+  const dir = join(root, 'bench/results')
+  mkdirSync(dir, { recursive: true })
+  const text = JSON.stringify({
+    machine,
+    run,
+    targets: reports.flatMap(r => r.targets),
+    parts: Object.fromEntries(reports.map(r => [r.part, r.figures ?? {}]))
+  }, null, 1) + '\n'
+  const name = `bench/results/${machine.date.replace(/:/g, '')}${run.quick ? '-quick' : ''}.json`
+  writeFileSync(join(root, name), text)
+  writeFileSync(join(dir, 'latest.json'), text)
+  return name
 }
 
 /** Writes the two files; returns their paths relative to the repository. */

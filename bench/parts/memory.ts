@@ -15,9 +15,9 @@ import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentile, sleep } from '../lib/stats.js'
 import { removeFolder, tempFolder } from '../lib/temp.js'
+import { BENCH_CREDENTIALS } from '../lib/direct.js'
 
 const MB = 1024 * 1024
-const CREDENTIALS = { api_id: 94575, api_hash: 'tdbroker-benchmark' }
 const CONCURRENCY = 20
 const SETTLE_MS = 1500
 
@@ -28,7 +28,9 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
   const idleLevels = options.quick ? [100] : [100, 1000]
   const r = new Repeats()
   let allRunning = true
-  for (let rep = 0; rep < options.repeats; rep++) {
+  // Each repeat starts thousands of TDLib sessions: three are enough for a spread.
+  const repeats = Math.min(3, options.repeats)
+  for (let rep = 0; rep < repeats; rep++) {
     const order = rep % 2 === 0 ? ['broker', 'direct'] as const : ['direct', 'broker'] as const
     for (const side of order) {
       const rss = side === 'broker' ? await brokerSessions(levels) : await directSessions(levels)
@@ -144,7 +146,7 @@ interface SessionMemory {
 
 /** A broker with real TDLib: RSS with no sessions, then at each level. */
 async function brokerSessions (levels: readonly number[]): Promise<SessionMemory> {
-  const broker = await startBrokerProcess({ label: 'memory', settings: { tdlib: CREDENTIALS, allowed_requests: ['getAuthorizationState'] } })
+  const broker = await startBrokerProcess({ label: 'memory', settings: { tdlib: BENCH_CREDENTIALS, allowed_requests: ['getAuthorizationState'] } })
   const holder = await BenchClient.connect('tcp', broker)
   try {
     await sleep(SETTLE_MS)
@@ -182,7 +184,7 @@ async function brokerSessions (levels: readonly number[]): Promise<SessionMemory
 async function directSessions (levels: readonly number[]): Promise<SessionMemory> {
   const { dir, child, cleanup } = directChild()
   try {
-    const before = await child.call<{ rss: number, heapUsed: number }>('load', { settings: { tdlib: CREDENTIALS }, dir })
+    const before = await child.call<{ rss: number, heapUsed: number }>('load', { settings: { tdlib: BENCH_CREDENTIALS }, dir })
     const measured = new Map<number, number>()
     const heap = new Map<number, number>()
     for (const level of levels) {
@@ -201,7 +203,7 @@ async function directSessions (levels: readonly number[]): Promise<SessionMemory
 async function directColdStart (count: number): Promise<number[]> {
   const { dir, child, cleanup } = directChild()
   try {
-    await child.call('load', { settings: { tdlib: CREDENTIALS }, dir })
+    await child.call('load', { settings: { tdlib: BENCH_CREDENTIALS }, dir })
     return await child.call<number[]>('coldStart', { root: join(dir, 'sessions'), count })
   } finally {
     await cleanup()
@@ -226,7 +228,7 @@ function directChild (): { dir: string, child: Child, cleanup: () => Promise<voi
  * attached to the first session.
  */
 async function idleClients (kind: Transport, idleLevels: readonly number[], coldCount: number): Promise<{ perClient: Map<number, number>, brokerCold: number[] }> {
-  const broker = await startBrokerProcess({ label: `idle-clients-${kind}`, secure: kind !== 'tcp', settings: { tdlib: CREDENTIALS } })
+  const broker = await startBrokerProcess({ label: `idle-clients-${kind}`, secure: kind !== 'tcp', settings: { tdlib: BENCH_CREDENTIALS } })
   const holder = await BenchClient.connect('tcp', broker)
   const idle: BenchClient[] = []
   try {
