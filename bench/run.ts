@@ -17,7 +17,7 @@ import { runFanout } from './parts/fanout.js'
 import { runMemory } from './parts/memory.js'
 import { runFormat } from './parts/format.js'
 import { runClient } from './parts/client.js'
-import { writeReport, writeResults } from './report.js'
+import { readResults, writeReport, writeResults } from './report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -35,19 +35,33 @@ const PARTS: ReadonlyArray<{ readonly name: string, readonly run: Runner }> = [
 
 async function main (): Promise<number> {
   const options = parseOptions(process.argv.slice(2), process.env, PARTS.map(p => p.name))
+  if (options.from !== undefined) {
+    const { machine, reports, run } = readResults(options.from)
+    process.stdout.write(`wrote ${writeReport(ROOT, machine, reports, run).join(' and ')} from ${options.from} (measured ${machine.date})\n`)
+    return 0
+  }
   const machine = describeMachine(ROOT, tdlibVersion())
   const log = (line: string): void => { process.stdout.write(line + '\n') }
   log(`tdbroker benchmarks: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}, TDLib ${machine.tdlib}, commit ${machine.commit}`)
   const loadBefore = loadAverage()
   if (loadBefore > 0.5) log(`note: the 1-minute load average is ${loadBefore.toFixed(2)}: other work on this machine will skew the figures`)
   const reports: PartReport[] = []
+  const failed: string[] = []
   const timings: Array<{ part: string, seconds: number, loadBefore: number, loadAfter: number }> = []
   const started = Date.now()
   for (const part of PARTS.filter(p => options.parts.includes(p.name))) {
     log(`\n== ${part.name} (1-minute load average ${loadAverage().toFixed(2)})`)
     const t = Date.now()
     const load = loadAverage()
-    reports.push(await part.run(options, log))
+    try {
+      reports.push(await part.run(options, log))
+    } catch (e) {
+      // One part failing (a child that died, a machine too loaded for a bound) leaves the others' figures worth having.
+      failed.push(part.name)
+      log(`   FAILED: ${e instanceof Error ? e.stack ?? e.message : String(e)}`)
+      killAllChildren()
+      continue
+    }
     timings.push({ part: part.name, seconds: Math.round((Date.now() - t) / 1000), loadBefore: load, loadAfter: loadAverage() })
     log(`   (${((Date.now() - t) / 1000).toFixed(0)} s)`)
   }
@@ -56,17 +70,18 @@ async function main (): Promise<number> {
   log(`\nTargets (${targets.filter(t => t.pass).length} of ${targets.length} met):`)
   for (const target of targets) log(`  ${target.pass ? 'PASS' : 'FAIL'}  ${target.name}: ${target.measured}${target.before !== undefined ? ` (issue's independent run: ${target.before})` : ''}`)
   const seconds = Math.round((Date.now() - started) / 1000)
-  const results = writeResults(ROOT, machine, reports, { seconds, loadBefore, loadAfter: loadAverage(), repeats: options.repeats, quick: options.quick, parts: timings })
+  const results = writeResults(ROOT, machine, reports, { seconds, loadBefore, loadAfter: loadAverage(), repeats: options.repeats, quick: options.quick, complete: options.complete && failed.length === 0, parts: timings })
   log(`\nall figures: ${results}`)
-  if (options.complete) {
-    const written = writeReport(ROOT, machine, reports, { seconds, loadBefore, loadAfter: loadAverage(), repeats: options.repeats, quick: options.quick, parts: timings })
+  if (failed.length > 0) log(`\nparts that failed: ${failed.join(', ')} (their figures are missing; docs/benchmarks.md left as it is)`)
+  if (options.complete && failed.length === 0) {
+    const written = writeReport(ROOT, machine, reports, { seconds, loadBefore, loadAfter: loadAverage(), repeats: options.repeats, quick: options.quick, complete: options.complete && failed.length === 0, parts: timings })
     log(`\nwrote ${written.join(' and ')}`)
   } else {
     for (const report of reports) log(`\n${report.markdown}`)
     log('\n(partial or quick run: docs/benchmarks.md left as it is; the tables are above)')
   }
   log(`done in ${seconds} s`)
-  return 0
+  return failed.length > 0 ? 1 : 0
 }
 
 /** Kills what is still running and removes every temporary folder. */

@@ -43,8 +43,8 @@ const LABEL: Record<Mode, string> = { send: 'real sender (sendMessage from a sec
 interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number }
 
 export async function runFanout (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
-  const perRun = options.quick ? 40_000 : 300_000
-  const maxSends = options.quick ? 1000 : 3000
+  const perRun = options.quick ? 20_000 : 150_000
+  const maxSends = options.quick ? 500 : 1500
   const broker = await startBrokerProcess({
     label: 'fanout',
     settings: {

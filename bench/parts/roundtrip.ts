@@ -25,7 +25,7 @@ const LABEL: Record<Path, string> = {
 }
 
 export async function runRoundTrip (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
-  const samples = options.quick ? 1500 : 5000
+  const samples = options.quick ? 1500 : 4000
   const warmup = options.quick ? 300 : 1000
   const sides = await startSides('roundtrip', true)
   try {

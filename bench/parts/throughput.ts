@@ -20,7 +20,7 @@ type Side = typeof SIDES[number]
 
 export async function runThroughput (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const warmupMs = options.quick ? 150 : 200
-  const durationMs = options.quick ? 500 : 1000
+  const durationMs = options.quick ? 500 : 800
   const sides = await startSides('throughput', false)
   try {
     const pools: Record<'broker' | 'proxy', BenchClient[]> = { broker: [], proxy: [] }
