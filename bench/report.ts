@@ -116,7 +116,8 @@ function markdown (root: string, machine: Machine, reports: readonly PartReport[
     `Options: \`--only=${reports.map(r => r.part).join(',')}\`, \`--quick\`, \`--repeats=N\` (rounds, \`BENCH_REPEATS\`, default 5, quick 3), ` +
     '`--sessions=N` (`BENCH_SESSIONS`, default 1000, quick 100), `BENCH_PROFILE=DIR` (`--cpu-prof`), `BENCH_HEAP_PROFILE=DIR` (`--heap-prof`). ' +
     'Only a complete run (every part, at least 3 rounds, not `--quick`) rewrites this file; every run writes bench/results/<date>.json and ' +
-    'bench/results/latest.json. Everything runs on loopback; TDLib\'s network is switched off; every temporary folder and child process is removed at the end. ' +
+    'bench/results/latest.json (every figure with each round\'s value, the load average per part), and `--from=` with a complete run\'s results file ' +
+    'rewrites this file from it without measuring again. Everything runs on loopback; TDLib\'s network is switched off; every temporary folder and child process is removed at the end. ' +
     'The benchmarks never run in `npm test`.',
     ''
   ].join('\n')
