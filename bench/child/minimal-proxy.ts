@@ -2,18 +2,20 @@
  * The floor for any broker in its own process: TDLib through tdl behind a
  * TCP socket, doing only what cannot be avoided (split lines, JSON.parse,
  * invoke, JSON.stringify with @extra, write). No sessions, policy, pipeline
- * or limits. The round trip benchmark runs it next to the broker, so the
+ * or limits. Its one TDLib client is in the state the broker's sessions are
+ * in (lib/direct.ts directSession). The benchmark runs it next to the broker, so the
  * broker's own cost can be told apart from the cost of crossing a process.
  */
 import net from 'node:net'
-import { directClient } from '../lib/direct.js'
+import { directSession } from '../lib/direct.js'
 import { serveCommands } from '../lib/ipc.js'
 
 let server: net.Server | undefined
 
 serveCommands({
-  start: async () => {
-    const client = await directClient()
+  /** Starts the session (in `dir`, in the broker's sessions' state) and listens; resolves with the port. */
+  start: async (args: { dir: string }) => {
+    const client = await directSession(args.dir)
     server = net.createServer(socket => {
       socket.setNoDelay(true)
       let buffered = ''

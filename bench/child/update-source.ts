@@ -37,8 +37,11 @@ serveCommands({
   },
   /** Streams `count` updates to the `connection`-th connection opened. */
   stream: async ({ connection, count }: { connection: number, count: number }) => {
+    // The parent's connect can resolve before this process has accepted the connection: wait for it (bounded).
+    const deadline = Date.now() + 10_000
+    while (connections[connection] === undefined && Date.now() < deadline) await new Promise(resolve => { setTimeout(resolve, 10) })
     const c = connections[connection]
-    if (c === undefined || c.socket.destroyed) throw new Error(`no connection ${connection} to stream to`)
+    if (c === undefined || c.socket.destroyed) throw new Error(`no connection ${connection} to stream to (after 10 s)`)
     await stream(c.socket, c, count)
   },
   cpu: () => process.cpuUsage()

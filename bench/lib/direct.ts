@@ -5,6 +5,11 @@
  */
 import * as tdl from 'tdl'
 import { getTdjson } from 'prebuilt-tdlib'
+import { join } from 'node:path'
+import { settingsFromObject } from '../../src/settings/load.js'
+import { tdlibParameters } from '../../src/session/tdlib-parameters.js'
+import { toTdl } from '../../src/tdlib/rename.js'
+import { NETWORK_NONE } from './ipc.js'
 
 let configured = false
 
@@ -44,4 +49,39 @@ export async function directClient (): Promise<TdlClient> {
 /** Closes a direct client, ignoring a client that is already gone. */
 export async function closeDirect (client: TdlClient): Promise<void> {
   await client.close().catch(() => {})
+}
+
+/** The api_id/api_hash every benchmark session starts with (TDLib's network is off: they never reach Telegram). */
+export const BENCH_CREDENTIALS = { api_id: 94575, api_hash: 'tdbroker-benchmark' } as const
+
+/** The state every benchmark session (broker, minimal proxy, direct) is in when it is measured. */
+export const MEASURED_STATE = 'authorizationStateWaitPhoneNumber'
+
+/**
+ * A direct tdl client in the state the broker's sessions are in: network off
+ * (NETWORK_NONE), the same setTdlibParameters the broker sends
+ * (src/session/tdlib-parameters.ts) with a database in `directory`, and
+ * resolved once TDLib waits for a phone number. A client without parameters
+ * answers test requests too, but does less work per request than a session.
+ */
+export async function directSession (directory: string): Promise<TdlClient> {
+  const settings = settingsFromObject({ tdlib: BENCH_CREDENTIALS }, directory)
+  const params = tdlibParameters(settings, 'tdlib', join(directory, 'session'))
+  if (params === undefined) throw new Error('no TDLib parameters for the direct session')
+  const client = bareClient()
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`the direct session did not reach ${MEASURED_STATE} in 60 s`)) }, 60_000)
+    client.on('update', (u: { _: string, authorization_state?: { _: string } }) => {
+      if (u._ === 'updateAuthorizationState' && u.authorization_state?._ === MEASURED_STATE) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+  })
+  void client.invoke(toTdl(NETWORK_NONE) as TdlRequest).catch(() => {})
+  await client.invoke(toTdl(params) as TdlRequest)
+  await ready
+  const state = await client.invoke({ _: 'getAuthorizationState' }) as { _: string }
+  if (state._ !== MEASURED_STATE) throw new Error(`the direct session is in ${state._}, not ${MEASURED_STATE}`)
+  return client
 }

@@ -4,6 +4,8 @@ import type { Spread } from './stats.js'
 export interface Target {
   /** The target as the issue states it. */
   readonly name: string
+  /** What an earlier independent run measured, when the issue states it ("now" in #15's table). */
+  readonly before?: string
   /** What was measured, in words and numbers. */
   readonly measured: string
   readonly pass: boolean
@@ -24,6 +26,8 @@ export interface PartReport {
   readonly markdown: string
   readonly targets: readonly Target[]
   readonly charts: readonly ChartPanel[]
+  /** Every measured series (median, min, max, each round's value), for the JSON results file. */
+  readonly figures?: Readonly<Record<string, Spread>>
 }
 
 /** "41.2 (38.0–45.1)": a median with its min and max. */

@@ -45,6 +45,11 @@ export class Repeats {
   }
 
   has (name: string): boolean { return this.series.has(name) }
+
+  /** Every series, for the JSON results file. */
+  all (): Record<string, Spread> {
+    return Object.fromEntries([...this.series.keys()].map(name => [name, this.get(name)]))
+  }
 }
 
 /** Microseconds since an hrtime.bigint() stamp. */

@@ -1,25 +1,32 @@
 /**
  * 3. Update fan-out: one sandbox session (logged in as Alice) receives
- * messages that the emulated server injects from Bob; every message is two
- * updates (updateNewMessage, updateChatLastMessage) and each goes to 1, 10 or
- * 100 attached clients. Three processes: the broker with the sandbox and the
- * producer (the sandbox lives in the broker's process), the clients in a
- * second process so that reading the output does not take the broker's CPU,
- * and this one relaying the clients' progress back to the producer.
+ * messages from Bob, and every updateNewMessage goes to each of 1, 10 or 100
+ * attached clients. Two ways to make the messages, in alternating order
+ * within every round:
+ * - real sender: a second session, logged in as Bob through the broker, sends
+ *   sendMessage over a socket from this process; the sandbox (in the broker's
+ *   process) delivers it to Alice's session as TDLib would;
+ * - in-process injection: the emulated server injects the messages inside the
+ *   broker's process (child/broker.ts `fanout.run`), no request at all.
+ * The clients read in a second process, so reading does not take the
+ * broker's CPU; this process relays their progress to whoever produces.
  */
 import { BenchClient, createSession, type Msg } from '../lib/client.js'
 import { startBrokerProcess } from '../lib/broker-process.js'
 import { Child } from '../lib/child.js'
+import { loadAverage } from '../lib/machine.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats } from '../lib/stats.js'
-import type { FanoutPlan } from '../lib/ipc.js'
+import { FANOUT_MARKER, type FanoutPlan } from '../lib/ipc.js'
 import { measureUpdatePath } from '../lib/update-path.js'
 
 const CLIENTS = [1, 10, 100] as const
 export const ALICE = { id: 1000001, phone: '15550001001', code: '12345' }
 export const BOB = 1000002
-const UPDATES_PER_MESSAGE = 2
+const BOB_LOGIN = { phone: '15550001002', code: '12345', password: 'sandbox' }
+/** Only updateNewMessage reaches the clients (allowed_updates): one delivery per message per client. */
+const UPDATES_PER_MESSAGE = 1
 /** Deliveries (update x client) in flight at most: bounds latency and every client's queue. */
 const WINDOW_DELIVERIES = 4000
 /**
@@ -29,102 +36,180 @@ const WINDOW_DELIVERIES = 4000
  */
 const MAX_BATCH = 32
 
+const MODES = ['send', 'inject'] as const
+type Mode = typeof MODES[number]
+const LABEL: Record<Mode, string> = { send: 'real sender (sendMessage from a second session)', inject: 'in-process injection (no sender)' }
+
 interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number }
 
 export async function runFanout (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
-  const perRun = options.quick ? 40_000 : 300_000
+  const perRun = options.quick ? 20_000 : 150_000
+  const maxSends = options.quick ? 500 : 1500
   const broker = await startBrokerProcess({
     label: 'fanout',
     settings: {
       tdlib: { backend: 'sandbox' },
       terminate_delay: 3600,
-      allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode'],
-      allowed_updates: ['updateNewMessage', 'updateChatLastMessage']
+      allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'searchPublicChat', 'sendMessage'],
+      allowed_updates: ['updateNewMessage']
     }
   })
   const clients = new Child('fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
-  clients.onNotice('progress', (upTo: number) => { broker.child.notify('fanout.ack', upTo) })
+  let onProgress: (upTo: number) => void = () => {}
+  clients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
+  const sender = await BenchClient.connect('tcp', broker)
   let index = 0
   try {
     const session = await loggedInSession(broker)
-    const once = async (count: number, messages: number): Promise<RunResult> => {
+    const bob = await loginAs(sender, BOB_LOGIN)
+    const chat = await sender.request({ '@type': 'searchPublicChat', username: 'alice', '@session': bob })
+    if (chat['@type'] !== 'chat' || chat.id !== ALICE.id) throw new Error(`Bob cannot see Alice's chat: ${JSON.stringify(chat)}`)
+    const once = async (mode: Mode, count: number, messages: number): Promise<RunResult & { cpu: number }> => {
       const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / (UPDATES_PER_MESSAGE * count)))
       const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
       index += messages
       await clients.call('arm', { firstIndex: plan.firstIndex, messages, updatesPerMessage: UPDATES_PER_MESSAGE, ackEvery: Math.max(1, Math.floor(window / 8)) })
-      const [result] = await Promise.all([clients.call<RunResult>('result'), broker.child.call('fanout.run', plan)])
+      const cpuStart = await broker.child.cpuMicros()
+      const produced = mode === 'inject'
+        ? (onProgress = upTo => { broker.child.notify('fanout.ack', upTo) }, broker.child.call('fanout.run', plan))
+        : send(sender, bob, plan, handler => { onProgress = handler })
+      const [result] = await Promise.all([clients.call<RunResult>('result'), produced])
+      const cpu = await broker.child.cpuMicros() - cpuStart
       if (result.deliveries !== messages * UPDATES_PER_MESSAGE * count) {
-        throw new Error(`fan-out to ${count}: expected ${messages * UPDATES_PER_MESSAGE * count} deliveries, counted ${result.deliveries}`)
+        throw new Error(`fan-out (${mode}) to ${count}: expected ${messages * UPDATES_PER_MESSAGE * count} deliveries, counted ${result.deliveries}`)
       }
-      return result
+      return { ...result, cpu: cpu / result.deliveries }
     }
     const r = new Repeats()
     for (const count of CLIENTS) {
       await clients.call('connect', { port: broker.ports.tcp, count, session })
-      const messages = Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count)))
-      await once(count, Math.min(messages, 2000)) // warm-up
-      for (let rep = 0; rep < options.repeats; rep++) {
-        const res = await once(count, messages)
-        r.add(`${count}.rate`, res.deliveries / res.seconds)
-        r.add(`${count}.p50`, res.p50 / 1000)
-        r.add(`${count}.p99`, res.p99 / 1000)
-        log(`  fan-out to ${count} client(s), repeat ${rep + 1}: ${num(res.deliveries / res.seconds, 0)} deliveries/s, p50 ${num(res.p50 / 1000, 2)} ms, p99 ${num(res.p99 / 1000, 2)} ms`)
+      const messages: Record<Mode, number> = {
+        inject: Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))),
+        send: Math.min(maxSends, Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))))
+      }
+      for (const mode of MODES) await once(mode, count, Math.min(messages[mode], 1000)) // warm-up
+      for (let round = 0; round < options.repeats; round++) {
+        r.add(`${count}.load`, loadAverage())
+        const rates: Partial<Record<Mode, number>> = {}
+        for (const mode of round % 2 === 0 ? MODES : [...MODES].reverse()) {
+          const res = await once(mode, count, messages[mode])
+          rates[mode] = res.deliveries / res.seconds
+          r.add(`${count}.${mode}.rate`, rates[mode])
+          r.add(`${count}.${mode}.p50`, res.p50 / 1000)
+          r.add(`${count}.${mode}.p99`, res.p99 / 1000)
+          r.add(`${count}.${mode}.cpu`, res.cpu)
+          log(`  fan-out to ${count} client(s), round ${round + 1}, ${mode}: ${num(rates[mode], 0)} deliveries/s, p50 ${num(res.p50 / 1000, 2)} ms, ` +
+            `p99 ${num(res.p99 / 1000, 2)} ms, broker ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+        }
+        r.add(`${count}.sendToInject`, rates.send! / rates.inject!)
       }
       await clients.call('disconnect')
     }
-    for (let rep = 0; rep < options.repeats; rep++) {
+    for (let rep = 0; rep < Math.min(3, options.repeats); rep++) {
       const path = measureUpdatePath(options.quick ? 10_000 : 50_000)
       r.add('path.renaming', path.renaming)
       r.add('path.standIn', path.standIn)
     }
-    const rate100 = r.get('100.rate')
+    const rate100 = r.get('100.send.rate')
+    const p99 = r.get('100.send.p99')
     return {
       part: 'fanout',
       markdown: [
-        '## 3. Update fan-out (sandbox session to attached clients)',
+        '## 3. Update fan-out (a sandbox session to attached clients)',
         '',
-        'One sandbox session, logged in through the broker, receives messages that the emulated server injects (`injectMessages`, as another user ' +
-        'sending them); every message becomes two updates (`updateNewMessage`, `updateChatLastMessage`), and every update goes to each attached client. ' +
-        `Each run delivers about ${perRun.toLocaleString('en-US')} updates in total; ${options.repeats} repeats per client count after a warm-up run. ` +
-        `The producer keeps at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight (messages produced but not yet seen by every client), ` +
-        `produces at most ${MAX_BATCH} messages per event-loop turn, so the ` +
-        'figures are the broker\'s sustained rate, not how fast it can fill socket buffers. Latency: from the moment the message is produced ' +
-        '(`process.hrtime`, embedded in the text) to the moment the client process reads the line (the same monotonic clock), so under this load it includes ' +
-        'the time an update waits behind the window.',
+        'One sandbox session, logged in as Alice through the broker, receives messages from Bob; every message reaches it as one `updateNewMessage` ' +
+        '(`allowed_updates`), and the broker writes it to each attached client (1, 10 or 100 plain TCP connections, in a second process that only finds a marker ' +
+        'in each line and counts). Two producers, in alternating order within every round:',
         '',
-        'Why three processes: the sandbox lives in the broker\'s process, so production runs there (its cost, once per message, counts against the broker, as a real ' +
-        'TDLib\'s JSON parsing would). The clients run in a second process: reading 100 sockets at this rate is a core\'s worth of work that would otherwise be ' +
-        'charged to the broker\'s event loop. On 2 cores this gives the broker one core and the clients the other; clients that do more than count ' +
-        '(parse each update as JSON) would be slower than the broker, so the client side reads only the marker in each line.',
+        '- **real sender**: a second session, logged in as Bob through the broker, sends `sendMessage` (a `formattedText`) over a TCP connection from the ' +
+        'benchmark process; the sandbox, inside the broker\'s process, delivers the message to Alice\'s session as TDLib would. ' +
+        `${maxSends.toLocaleString('en-US')} messages per run at most (at 100 clients, ${(maxSends * 100).toLocaleString('en-US')} deliveries).`,
+        '- **in-process injection**: the emulated server injects the messages inside the broker\'s process (`injectMessages`), with no request at all; ' +
+        `about ${perRun.toLocaleString('en-US')} deliveries per run. What it leaves out is what a sender costs: the request, its answer, the sender\'s own updates.`,
         '',
-        table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms'], CLIENTS.map(count => [
-          String(count), fmt(r.get(`${count}.rate`), 0), fmt(r.get(`${count}.p50`), 2), fmt(r.get(`${count}.p99`), 2)
-        ])),
+        `Both keep at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight (sent or injected, not yet read by every client) and produce at most ` +
+        `${MAX_BATCH} messages per event-loop turn, so the figures are a sustained rate, not how fast socket buffers fill. ${options.repeats} rounds per client count after a ` +
+        'warm-up run of each. Latency: from the moment the message is sent (or injected; `process.hrtime` embedded in its text) to the moment the client process reads ' +
+        'the line (the same monotonic clock), so it includes the time a message waits behind the window. Deliveries/s: every client\'s updates over the time from the ' +
+        'first send to the last read. CPU: the broker process\'s (every thread) per delivery, which for the real sender includes the sandbox handling `sendMessage`, and ' +
+        'for the injection the injecting. Not included: the sandbox is not TDLib (real TDLib hands tdl JSON text to parse: the table after this one), and the clients ' +
+        'do not parse the updates (a client that parses each one as JSON reads fewer per second than the broker writes; part 6).',
         '',
-        'The sandbox hands the broker its updates as objects; real TDLib hands them to tdl as JSON text, which tdl parses and renames before the ' +
-        'broker sees them. That part of the path, per update, in-process (CPU time per update of a 1.2 KB `updateNewMessage`: tdl\'s `JSON.parse` ' +
-        'and dispatch, the backend\'s conversion, the broker\'s serialisation; bench/lib/update-path.ts), with tdl renaming `@type` to `_` and the backend ' +
-        'renaming it back, and with the backend\'s `skipRenaming` (src/tdlib/tdl-backend.ts):',
+        table(['clients', 'producer', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'broker CPU µs/delivery', 'load average'], CLIENTS.flatMap(count => MODES.map(mode => [
+          String(count), LABEL[mode], fmt(r.get(`${count}.${mode}.rate`), 0), fmt(r.get(`${count}.${mode}.p50`), 2), fmt(r.get(`${count}.${mode}.p99`), 2),
+          fmt(r.get(`${count}.${mode}.cpu`), 2), fmt(r.get(`${count}.load`), 2)
+        ]))),
+        '',
+        'The real sender\'s rate over the injection\'s, per round: ' + CLIENTS.map(count => `${count} client${count > 1 ? 's' : ''} ${fmt(r.get(`${count}.sendToInject`), 2)}`).join(', ') + '.',
+        '',
+        'Real TDLib hands its updates to tdl as JSON text, which tdl parses before the broker sees them; the sandbox hands over objects. That part of the path, ' +
+        'per update, in-process (CPU time per update of a 1.2 KB `updateNewMessage`: tdl\'s `JSON.parse` and dispatch, the backend\'s conversion, the broker\'s ' +
+        'serialisation; bench/lib/update-path.ts), with tdl renaming `@type` to `_` and the backend renaming it back, and with the backend\'s `skipRenaming` ' +
+        '(src/tdlib/tdl-backend.ts):',
         '',
         table(['real TDLib receive path', 'CPU µs per update'], [
-          ['tdl renames, the backend renames back (before)', fmt(r.get('path.renaming'), 2)],
-          ['TDLib\'s object passed through untouched (now)', fmt(r.get('path.standIn'), 2)]
+          ['tdl renames, the backend renames back', fmt(r.get('path.renaming'), 2)],
+          ['TDLib\'s object passed through untouched (the backend now)', fmt(r.get('path.standIn'), 2)]
         ])
       ].join('\n'),
       targets: [{
-        name: 'fan-out ≥ 200,000 deliveries/s to 100 clients',
-        measured: `${num(rate100.median, 0)} deliveries/s (min ${num(rate100.min, 0)}, max ${num(rate100.max, 0)}), p99 latency ${num(r.get('100.p99').median, 2)} ms`,
-        pass: rate100.median >= 200_000
+        name: 'deliveries/s to 100 clients, real sender ≥ 400,000, p99 < 10 ms',
+        before: '184,000–193,000',
+        measured: `${fmt(rate100, 0)} deliveries/s over ${options.repeats} rounds, p99 ${fmt(p99, 2)} ms; in-process injection ${fmt(r.get('100.inject.rate'), 0)}; load ${fmt(r.get('100.load'), 2)}`,
+        pass: rate100.median >= 400_000 && p99.median < 10
       }],
       charts: [{
         title: 'Fan-out (deliveries/s, higher is better)',
         unit: 'deliveries/s',
-        groups: CLIENTS.map(count => ({ label: `${count} client${count > 1 ? 's' : ''}`, bars: [{ series: 'broker, plain TCP', value: r.get(`${count}.rate`) }] }))
-      }]
+        groups: CLIENTS.map(count => ({
+          label: `${count} client${count > 1 ? 's' : ''}`,
+          bars: MODES.map(mode => ({ series: mode === 'send' ? 'broker, real sender' : 'broker, in-process injection', value: r.get(`${count}.${mode}.rate`) }))
+        }))
+      }],
+      figures: r.all()
     }
   } finally {
+    sender.close()
     await clients.stop()
     await broker.stop()
+  }
+}
+
+/**
+ * Sends plan.messages messages from Bob's session, at most plan.window of
+ * them not yet read by every client (the clients' progress comes through
+ * `listen`) and plan.batch per event-loop turn; each text carries its index
+ * and the hrtime it was sent at. Resolves once every client has read every
+ * message and every sendMessage has been answered with a message.
+ */
+async function send (sender: BenchClient, session: string, plan: FanoutPlan, listen: (handler: (upTo: number) => void) => void): Promise<void> {
+  let acked = plan.firstIndex
+  let wake: () => void = () => {}
+  listen(upTo => {
+    acked = Math.max(acked, upTo)
+    wake()
+  })
+  const progressed = async (): Promise<void> => { await new Promise<void>(resolve => { wake = resolve }) }
+  const answers: Array<Promise<Msg>> = []
+  const end = plan.firstIndex + plan.messages
+  for (let next = plan.firstIndex; next < end;) {
+    if (next - acked >= plan.window) {
+      await progressed()
+      continue
+    }
+    for (let batch = 0; next < end && next - acked < plan.window && batch < plan.batch; batch++) {
+      const text = `${FANOUT_MARKER}${next}:${process.hrtime.bigint()}:`
+      answers.push(sender.request({
+        '@type': 'sendMessage', chat_id: ALICE.id, '@session': session,
+        input_message_content: { '@type': 'inputMessageText', text: { '@type': 'formattedText', text, entities: [] } }
+      }))
+      next++
+    }
+    await new Promise<void>(resolve => { setImmediate(resolve) })
+  }
+  while (acked < end) await progressed()
+  for (const answer of await Promise.all(answers)) {
+    if (answer['@type'] !== 'message') throw new Error(`sendMessage answered ${JSON.stringify(answer)}`)
   }
 }
 
@@ -145,10 +230,17 @@ async function loggedInSession (broker: { ports: { tcp: number } }): Promise<str
  * in as Alice; resolves with the session id once it is ready.
  */
 export async function loginAlice (client: BenchClient): Promise<string> {
+  return await loginAs(client, ALICE)
+}
+
+/** Creates a sandbox session on `client` and logs it in (phone, code, 2FA password when given); resolves at authorizationStateReady. */
+async function loginAs (client: BenchClient, user: { phone: string, code: string, password?: string }): Promise<string> {
   const states: string[] = []
   const waiters: Array<[string, () => void]> = []
+  let session = ''
+  const previous = client.onMessage
   client.onMessage = (m: Msg) => {
-    if (m['@type'] !== 'updateAuthorizationState') return
+    if (m['@type'] !== 'updateAuthorizationState' || (session !== '' && m['@session'] !== session)) return
     const state = (m.authorization_state as Msg)['@type'] as string
     states.push(state)
     for (const w of waiters.filter(w => w[0] === state)) w[1]()
@@ -157,13 +249,17 @@ export async function loginAlice (client: BenchClient): Promise<string> {
     if (states.includes(state)) return
     await new Promise<void>(resolve => { waiters.push([state, resolve]) })
   }
-  const session = await createSession(client)
+  session = await createSession(client)
   await reach('authorizationStateWaitPhoneNumber')
-  await expectOk(client.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: ALICE.phone, '@session': session }))
+  await expectOk(client.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: user.phone, '@session': session }))
   await reach('authorizationStateWaitCode')
-  await expectOk(client.request({ '@type': 'checkAuthenticationCode', code: ALICE.code, '@session': session }))
+  await expectOk(client.request({ '@type': 'checkAuthenticationCode', code: user.code, '@session': session }))
+  if (user.password !== undefined) {
+    await reach('authorizationStateWaitPassword')
+    await expectOk(client.request({ '@type': 'checkAuthenticationPassword', password: user.password, '@session': session }))
+  }
   await reach('authorizationStateReady')
-  client.onMessage = () => {}
+  client.onMessage = previous
   return session
 }
 

@@ -95,7 +95,8 @@ export async function runFormat (options: BenchOptions, log: (line: string) => v
         '(part 1), and `searchPublicChat` for a username TDLib has not seen goes to Telegram. The sandbox answers both locally.'
       ].join('\n'),
       targets: [],
-      charts: []
+      charts: [],
+      figures: { ...r.all(), 'parse.real': parse.parse, 'parse.walk': parse.walk }
     }
   } finally {
     for (const b of Object.values(brokers)) await b.broker.stop()

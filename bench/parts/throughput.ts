@@ -1,125 +1,126 @@
 /**
- * 2. Throughput: testSquareInt with 1, 10, 100 and 1000 requests in flight
- * per connection, over one connection and over ten (all attached to one
- * session), against direct tdl with the same total in flight. Broker and
- * direct alternate within every repeat.
+ * 2. Throughput: testSquareInt with 1 to 1,000 requests in flight, over one
+ * connection and over ten, on the three sides of lib/sides.ts (direct tdl,
+ * minimal proxy, broker over plain TCP) with the same total in flight. Every
+ * round runs every configuration on every side, the sides in an order that
+ * rotates from round to round; ratios are taken within a round.
  */
-import { BenchClient, attach, createSession } from '../lib/client.js'
-import { startBrokerProcess } from '../lib/broker-process.js'
-import { Child } from '../lib/child.js'
-import { closeDirect, directClient, type TdlClient } from '../lib/direct.js'
+import type { BenchClient } from '../lib/client.js'
+import { loadAverage } from '../lib/machine.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
-import { Repeats, ownCpuMicros, sleep } from '../lib/stats.js'
+import { startSides } from '../lib/sides.js'
+import { Repeats, sleep } from '../lib/stats.js'
 
-const IN_FLIGHT = [1, 10, 100, 1000] as const
-const CONNECTIONS = [1, 10] as const
+/** [connections, in flight per connection] */
+const CONFIGS = [[1, 1], [1, 10], [1, 100], [1, 1000], [10, 10], [10, 100]] as const
 
-const SIDES = ['broker', 'floor', 'direct'] as const
+const SIDES = ['direct', 'proxy', 'broker'] as const
 type Side = typeof SIDES[number]
 
 export async function runThroughput (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
-  const warmupMs = options.quick ? 150 : 250
-  const durationMs = options.quick ? 500 : 1250
-  const broker = await startBrokerProcess({ label: 'throughput', settings: { allowed_requests: ['testSquareInt'] } })
-  const proxy = new Child('minimal proxy', new URL('../child/minimal-proxy.js', import.meta.url))
-  const clients: BenchClient[] = []
-  const floors: BenchClient[] = []
-  let direct: TdlClient | undefined
+  const warmupMs = options.quick ? 150 : 200
+  const durationMs = options.quick ? 500 : 800
+  const sides = await startSides('throughput', false)
   try {
-    direct = await directClient()
-    const proxyPort = await proxy.call<number>('start')
+    const pools: Record<'broker' | 'proxy', BenchClient[]> = { broker: [], proxy: [] }
     for (let i = 0; i < 10; i++) {
-      clients.push(await BenchClient.connect('tcp', broker))
-      floors.push(await BenchClient.connect('tcp', { ports: { tcp: proxyPort } }))
+      pools.broker.push(await sides.connect('broker'))
+      pools.proxy.push(await sides.connect('proxy'))
     }
-    const session = await createSession(clients[0]!)
-    for (const c of clients.slice(1)) await attach(c, session)
-    const prefix = `{"@type":"testSquareInt","x":3,"@session":"${session}"`
-    const d = direct
-    const over = (pool: BenchClient[], conns: number, k: number): Array<() => Promise<unknown>> =>
-      pool.slice(0, conns).flatMap(c => Array.from({ length: k }, () => async () => await c.requestPrefix(prefix)))
+    const slots = (side: Side, conns: number, k: number): Array<() => Promise<unknown>> => side === 'direct'
+      ? Array.from({ length: conns * k }, () => async () => { answered(await sides.direct.invoke({ _: 'testSquareInt', x: 3 })) })
+      : pools[side].slice(0, conns).flatMap(c => Array.from({ length: k }, () => async () => { answered(await c.requestPrefix(sides.prefix)) }))
     const r = new Repeats()
-    for (let rep = 0; rep < options.repeats; rep++) {
-      for (const conns of CONNECTIONS) {
-        for (const k of IN_FLIGHT) {
-          const key = `${conns}x${k}`
-          const run: Record<Side, () => Promise<{ rate: number, cpuPerRequest: number }>> = {
-            broker: async () => await rate(over(clients, conns, k), warmupMs, durationMs, async () => await broker.child.cpuMicros()),
-            floor: async () => await rate(over(floors, conns, k), warmupMs, durationMs, async () => await proxy.cpuMicros()),
-            direct: async () => await rate(Array.from({ length: conns * k }, () => async () => await d.invoke({ _: 'testSquareInt', x: 3 })), warmupMs, durationMs, async () => ownCpuMicros())
-          }
-          // The sides take turns going first, so warm-up or drift does not always favour one.
-          const measured: Partial<Record<Side, number>> = {}
-          for (let i = 0; i < SIDES.length; i++) {
-            const side = SIDES[(i + rep) % SIDES.length]!
-            const result = await run[side]()
-            measured[side] = result.rate
-            r.add(`${key}.${side}`, result.rate)
-            r.add(`${key}.${side}.cpu`, result.cpuPerRequest)
-          }
-          r.add(`${key}.ratio`, measured.broker! / measured.direct!)
-          r.add(`${key}.floorRatio`, measured.floor! / measured.direct!)
-          log(`  throughput repeat ${rep + 1}, ${conns} connection(s) × ${k} in flight: broker ${num(measured.broker!, 0)}/s, minimal proxy ${num(measured.floor!, 0)}/s, direct ${num(measured.direct!, 0)}/s`)
+    for (let round = 0; round < options.repeats; round++) {
+      r.add('load', loadAverage())
+      const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length]!)
+      for (const [conns, k] of CONFIGS) {
+        const key = `${conns}x${k}`
+        const rate_: Partial<Record<Side, number>> = {}
+        const cpu: Partial<Record<Side, number>> = {}
+        for (const side of order) {
+          const result = await rate(slots(side, conns, k), warmupMs, durationMs, async () => await sides.cpu(side))
+          rate_[side] = result.rate
+          cpu[side] = result.cpuPerRequest
+          r.add(`${key}.${side}`, result.rate)
+          r.add(`${key}.${side}.cpu`, result.cpuPerRequest)
         }
+        r.add(`${key}.toDirect`, rate_.broker! / rate_.direct!)
+        r.add(`${key}.proxyToDirect`, rate_.proxy! / rate_.direct!)
+        r.add(`${key}.toProxy`, rate_.broker! / rate_.proxy!)
+        r.add(`${key}.cpuToProxy`, cpu.broker! / cpu.proxy!)
+        log(`  throughput round ${round + 1} (${order.join(' ')}), ${conns} connection(s) × ${k} in flight: ` +
+          SIDES.map(side => `${side} ${num(rate_[side]!, 0)}/s ${num(cpu[side]!)} µs CPU`).join(', '))
       }
     }
-    const rows = CONNECTIONS.flatMap(conns => IN_FLIGHT.map(k => {
+    const rows = CONFIGS.map(([conns, k]) => {
       const key = `${conns}x${k}`
-      return [String(conns), String(k), (conns * k).toLocaleString('en-US'), fmt(r.get(`${key}.direct`), 0), fmt(r.get(`${key}.floor`), 0),
-        fmt(r.get(`${key}.broker`), 0), fmt(r.get(`${key}.floorRatio`), 2), fmt(r.get(`${key}.ratio`), 2)]
-    }))
-    const t100 = r.get('1x100.ratio')
-    const t100x10 = r.get('10x10.ratio')
+      return [String(conns), (conns * k).toLocaleString('en-US'), fmt(r.get(`${key}.direct`), 0), fmt(r.get(`${key}.proxy`), 0),
+        fmt(r.get(`${key}.broker`), 0), fmt(r.get(`${key}.proxyToDirect`), 2), fmt(r.get(`${key}.toDirect`), 2), fmt(r.get(`${key}.toProxy`), 2)]
+    })
+    const cpuRows = CONFIGS.map(([conns, k]) => {
+      const key = `${conns}x${k}`
+      return [String(conns), (conns * k).toLocaleString('en-US'), fmt(r.get(`${key}.direct.cpu`)), fmt(r.get(`${key}.proxy.cpu`)),
+        fmt(r.get(`${key}.broker.cpu`)), fmt(r.get(`${key}.cpuToProxy`), 2)]
+    })
+    const rate100 = r.get('1x100.toProxy')
+    const cpu100 = r.get('1x100.cpuToProxy')
+    const load = r.get('load')
     return {
       part: 'throughput',
       markdown: [
         '## 2. Throughput (testSquareInt, requests in flight)',
         '',
-        `Each in-flight slot sends \`testSquareInt\` again as soon as its answer arrives; requests answered per second over ${durationMs} ms after ${warmupMs} ms of warm-up, ` +
-        `${options.repeats} repeats, the three sides taking turns going first. Broker: the broker in a child process, 1 or 10 plain TCP connections from the benchmark process, ` +
-        'all attached to one session, with the given number in flight on each connection. Minimal proxy: the same clients against bench/child/minimal-proxy.ts (see part 1). ' +
-        'Direct: one tdl client in the benchmark process with the same total in flight. ' +
-        'The machine has 2 cores, shared in the broker case by the client process, the broker\'s main thread, tdl\'s receive thread and TDLib\'s threads.',
+        `Each in-flight slot sends \`testSquareInt\` again as soon as its answer arrives; requests answered per second over ${durationMs} ms after ${warmupMs} ms of warm-up ` +
+        `(and after every slot has had its first answer). ${options.repeats} rounds; in every round each configuration runs on each side, the sides in an order that rotates ` +
+        'from round to round, and the ratios are taken within the round. The sides are those of part 1 (one TDLib client each, in the same state): the broker and the minimal ' +
+        'proxy with 1 or 10 plain TCP connections from the benchmark process (broker connections attached to one session) and the given number in flight on each; ' +
+        `direct tdl with the same total in flight. 1-minute load average at the start of the rounds: ${fmt(load, 2)}. ` +
+        'Every process shares the machine\'s cores: the client (the benchmark process), the serving process\'s main thread, tdl\'s receive thread and TDLib\'s threads.',
         '',
-        table(['connections', 'in flight per connection', 'total in flight', 'direct tdl req/s', 'minimal proxy req/s', 'broker req/s', 'minimal proxy / direct', 'broker / direct'], rows),
+        table(['connections', 'total in flight', 'direct tdl req/s', 'minimal proxy req/s', 'broker req/s', 'proxy / direct', 'broker / direct', 'broker / proxy'], rows),
         '',
-        'CPU time per request of the serving process (every thread: TDLib\'s, tdl\'s receive thread and the main thread), over the same windows. ' +
-        'It depends less than requests per second on what else the machine is doing (not on how long a thread waited for a core), so it is the steadier ' +
-        'measure of what each side costs. ' +
-        'Direct: the benchmark process itself (its client side is a promise per request).',
+        'CPU time per request of the serving process (user and system, every thread), over the same windows: the broker process, the proxy process, and for direct ' +
+        'the benchmark process itself (its client side included). It depends less than requests per second on what else the machine is doing. Not included: the ' +
+        'client\'s CPU for the socket sides.',
         '',
-        table(['connections', 'total in flight', 'direct tdl CPU µs/request', 'minimal proxy CPU µs/request', 'broker CPU µs/request'], CONNECTIONS.flatMap(conns => IN_FLIGHT.map(k => {
-          const key = `${conns}x${k}`
-          return [String(conns), (conns * k).toLocaleString('en-US'), fmt(r.get(`${key}.direct.cpu`)), fmt(r.get(`${key}.floor.cpu`)), fmt(r.get(`${key}.broker.cpu`))]
-        })))
+        table(['connections', 'total in flight', 'direct tdl CPU µs/request', 'minimal proxy CPU µs/request', 'broker CPU µs/request', 'broker / proxy'], cpuRows)
       ].join('\n'),
       targets: [{
-        name: 'throughput with 100 in flight ≥ 0.9 × direct tdl',
-        measured: `${num(t100.median, 2)} × over one connection (median of the per-repeat ratios, min ${num(t100.min, 2)}, max ${num(t100.max, 2)}; ` +
-          `median rates ${num(r.get('1x100.broker').median, 0)} and ${num(r.get('1x100.direct').median, 0)} req/s); ` +
-          `${num(t100x10.median, 2)} × with 100 in flight spread over 10 connections; the minimal proxy: ${num(r.get('1x100.floorRatio').median, 2)} ×`,
-        pass: t100.median >= 0.9
+        name: 'requests/s at 100 in flight, broker / minimal proxy ≥ 1.0',
+        before: '0.55–0.76',
+        measured: `${fmt(rate100, 2)} over ${options.repeats} rounds, one connection (median ${num(r.get('1x100.broker').median, 0)} against ${num(r.get('1x100.proxy').median, 0)} req/s; ` +
+          `direct ${num(r.get('1x100.direct').median, 0)}); over 10 connections × 10: ${fmt(r.get('10x10.toProxy'), 2)}; load ${fmt(load, 2)}`,
+        pass: rate100.median >= 1.0
+      }, {
+        name: 'CPU µs per request at 100 in flight, broker / minimal proxy ≤ 1.0',
+        before: '1.59–1.85',
+        measured: `${fmt(cpu100, 2)} over ${options.repeats} rounds (median ${num(r.get('1x100.broker.cpu').median)} against ${num(r.get('1x100.proxy.cpu').median)} µs)`,
+        pass: cpu100.median <= 1.0
       }],
-      charts: CONNECTIONS.map(conns => ({
+      charts: [1, 10].map(conns => ({
         title: `Throughput, ${conns} connection${conns > 1 ? 's' : ''} (requests/s, higher is better)`,
         unit: 'req/s',
-        groups: IN_FLIGHT.map(k => ({
+        groups: CONFIGS.filter(c => c[0] === conns).map(([, k]) => ({
           label: `${k * conns} in flight`,
           bars: [
             { series: 'direct tdl', value: r.get(`${conns}x${k}.direct`) },
-            { series: 'minimal proxy (floor)', value: r.get(`${conns}x${k}.floor`) },
+            { series: 'minimal proxy (floor)', value: r.get(`${conns}x${k}.proxy`) },
             { series: 'broker, plain TCP', value: r.get(`${conns}x${k}.broker`) }
           ]
         }))
-      }))
+      })),
+      figures: r.all()
     }
   } finally {
-    for (const c of [...clients, ...floors]) c.close()
-    if (direct !== undefined) await closeDirect(direct)
-    await proxy.stop()
-    await broker.stop()
+    await sides.stop()
   }
+}
+
+/** Only a right answer counts: an error (a limit, a refusal) would otherwise pass for a fast request. */
+function answered (answer: unknown): void {
+  if ((answer as { value?: unknown }).value !== 9) throw new Error(`testSquareInt answered ${JSON.stringify(answer)}`)
 }
 
 /**
