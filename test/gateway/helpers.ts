@@ -21,7 +21,7 @@ const REQUESTS = [
   'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat', 'addChatMember',
   'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer',
   'getChatMember', 'getBasicGroup', 'getBasicGroupFullInfo', 'getSupergroupFullInfo', 'getSupergroupMembers', 'banChatMember', 'setChatMemberStatus',
-  'createChatInviteLink', 'joinChatByInviteLink', 'leaveChat', 'sendChatAction', 'setCommands', 'getCommands', 'deleteCommands',
+  'createChatInviteLink', 'checkChatInviteLink', 'joinChatByInviteLink', 'leaveChat', 'sendChatAction', 'setCommands', 'getCommands', 'deleteCommands',
   'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat'
 ]
 const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages',

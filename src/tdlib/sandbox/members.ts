@@ -1,7 +1,8 @@
 /**
  * Who is in a group, and leaving it: getChatMember, getBasicGroupFullInfo,
  * getSupergroupFullInfo, getSupergroupMembers, banChatMember,
- * setChatMemberStatus (banned and left only), leaveChat. Removals give the
+ * setChatMemberStatus (banned, left, and promotion to administrator or back
+ * to member by the creator), leaveChat. Removals give the
  * remaining members messageChatDeleteMember (not in channels), the removed
  * user its new status, and the bots concerned updateChatMember.
  */
@@ -56,16 +57,26 @@ function checkCanRestrict (ctx: ReadyCtx, g: Group, userId: number): void {
   if (userId === g.creatorId || (g.members.get(userId)?.status === 'administrator' && ctx.me.id !== g.creatorId)) fail(400, 'USER_ADMIN_INVALID')
 }
 
-function membersPage (g: Group, userIds: number[], offset: number, limit: number): Td<Tl.chatMembers> {
+/** The chatMember objects of these users, each user (and who invited them) told to the session first, as TDLib does. */
+function membersOf (ctx: ReadyCtx, g: Group, userIds: readonly number[]): Array<Td<Tl.chatMember>> {
+  return userIds.map(id => {
+    const member = chatMemberObject(g, id)
+    ctx.device.ensureUser(ctx.world, id)
+    if (member.inviter_user_id !== 0) ctx.device.ensureUser(ctx.world, member.inviter_user_id)
+    return member
+  })
+}
+
+function membersPage (ctx: ReadyCtx, g: Group, userIds: number[], offset: number, limit: number): Td<Tl.chatMembers> {
   const from = Math.max(0, offset)
   const count = Math.min(Math.max(1, limit), MAX_MEMBERS_PAGE)
-  return { '@type': 'chatMembers', total_count: userIds.length, members: userIds.slice(from, from + count).map(id => chatMemberObject(g, id)) }
+  return { '@type': 'chatMembers', total_count: userIds.length, members: membersOf(ctx, g, userIds.slice(from, from + count)) }
 }
 
 export const memberHandlers: ReadyHandlers = {
   getChatMember: (ctx, req) => {
     const g = groupOf(ctx, int(req.chat_id))
-    return chatMemberObject(g, existingUser(ctx, memberUserId(req.member_id)))
+    return membersOf(ctx, g, [existingUser(ctx, memberUserId(req.member_id))])[0]!
   },
 
   getBasicGroupFullInfo: (ctx, req) => {
@@ -74,7 +85,7 @@ export const memberHandlers: ReadyHandlers = {
       '@type': 'basicGroupFullInfo',
       description: g.description,
       creator_user_id: g.creatorId,
-      members: [...g.members.keys()].map(id => chatMemberObject(g, id)),
+      members: membersOf(ctx, g, [...g.members.keys()]),
       can_hide_members: false,
       can_toggle_aggressive_anti_spam: false,
       bot_commands: [],
@@ -134,7 +145,7 @@ export const memberHandlers: ReadyHandlers = {
     else if (filter === 'supergroupMembersFilterAdministrators') ids = [...g.members.values()].filter(m => m.status !== 'member').map(m => m.userId)
     else if (filter === 'supergroupMembersFilterBanned') ids = [...g.banned.keys()]
     else return fail(400, `Supergroup members filter ${filter} is not supported by the sandbox`)
-    return membersPage(g, ids, int(req.offset), int(req.limit))
+    return membersPage(ctx, g, ids, int(req.offset), int(req.limit))
   },
 
   banChatMember: (ctx, req) => {
@@ -161,6 +172,19 @@ export const memberHandlers: ReadyHandlers = {
         refreshGroup(ctx.world, g)
         announceMemberChange(ctx.world, g, userId, ctx.me.id, before)
       } else removeMember(ctx, g, userId)
+    } else if (status?.['@type'] === 'chatMemberStatusAdministrator' || status?.['@type'] === 'chatMemberStatusMember') {
+      // Promotion and demotion, by the creator only (the sandbox's administrators cannot promote), with the sandbox's one set of rights.
+      const m = g.members.get(userId)
+      if (g.kind !== 'super' || ctx.me.id !== g.creatorId) fail(400, 'CHAT_ADMIN_REQUIRED')
+      if (m === undefined) return fail(400, 'USER_NOT_PARTICIPANT')
+      if (m.status === 'creator') fail(400, 'USER_CREATOR')
+      const next = status['@type'] === 'chatMemberStatusAdministrator' ? 'administrator' : 'member'
+      if (m.status !== next) {
+        const before = memberBefore(g, userId)
+        m.status = next
+        refreshGroup(ctx.world, g)
+        announceMemberChange(ctx.world, g, userId, ctx.me.id, before)
+      }
     } else {
       fail(400, `Chat member status ${String(status?.['@type'])} is not supported by the sandbox's setChatMemberStatus`)
     }
