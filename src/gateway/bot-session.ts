@@ -61,7 +61,11 @@ export class BotSession implements SessionMember {
     this.known = {
       user: async id => await this.lookup(this.users, id, { '@type': 'getUser', user_id: id }),
       chat: async id => await this.lookup(this.chats, id, { '@type': 'getChat', chat_id: id }),
-      supergroup: async id => await this.lookup(this.supergroups, id, { '@type': 'getSupergroup', supergroup_id: id })
+      supergroup: async id => await this.lookup(this.supergroups, id, { '@type': 'getSupergroup', supergroup_id: id }),
+      message: async (chatId, messageId) => {
+        const m = await this.session.invoke({ '@type': 'getMessage', chat_id: chatId, message_id: messageId })
+        return isTdError(m) ? undefined : m
+      }
     }
   }
 

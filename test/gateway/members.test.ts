@@ -9,7 +9,7 @@
 import t from 'tap'
 import type { ChatMember, ChatMemberUpdated, Update } from '@grammyjs/types'
 import { tempDir } from '../helpers/broker.js'
-import { shapeProblems } from './bot-api-shape.js'
+import { loadShapes, shapeProblems } from './bot-api-shape.js'
 import { ALICE, botCall, customer, INLINE_BOT, prepareWorld, startGateway } from './helpers.js'
 
 const LOUNGE = -1000000001001
@@ -18,6 +18,7 @@ const BOB = 1000002
 const CAROL = 1000003
 
 t.test('members, administrators, bans, invite links and leaving', async t => {
+  loadShapes()
   const world = await prepareWorld(tempDir('tdbroker-gw-'), {
     backend: {},
     reader: { allowed_requests: ['getMe', 'getChat', 'getChatMember'] }
