@@ -96,14 +96,12 @@ function scopeAndLanguage (p: Params): { scope: TdObject, language_code: string 
   if (typeof s !== 'object' || s === null) throw badRequest('scope must be a BotCommandScope object')
   const simple = SIMPLE_SCOPES[String(s.type)]
   if (simple !== undefined) return { scope: { '@type': simple }, language_code: language }
+  if (s.type !== 'chat' && s.type !== 'chat_administrators' && s.type !== 'chat_member') throw badRequest(`unsupported scope type ${JSON.stringify(s.type)}`)
   if (!Number.isSafeInteger(s.chat_id)) throw badRequest('scope.chat_id must be a numeric chat id')
   if (s.type === 'chat') return { scope: { '@type': 'botCommandScopeChat', chat_id: s.chat_id }, language_code: language }
   if (s.type === 'chat_administrators') return { scope: { '@type': 'botCommandScopeChatAdministrators', chat_id: s.chat_id }, language_code: language }
-  if (s.type === 'chat_member') {
-    if (!Number.isSafeInteger(s.user_id)) throw badRequest('scope.user_id must be a user id')
-    return { scope: { '@type': 'botCommandScopeChatMember', chat_id: s.chat_id, user_id: s.user_id }, language_code: language }
-  }
-  throw badRequest(`unsupported scope type ${JSON.stringify(s.type)}`)
+  if (!Number.isSafeInteger(s.user_id)) throw badRequest('scope.user_id must be a user id')
+  return { scope: { '@type': 'botCommandScopeChatMember', chat_id: s.chat_id, user_id: s.user_id }, language_code: language }
 }
 
 function botCommands (p: Params): TdObject[] {
@@ -116,24 +114,35 @@ function botCommands (p: Params): TdObject[] {
   })
 }
 
+/**
+ * The scope and language of a commands call. A scope naming a chat is
+ * first read with getChat through the pipeline, so the consumer's chat
+ * scope decides which chats' menus it may touch.
+ */
+async function commandScope (ctx: MethodContext): Promise<{ scope: TdObject, language_code: string }> {
+  const target = scopeAndLanguage(ctx.params)
+  if (target.scope.chat_id !== undefined) await ctx.call({ '@type': 'getChat', chat_id: target.scope.chat_id })
+  return target
+}
+
 const setMyCommands: MethodDef = {
   td: ['setCommands'],
   run: async ctx => {
     const commands = botCommands(ctx.params)
-    await ctx.call({ '@type': 'setCommands', ...scopeAndLanguage(ctx.params), commands })
+    await ctx.call({ '@type': 'setCommands', ...await commandScope(ctx), commands })
     return true
   }
 }
 
 const getMyCommands: MethodDef = {
   td: ['getCommands'],
-  run: async (ctx): Promise<BotCommand[]> => toBotCommands(await ctx.call({ '@type': 'getCommands', ...scopeAndLanguage(ctx.params) }))
+  run: async (ctx): Promise<BotCommand[]> => toBotCommands(await ctx.call({ '@type': 'getCommands', ...await commandScope(ctx) }))
 }
 
 const deleteMyCommands: MethodDef = {
   td: ['deleteCommands'],
   run: async ctx => {
-    await ctx.call({ '@type': 'deleteCommands', ...scopeAndLanguage(ctx.params) })
+    await ctx.call({ '@type': 'deleteCommands', ...await commandScope(ctx) })
     return true
   }
 }
