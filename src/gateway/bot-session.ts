@@ -13,6 +13,7 @@ import type { OutgoingUpdate } from '../session/outgoing.js'
 import type { Session, SessionMember } from '../session/session.js'
 import { isTdError, type TdObject } from '../tdlib/backend.js'
 import { toCallbackQuery, toMessage, type Known } from './convert.js'
+import { toChatMemberUpdated, toChosenInlineResult, toInlineQuery } from './convert-members.js'
 import { BotApiError, expectTd, fromTdError } from './errors.js'
 import type { UpdateQueue } from './queue.js'
 
@@ -28,7 +29,11 @@ export const UPDATE_KINDS: Readonly<Record<string, string>> = {
   edited_message: 'updateMessageEdited',
   channel_post: 'updateNewMessage',
   edited_channel_post: 'updateMessageEdited',
-  callback_query: 'updateNewCallbackQuery'
+  callback_query: 'updateNewCallbackQuery',
+  inline_query: 'updateNewInlineQuery',
+  chosen_inline_result: 'updateNewChosenInlineResult',
+  my_chat_member: 'updateChatMember',
+  chat_member: 'updateChatMember'
 }
 
 /** How long a send waits for TDLib's final message before it fails. */
@@ -48,6 +53,7 @@ export class BotSession implements SessionMember {
   private readonly finished = new Map<number, TdObject | BotApiError>()
   private chain: Promise<void> = Promise.resolve()
   private attached = false
+  private me: number | undefined
   readonly known: Known
 
   constructor (readonly session: Session, private readonly log: Logger) {
@@ -55,7 +61,11 @@ export class BotSession implements SessionMember {
     this.known = {
       user: async id => await this.lookup(this.users, id, { '@type': 'getUser', user_id: id }),
       chat: async id => await this.lookup(this.chats, id, { '@type': 'getChat', chat_id: id }),
-      supergroup: async id => await this.lookup(this.supergroups, id, { '@type': 'getSupergroup', supergroup_id: id })
+      supergroup: async id => await this.lookup(this.supergroups, id, { '@type': 'getSupergroup', supergroup_id: id }),
+      message: async (chatId, messageId) => {
+        const m = await this.session.invoke({ '@type': 'getMessage', chat_id: chatId, message_id: messageId })
+        return isTdError(m) ? undefined : m
+      }
     }
   }
 
@@ -112,6 +122,9 @@ export class BotSession implements SessionMember {
       case 'updateNewMessage':
       case 'updateMessageEdited':
       case 'updateNewCallbackQuery':
+      case 'updateNewInlineQuery':
+      case 'updateNewChosenInlineResult':
+      case 'updateChatMember':
         this.chain = this.chain.then(async () => { await this.convert(out) }).catch((e: Error) => {
           this.log.error({ update: u['@type'], err: e.message }, 'a TDLib update could not be converted for the Bot API; consumers do not get it')
         })
@@ -150,11 +163,28 @@ export class BotSession implements SessionMember {
       if (isTdError(m) || m.is_outgoing === true) return
       kind = m.is_channel_post === true ? 'edited_channel_post' : 'edited_message'
       update = await toMessage(m, this.known) as unknown as Record<string, unknown>
-    } else {
+    } else if (u['@type'] === 'updateNewCallbackQuery') {
       chatId = Number(u.chat_id)
       const m = await this.session.invoke({ '@type': 'getMessage', chat_id: chatId, message_id: u.message_id })
       kind = 'callback_query'
       update = await toCallbackQuery(u, isTdError(m) ? undefined : m, this.known) as unknown as Record<string, unknown>
+    } else if (u['@type'] === 'updateChatMember') {
+      chatId = Number(u.chat_id)
+      const member = (u.new_chat_member as TdObject).member_id as TdObject
+      // Only users' memberships are updates; the bot's own is my_chat_member, as telegram-bot-api makes it.
+      if (member['@type'] !== 'messageSenderUser') return
+      kind = Number(member.user_id) === await this.myId() ? 'my_chat_member' : 'chat_member'
+      update = await toChatMemberUpdated(u, this.known) as unknown as Record<string, unknown>
+    } else {
+      // Inline queries and chosen results belong to no chat: a chat scope sees them as the sender's private chat.
+      chatId = Number(u.sender_user_id)
+      if (u['@type'] === 'updateNewInlineQuery') {
+        kind = 'inline_query'
+        update = await toInlineQuery(u, this.known) as unknown as Record<string, unknown>
+      } else {
+        kind = 'chosen_inline_result'
+        update = await toChosenInlineResult(u, this.known) as unknown as Record<string, unknown>
+      }
     }
     const tdType = u['@type']
     for (const listener of this.listeners) {
@@ -163,6 +193,12 @@ export class BotSession implements SessionMember {
       if (policy.chats !== undefined && !policy.chats.has(chatId)) continue
       listener.queue.push(kind, update)
     }
+  }
+
+  /** The bot's own user id (asked once). */
+  private async myId (): Promise<number> {
+    this.me ??= Number(expectTd(await this.session.invoke({ '@type': 'getMe' })).id)
+    return this.me
   }
 
   private finishSend (oldId: number, result: TdObject | BotApiError): void {

@@ -5,7 +5,7 @@
  * supergroups and channels -100…), entity offsets are UTF-16 in both. The
  * results are typed against @grammyjs/types, the Bot API's published types.
  */
-import type { CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, User, UserFromGetMe } from '@grammyjs/types'
+import type { CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, User, UserFromGetMe } from '@grammyjs/types'
 import type { TdObject } from '../tdlib/backend.js'
 
 /** TDLib message ids carry the server's id above 20 bits. */
@@ -19,6 +19,8 @@ export interface Known {
   user(id: number): Promise<TdObject>
   chat(id: number): Promise<TdObject>
   supergroup(id: number): Promise<TdObject>
+  /** A message of a chat, or undefined when TDLib no longer has it. */
+  message(chatId: number, messageId: number): Promise<TdObject | undefined>
 }
 
 type Obj = Record<string, any>
@@ -133,8 +135,13 @@ export function toInlineKeyboard (markup: Obj | undefined): InlineKeyboardMarkup
   return { inline_keyboard: rows }
 }
 
-/** A TDLib message as a Bot API Message: text messages in full, other kinds with their common fields only. */
-export async function toMessage (m: Obj, known: Known): Promise<Message> {
+/**
+ * A TDLib message as a Bot API Message: text messages in full, other kinds
+ * with their common fields only. A reply in the same chat carries the
+ * message it answers (without that one's own reply), as telegram-bot-api
+ * does; a replied message TDLib no longer has is left out.
+ */
+export async function toMessage (m: Obj, known: Known, withReply = true): Promise<Message> {
   const chat = await toChat(await known.chat(Number(m.chat_id)) as Obj, known)
   const message: Message = { message_id: toBotMessageId(Number(m.id)), date: Number(m.date), chat }
   const sender = m.sender_id as Obj
@@ -148,10 +155,29 @@ export async function toMessage (m: Obj, known: Known): Promise<Message> {
     message.text = String(text.text)
     const entities = await toEntities(text.entities as Obj[] ?? [], known)
     if (entities.length > 0) message.entities = entities
+    const preview = toLinkPreviewOptions(content.link_preview_options as Obj | undefined)
+    if (preview !== undefined) message.link_preview_options = preview
+  }
+  const reply = m.reply_to as Obj | undefined
+  if (withReply && reply?.['@type'] === 'messageReplyToMessage' && Number(reply.chat_id) === Number(m.chat_id) && Number(reply.message_id) > 0) {
+    const replied = await known.message(Number(m.chat_id), Number(reply.message_id))
+    if (replied !== undefined) message.reply_to_message = await toMessage(replied, known, false) as Message['reply_to_message'] & Message
   }
   const keyboard = toInlineKeyboard(m.reply_markup as Obj | undefined)
   if (keyboard !== undefined) message.reply_markup = keyboard
   return message
+}
+
+/** TDLib's linkPreviewOptions as the Bot API's, only the fields that are set (as telegram-bot-api). */
+function toLinkPreviewOptions (o: Obj | undefined | null): LinkPreviewOptions | undefined {
+  if (o === undefined || o === null) return undefined
+  const out: LinkPreviewOptions = {}
+  if (o.is_disabled === true) out.is_disabled = true
+  if (typeof o.url === 'string' && o.url !== '') out.url = o.url
+  if (o.force_small_media === true) out.prefer_small_media = true
+  if (o.force_large_media === true) out.prefer_large_media = true
+  if (o.show_above_text === true) out.show_above_text = true
+  return out
 }
 
 /** A TDLib updateNewCallbackQuery as a Bot API CallbackQuery; `message` is the message its button is on, when TDLib still has it. */

@@ -23,7 +23,7 @@ const editMessageReplyMarkup: MethodDef = {
   run: async (ctx): Promise<Message> => {
     const p = ctx.params
     if (p.has('inline_message_id')) throw badRequest('inline_message_id is not supported by the tdbroker gateway yet')
-    const markup = replyMarkup(p)
+    const markup = replyMarkup(p, true)
     const edited = await ctx.call({
       '@type': 'editMessageReplyMarkup',
       chat_id: chatIdParam(p),

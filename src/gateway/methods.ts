@@ -13,9 +13,11 @@ import { toChat, toMe, toMessage, toTdMessageId } from './convert.js'
 import { badRequest } from './errors.js'
 import type { Params } from './params.js'
 import type { UpdateQueue } from './queue.js'
-import { formattedText, replyMarkup, replyTo } from './text.js'
+import { formattedText, linkPreviewOptions, replyMarkup, replyTo } from './text.js'
 import { checkWebhookUrl, type WebhookSender } from './webhook.js'
 import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
+import { CHAT_METHODS } from './chat-methods.js'
+import { BOT_METHODS } from './bot-methods.js'
 
 export interface MethodContext {
   readonly consumer: BotApiConsumerSettings
@@ -71,15 +73,10 @@ const sendMessage: MethodDef = {
     const text = formattedText(ctx.backend, p)
     const markup = replyMarkup(p)
     const reply = replyTo(p)
-    const preview = p.json('link_preview_options') as { is_disabled?: boolean } | undefined
     const request: TdObject = {
       '@type': 'sendMessage',
       chat_id: chat,
-      input_message_content: {
-        '@type': 'inputMessageText',
-        text,
-        ...(preview?.is_disabled === true || p.bool('disable_web_page_preview') ? { link_preview_options: { '@type': 'linkPreviewOptions', is_disabled: true } } : {})
-      },
+      input_message_content: { '@type': 'inputMessageText', text, ...linkPreview(p) },
       ...(p.bool('disable_notification') ? { options: { '@type': 'messageSendOptions', disable_notification: true } } : {}),
       ...(markup === undefined ? {} : { reply_markup: markup }),
       ...(reply === undefined ? {} : { reply_to: reply })
@@ -89,17 +86,22 @@ const sendMessage: MethodDef = {
   }
 }
 
+function linkPreview (p: Params): Record<string, unknown> {
+  const preview = linkPreviewOptions(p)
+  return preview === undefined ? {} : { link_preview_options: preview }
+}
+
 const editMessageText: MethodDef = {
   td: ['editMessageText'],
   run: async (ctx): Promise<Message> => {
     const p = ctx.params
     if (p.has('inline_message_id')) throw badRequest('inline_message_id is not supported by the tdbroker gateway yet')
-    const markup = replyMarkup(p)
+    const markup = replyMarkup(p, true)
     const edited = await ctx.call({
       '@type': 'editMessageText',
       chat_id: chatId(p),
       message_id: toTdMessageId(p.requiredInt('message_id')),
-      input_message_content: { '@type': 'inputMessageText', text: formattedText(ctx.backend, p) },
+      input_message_content: { '@type': 'inputMessageText', text: formattedText(ctx.backend, p), ...linkPreview(p) },
       ...(markup === undefined ? {} : { reply_markup: markup })
     })
     return await toMessage(edited, ctx.bot.known)
@@ -200,5 +202,5 @@ const getWebhookInfo: MethodDef = {
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
 export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
   getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat,
-  ...MESSAGE_METHODS
+  ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS
 }).map(([name, def]) => [name.toLowerCase(), def]))

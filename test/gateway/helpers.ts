@@ -19,9 +19,13 @@ export { ALICE, INLINE_BOT }
 const REQUESTS = [
   'getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
   'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat', 'addChatMember',
-  'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer'
+  'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer',
+  'getChatMember', 'getBasicGroup', 'getBasicGroupFullInfo', 'getSupergroupFullInfo', 'getSupergroupMembers', 'banChatMember', 'setChatMemberStatus',
+  'createChatInviteLink', 'checkChatInviteLink', 'joinChatByInviteLink', 'leaveChat', 'sendChatAction', 'setCommands', 'getCommands', 'deleteCommands',
+  'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat'
 ]
-const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages']
+const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages',
+  'updateNewInlineQuery', 'updateNewChosenInlineResult', 'updateChatMember', 'updateChatAction', 'updateSupergroup', 'updateBasicGroup']
 
 /** A consumer as a test knows it: its name, client and token. */
 export interface TestConsumer { name: string, client: string, token: string }

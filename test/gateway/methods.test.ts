@@ -143,4 +143,16 @@ t.test('channel posts', async t => {
   t.same(channelPost?.chat, { id: -1000000001002, type: 'channel', title: 'Sandbox News', username: 'sandbox_news' }, 'the channel, with the -100 id')
   t.same(channelPost?.sender_chat, channelPost?.chat, 'sent on behalf of the channel')
   t.equal(channelPost?.from, undefined)
+
+  // Alice edits the post: edited_channel_post, with edit_date.
+  const edit = await alice.tcp.request({ '@type': 'editMessageText', '@session': alice.session, chat_id: news.id, message_id: channelPost!.message_id * 2 ** 20, input_message_content: { '@type': 'inputMessageText', text: { '@type': 'formattedText', text: 'news, edited', entities: [] } } })
+  t.equal(edit['@type'], 'message')
+  let editedPost: Update['edited_channel_post']
+  for (let offset = (updates.at(-1)?.update_id ?? 0) + 1, i = 0; i < 5 && editedPost === undefined; i++) {
+    const got = (await botCall(running.apiRoot, token, 'getUpdates', { offset, timeout: 10 })).body.result as Update[]
+    editedPost = got.find(u => u.edited_channel_post !== undefined)?.edited_channel_post
+    offset = (got.at(-1)?.update_id ?? offset - 1) + 1
+  }
+  t.same([editedPost?.text, editedPost?.message_id, editedPost?.chat.id], ['news, edited', channelPost?.message_id, -1000000001002])
+  t.ok((editedPost?.edit_date ?? 0) > 0, 'edit_date')
 })

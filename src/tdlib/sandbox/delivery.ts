@@ -73,6 +73,7 @@ function mentionedUsers (content: Td<Tl.MessageContent>): readonly number[] {
   if (content['@type'] === 'messageBasicGroupChatCreate' || content['@type'] === 'messageChatAddMembers') {
     return content.member_user_ids
   }
+  if (content['@type'] === 'messageChatDeleteMember') return [content.user_id]
   return []
 }
 

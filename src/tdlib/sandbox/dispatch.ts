@@ -18,6 +18,8 @@ import { groupHandlers } from './groups.js'
 import { inlineHandlers } from './inline.js'
 import { callHandlers } from './calls.js'
 import { fileHandlers } from './files.js'
+import { memberHandlers } from './members.js'
+import { botCommandHandlers } from './bot-commands.js'
 
 export interface ClientCtx {
   world: World
@@ -48,7 +50,7 @@ function tables (): [Record<string, AnyHandler<ClientCtx> | undefined>, Record<s
   // Built on first use: the handler modules and this one import each other's types.
   open ??= { ...miscHandlers, ...authHandlers } as Record<string, AnyHandler<ClientCtx>>
   ready ??= {
-    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers,
+    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers, ...memberHandlers, ...botCommandHandlers,
   } as Record<string, AnyHandler<ReadyCtx>>
   return [open, ready]
 }

@@ -10,6 +10,7 @@ import type { Group } from './model.js'
 import { basicGroupObject, chatObject, supergroupObject } from './objects.js'
 import { announceMessage, storeMessage } from './delivery.js'
 import { knownChat, knownUser } from './lookups.js'
+import { announceMemberChange, memberBefore } from './member-updates.js'
 import type { World } from './world.js'
 
 export interface InviteLink {
@@ -23,13 +24,14 @@ export interface InviteLink {
   memberCount: number
 }
 
-function groupOf (ctx: ReadyCtx, chatId: number): Group {
+/** The group behind a chat id this session knows; 400 for a private chat. */
+export function groupOf (ctx: ReadyCtx, chatId: number): Group {
   const g = knownChat(ctx, chatId).group
   if (g === undefined) return fail(400, 'Chat must be a basic group or a supergroup')
   return g
 }
 
-function isAdmin (g: Group, userId: number): boolean {
+export function isAdmin (g: Group, userId: number): boolean {
   const status = g.members.get(userId)?.status
   return status === 'creator' || status === 'administrator'
 }
@@ -46,7 +48,7 @@ export function refreshGroup (world: World, g: Group): void {
 }
 
 /** A service message from `senderId`, shown to every member (the actor's devices too). */
-function serviceMessage (world: World, g: Group, senderId: number, content: Td<Tl.MessageContent>): void {
+export function serviceMessage (world: World, g: Group, senderId: number, content: Td<Tl.MessageContent>): void {
   announceMessage(world, storeMessage(world, g.conv, { senderId, content, asChannel: g.isChannel }))
 }
 
@@ -57,8 +59,14 @@ function addMembers (ctx: ReadyCtx, g: Group, userIds: readonly number[]): Td<Tl
   if (users.every(u => g.members.has(u.id))) fail(400, 'USER_ALREADY_PARTICIPANT')
   const added = users.filter(u => !g.members.has(u.id)).map(u => u.id)
   const now = ctx.world.now()
-  for (const id of added) ctx.world.addMember(g, id, 'member', ctx.me.id, now)
+  const before = added.map(id => memberBefore(g, id))
+  for (const id of added) {
+    // An administrator adding a banned user lifts the ban, as in Telegram.
+    g.banned.delete(id)
+    ctx.world.addMember(g, id, 'member', ctx.me.id, now)
+  }
   refreshGroup(ctx.world, g)
+  added.forEach((id, i) => { announceMemberChange(ctx.world, g, id, ctx.me.id, before[i]!) })
   serviceMessage(ctx.world, g, ctx.me.id, { '@type': 'messageChatAddMembers', member_user_ids: added })
   return { '@type': 'failedToAddMembers', failed_to_add_members: [] }
 }
@@ -112,8 +120,11 @@ export const groupHandlers: ReadyHandlers = {
     const g = groupOf(ctx, int(req.chat_id))
     if (g.members.has(ctx.me.id)) fail(400, 'USER_ALREADY_PARTICIPANT')
     if (g.kind !== 'super' || g.username === undefined) fail(400, 'CHANNEL_PRIVATE')
+    if (g.banned.has(ctx.me.id)) fail(400, 'USER_BANNED_IN_CHANNEL')
+    const before = memberBefore(g, ctx.me.id)
     ctx.world.addMember(g, ctx.me.id, 'member', ctx.me.id, ctx.world.now())
     refreshGroup(ctx.world, g)
+    announceMemberChange(ctx.world, g, ctx.me.id, ctx.me.id, before)
     serviceMessage(ctx.world, g, ctx.me.id, { '@type': 'messageChatAddMembers', member_user_ids: [ctx.me.id] })
     return { '@type': 'chatJoinResultSuccess', chat_id: g.chatId }
   },
@@ -160,9 +171,12 @@ export const groupHandlers: ReadyHandlers = {
     const [invite, g] = inviteOf(ctx.world, str(req.invite_link))
     if (g.members.has(ctx.me.id)) fail(400, 'USER_ALREADY_PARTICIPANT')
     if (invite.memberLimit !== 0 && invite.memberCount >= invite.memberLimit) fail(400, 'USERS_TOO_MUCH')
+    if (g.banned.has(ctx.me.id)) fail(400, 'USER_BANNED_IN_CHANNEL')
     invite.memberCount += 1
+    const before = memberBefore(g, ctx.me.id)
     ctx.world.addMember(g, ctx.me.id, 'member', invite.creatorId, ctx.world.now())
     refreshGroup(ctx.world, g)
+    announceMemberChange(ctx.world, g, ctx.me.id, ctx.me.id, before)
     serviceMessage(ctx.world, g, ctx.me.id, { '@type': 'messageChatJoinByLink' })
     return { '@type': 'chatJoinResultSuccess', chat_id: g.chatId }
   },

@@ -17,6 +17,8 @@ interface Waiting<T> {
   id: string
   botId: number
   userId: number
+  /** The inline query's text (for updateNewChosenInlineResult); '' for callback queries. */
+  query: string
   resolve(value: T): void
   reject(failure: TdFailure): void
   timer: NodeJS.Timeout
@@ -29,6 +31,7 @@ export type PendingInlineQuery = Waiting<Td<Tl.inlineQueryResults>>
 export interface InlineAnswer {
   botId: number
   userId: number
+  query: string
   results: Map<string, { content: Td<Tl.messageText>, replyMarkup: Td<Tl.ReplyMarkup> | undefined }>
 }
 
@@ -47,14 +50,14 @@ function chatInstance (conv: Conversation): string {
 }
 
 /** Parks the user's request until the bot answers or the timeout passes. */
-function wait<T> (world: World, map: Map<string, Waiting<T>>, botId: number, userId: number): { id: string, answer: Promise<T> } {
+function wait<T> (world: World, map: Map<string, Waiting<T>>, botId: number, userId: number, query = ''): { id: string, answer: Promise<T> } {
   const id = world.nextQueryId()
   const answer = new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       map.delete(id)
       reject(new TdFailure(400, 'BOT_RESPONSE_TIMEOUT'))
     }, world.options.botTimeoutMs)
-    map.set(id, { id, botId, userId, resolve, reject, timer })
+    map.set(id, { id, botId, userId, query, resolve, reject, timer })
   })
   return { id, answer }
 }
@@ -123,7 +126,7 @@ export const inlineHandlers: ReadyHandlers = {
     if (!bot.isBot || !bot.isInline) fail(400, 'BOT_INLINE_DISABLED')
     const chatId = int(req.chat_id)
     const chatType = chatId === 0 ? undefined : chatTypeOf(ctx, knownChat(ctx, chatId))
-    const { id, answer } = wait(ctx.world, ctx.world.inlineQueries, bot.id, ctx.me.id)
+    const { id, answer } = wait(ctx.world, ctx.world.inlineQueries, bot.id, ctx.me.id, str(req.query))
     botDevices(ctx, bot, device => device.emit({
       '@type': 'updateNewInlineQuery',
       id,
@@ -138,7 +141,7 @@ export const inlineHandlers: ReadyHandlers = {
   answerInlineQuery: (ctx, req) => {
     botOnly(ctx.me)
     const pending = find(ctx.world.inlineQueries, req.inline_query_id, ctx.me.id)
-    const stored: InlineAnswer = { botId: ctx.me.id, userId: pending.userId, results: new Map() }
+    const stored: InlineAnswer = { botId: ctx.me.id, userId: pending.userId, query: pending.query, results: new Map() }
     const results: Array<Td<Tl.InlineQueryResult>> = []
     // A bad answer fails here and leaves the query open, as Telegram does.
     for (const r of req.results ?? []) {
@@ -190,9 +193,17 @@ export const inlineHandlers: ReadyHandlers = {
       replyMarkup: result.replyMarkup,
       viaBotId: req.hide_via_bot === true ? 0 : answer.botId,
     }, int(req.options?.sending_id), m => {
-      if (m.viaBotId === 0) return
-      m.inlineMessageId = Buffer.from(`${m.conv.key}:${m.id}`).toString('base64url')
-      world.inlineMessages.set(m.inlineMessageId, m)
+      if (m.viaBotId !== 0) {
+        m.inlineMessageId = Buffer.from(`${m.conv.key}:${m.id}`).toString('base64url')
+        world.inlineMessages.set(m.inlineMessageId, m)
+      }
+      // The bot hears which result was chosen; inline_message_id only when the message has an inline keyboard, as in Telegram.
+      const bot = world.accounts.get(answer.botId)
+      if (bot === undefined) return
+      const inlineMessageId = m.inlineMessageId !== undefined && m.replyMarkup?.['@type'] === 'replyMarkupInlineKeyboard' ? m.inlineMessageId : ''
+      botDevices(ctx, bot, device => device.emit({
+        '@type': 'updateNewChosenInlineResult', sender_user_id: ctx.me.id, query: answer.query, result_id: str(req.result_id), inline_message_id: inlineMessageId,
+      }))
     })
   },
 

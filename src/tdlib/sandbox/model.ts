@@ -76,7 +76,15 @@ export interface Group {
   readonly creatorId: number
   readonly date: number
   readonly members: Map<number, Member>
+  /** Users banned from a supergroup or channel (not members), with who banned them, when and until when (0: forever). */
+  readonly banned: Map<number, Ban>
   readonly conv: Conversation
+}
+
+export interface Ban {
+  readonly byId: number
+  readonly date: number
+  readonly untilDate: number
 }
 
 export interface StoredMessage {

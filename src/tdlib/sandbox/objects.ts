@@ -92,12 +92,28 @@ export function userObject (world: World, a: Account, viewerId: number): Td<Tl.u
 /** A user's chatMemberStatus in a group (Left when not a member). */
 export function memberStatus (g: Group, userId: number): Td<Tl.ChatMemberStatus> {
   const member = g.members.get(userId)
+  const ban = g.banned.get(userId)
+  if (ban !== undefined) return { '@type': 'chatMemberStatusBanned', banned_until_date: ban.untilDate }
   if (member === undefined) return { '@type': 'chatMemberStatusLeft' }
   if (member.status === 'creator') return { '@type': 'chatMemberStatusCreator', is_anonymous: false, is_member: true }
   if (member.status === 'administrator') {
     return { '@type': 'chatMemberStatusAdministrator', can_be_edited: false, rights: adminRights() }
   }
   return { '@type': 'chatMemberStatusMember', member_until_date: 0 }
+}
+
+/** A user as a chatMember of a group (Left when neither a member nor banned). */
+export function chatMemberObject (g: Group, userId: number): Td<Tl.chatMember> {
+  const member = g.members.get(userId)
+  const ban = g.banned.get(userId)
+  return {
+    '@type': 'chatMember',
+    member_id: { '@type': 'messageSenderUser', user_id: userId },
+    tag: '',
+    inviter_user_id: member?.inviterId ?? ban?.byId ?? 0,
+    joined_chat_date: member?.joinedDate ?? ban?.date ?? 0,
+    status: memberStatus(g, userId),
+  }
 }
 
 function adminRights (): Td<Tl.chatAdministratorRights> {

@@ -5,7 +5,7 @@
  * (callback and inline queries, calls, QR logins).
  */
 import { resolve } from 'node:path'
-import { fail } from './td.js'
+import { fail, type Td, type Tl } from './td.js'
 import {
   DEFAULT_EMAIL_CODE, DEFAULT_LOGIN_CODE, SERVICE_USER_ID, validateSeed,
   type SandboxWorldSeed, type SeedUser,
@@ -74,6 +74,8 @@ export class World implements SandboxWorldApi {
   readonly inlineMessages = new Map<string, StoredMessage>()
   readonly calls = new Map<number, CallRecord>()
   readonly inviteLinks = new Map<string, InviteLink>()
+  /** Bots' command lists by bot, scope and language (bot-commands.ts). */
+  readonly botCommands = new Map<string, Array<Td<Tl.botCommand>>>()
   readonly qrLogins = new Map<string, SandboxClient>()
   readonly defaultLoginCode: string
   readonly defaultEmailCode: string
@@ -276,7 +278,7 @@ export class World implements SandboxWorldApi {
     const chatId = kind === 'basic' ? basicGroupChatId(groupId) : supergroupChatId(groupId)
     const conv = new Conversation(`g${chatId}`, kind)
     const group: Group = {
-      kind, id: groupId, chatId, title, description: '', isChannel, creatorId, date, members: new Map(), conv,
+      kind, id: groupId, chatId, title, description: '', isChannel, creatorId, date, members: new Map(), banned: new Map(), conv,
     }
     conv.group = group
     this.groups.set(chatId, group)
