@@ -9,6 +9,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { FloodWait } from '../limits/flood-waits.js'
 import { DISCONNECT_REASONS, OUTCOMES, type Outcome } from './outcome.js'
+import { ClientRates } from './client-rates.js'
 
 /** What the gauges read at scrape time. */
 export interface MetricsSource {
@@ -45,6 +46,8 @@ function processMetrics (): Registry {
 
 export class BrokerMetrics {
   readonly registry = new Registry()
+  /** Requests per client over the last minute, for the status page (not a Prometheus series). */
+  readonly clientRates = new ClientRates()
   private readonly requests: Counter<'type' | 'outcome'>
   private readonly latency: Histogram<'type'>
   private readonly updates: Counter<'result'>
