@@ -115,13 +115,13 @@ export class Broker implements BrokerCore {
     this.refusals = new RateLimitedLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
     this.clock = options.clock ?? Date.now
-    this.metrics = new BrokerMetrics(this.metricsSource())
+    this.metrics = new BrokerMetrics(this.metricsSource(), this.settings.admin !== undefined)
     this.floodWaits = new FloodWaits(this.clock)
     const limiter = new RateLimiter(this.clock)
     const limits = [rateLimitStep(limiter, () => this.clientsValue), floodWaitStep(this.floodWaits, () => this.settings.flood_wait_guard)]
-    // Metrics outermost (they count every refusal); policy, rate limits and flood waits, local files,
+    // Metrics outermost (they count every refusal; left out without an admin listener to read them); policy, rate limits and flood waits, local files,
     // resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose([metricsStep(this.metrics), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
+    this.runPipeline = compose([...(this.metrics.enabled ? [metricsStep(this.metrics)] : []), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
   }
 
   /** What the metrics' gauges read when scraped. */

@@ -60,7 +60,11 @@ export class BrokerMetrics {
   private readonly latencyChildren = new Map<string, { observe: (v: number) => void }>()
   private readonly updateChildren: Record<typeof UPDATE_RESULTS[number], { inc: (n?: number) => void }>
 
-  constructor (private readonly source: MetricsSource) {
+  /**
+   * `enabled` false (settings without `admin`: nothing could read them): the
+   * hooks return at once and the broker leaves the metrics step out.
+   */
+  constructor (private readonly source: MetricsSource, readonly enabled = true) {
     const registers = [this.registry]
     this.requests = new Counter({ name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome', labelNames: ['type', 'outcome'], registers })
     this.latency = new Histogram({ name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers })
@@ -163,6 +167,7 @@ export class BrokerMetrics {
 
   /** Counts a request's outcome and, for those that went through the pipeline, its latency (`startMs` from performance.now()). */
   request (type: string, outcome: Outcome, startMs?: number): void {
+    if (!this.enabled) return
     const label = this.source.typeLabel(type)
     const key = `${label}\u0000${outcome}`
     let counter = this.requestChildren.get(key)
@@ -180,15 +185,16 @@ export class BrokerMetrics {
     histogram.observe((performance.now() - startMs) / 1000)
   }
 
-  update (result: typeof UPDATE_RESULTS[number]): void { this.updateChildren[result].inc() }
-  disconnect (reason: string): void { this.disconnects.labels(reason).inc() }
+  update (result: typeof UPDATE_RESULTS[number]): void { if (this.enabled) this.updateChildren[result].inc() }
+  disconnect (reason: string): void { if (this.enabled) this.disconnects.labels(reason).inc() }
   resumed (replayed: number, complete: boolean): void {
+    if (!this.enabled) return
     if (replayed > 0) this.replayed.inc(replayed)
     if (!complete) this.losses.inc()
   }
 
-  authFailure (reason: string): void { this.authFailures.labels(reason).inc() }
-  rateLimit (client: string): void { this.rateLimited.labels(client).inc() }
+  authFailure (reason: string): void { if (this.enabled) this.authFailures.labels(reason).inc() }
+  rateLimit (client: string): void { if (this.enabled) this.rateLimited.labels(client).inc() }
 
   /** The scrape: Prometheus text format. */
   async text (): Promise<string> { return await Registry.merge([processMetrics(), this.registry]).metrics() }
