@@ -45,5 +45,5 @@ USER node
 VOLUME ["/app/storage/sessions", "/app/storage/log"]
 EXPOSE 23456
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-  CMD ["node", "dist/src/cli/main.js", "status", "--settings", "/app/storage/settings.json"]
+  CMD ["node", "dist/src/admin/health-probe.js", "/app/storage/settings.json"]
 CMD ["node", "dist/src/cli/main.js", "start", "--settings", "/app/storage/settings.json"]

@@ -17,6 +17,7 @@ import { runFanout } from './parts/fanout.js'
 import { runMemory } from './parts/memory.js'
 import { runFormat } from './parts/format.js'
 import { runClient } from './parts/client.js'
+import { runMetrics } from './parts/metrics.js'
 import { readResults, writeReport, writeResults } from './report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -30,7 +31,8 @@ const PARTS: ReadonlyArray<{ readonly name: string, readonly run: Runner }> = [
   { name: 'fanout', run: runFanout },
   { name: 'memory', run: runMemory },
   { name: 'format', run: runFormat },
-  { name: 'client', run: runClient }
+  { name: 'client', run: runClient },
+  { name: 'metrics', run: runMetrics }
 ]
 
 async function main (): Promise<number> {

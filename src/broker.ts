@@ -35,6 +35,7 @@ import { FloodWaits } from './limits/flood-waits.js'
 import { floodWaitStep, rateLimitStep } from './limits/limit-steps.js'
 import { createAdminServer, type AdminSource } from './admin/admin-server.js'
 import type http from 'node:http'
+import type https from 'node:https'
 
 /** How long stop() waits for sockets to close by themselves. */
 const STOP_GRACE_MS = 2000
@@ -99,7 +100,7 @@ export class Broker implements BrokerCore {
   /** FLOOD_WAITs in force, per session and request type. */
   readonly floodWaits: FloodWaits
   private readonly clock: () => number
-  private admin: http.Server | undefined
+  private admin: http.Server | https.Server | undefined
 
   /** `steps` (tests, benchmarks) run last, right before TDLib. */
   constructor (options: BrokerOptions, steps: readonly Step[] = []) {
@@ -114,13 +115,13 @@ export class Broker implements BrokerCore {
     this.refusals = new RateLimitedLog(this.log)
     this.registry = new SessionRegistry(this.settings, this.backend, this.log)
     this.clock = options.clock ?? Date.now
-    this.metrics = new BrokerMetrics(this.metricsSource())
+    this.metrics = new BrokerMetrics(this.metricsSource(), this.settings.admin !== undefined)
     this.floodWaits = new FloodWaits(this.clock)
     const limiter = new RateLimiter(this.clock)
     const limits = [rateLimitStep(limiter, () => this.clientsValue), floodWaitStep(this.floodWaits, () => this.settings.flood_wait_guard)]
-    // Metrics outermost (they count every refusal); policy, rate limits and flood waits, local files,
+    // Metrics outermost (they count every refusal; left out without an admin listener to read them); policy, rate limits and flood waits, local files,
     // resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose([metricsStep(this.metrics), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
+    this.runPipeline = compose([...(this.metrics.enabled ? [metricsStep(this.metrics)] : []), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
   }
 
   /** What the metrics' gauges read when scraped. */
@@ -151,7 +152,21 @@ export class Broker implements BrokerCore {
       mysql: () => this.store.mirror === undefined ? undefined : { state: this.store.mirror.state },
       starting: () => this.registry.list().flatMap(s => s.startingSince === undefined ? [] : [{ id: s.id, since: s.startingSince }]),
       startingLimitSeconds: this.settings.admin?.starting_limit ?? 60,
-      now: () => this.clock()
+      now: () => this.clock(),
+      certificates: () => this.certificates,
+      status: {
+        get state () { return broker.stateValue },
+        startedAt: this.startedAt,
+        sessions: () => this.registry.list(),
+        connections: () => this.connections,
+        clients: () => this.clientsValue,
+        account: id => this.store.local.session(id),
+        certificate: () => this.certificates?.current.certificate,
+        mysql: () => this.store.mirror,
+        floodWaits: () => this.floodWaits.active(),
+        rates: this.metrics.clientRates,
+        now: () => this.clock()
+      }
     }
   }
 
@@ -311,13 +326,13 @@ export class Broker implements BrokerCore {
     this.log.info({ host: address.address, port: address.port, consumers: botApi.consumers.length }, 'listening (Bot API)')
   }
 
-  /** The admin HTTP listener (/metrics, /healthz, /readyz), when settings have `admin`. */
+  /** The admin HTTP listener (/metrics, /healthz, /readyz, the status page), when settings have `admin`. */
   private async startAdmin (): Promise<void> {
     const admin = this.settings.admin
     if (admin === undefined) return
     this.admin = createAdminServer(admin, this.adminSource(), this.log.child({ component: 'admin' }))
     this.track(this.admin)
-    this.addresses.admin = await this.listenOn(this.admin, admin.host, admin.port, 'admin', `admin HTTP${admin.token === undefined ? '' : ' with a bearer token'}: /metrics, /healthz, /readyz`)
+    this.addresses.admin = await this.listenOn(this.admin, admin.host, admin.port, 'admin', `admin ${admin.tls ? 'HTTPS' : 'HTTP'}${admin.token === undefined ? '' : ' with a bearer token'}: /metrics, /healthz, /readyz, the status page /`)
     if (!isLoopback(admin.host) && admin.token === undefined) this.log.warn({ host: admin.host }, 'the admin listener is reachable from other hosts without admin.token: anyone who can reach it can read the metrics')
     this.log.info({ host: this.addresses.admin.address, port: this.addresses.admin.port }, 'listening (admin)')
   }

@@ -1,14 +1,17 @@
 /**
  * The broker's Prometheus metrics (prom-client), in a registry of its own
  * with Node's default metrics. Counters are bumped by small hooks on the
- * hot paths, through children bound once per label set; gauges are read
+ * hot paths: per request and per update as plain numbers (hot-counters.ts),
+ * the rare ones through prom-client children; gauges are read
  * from the broker only when scraped. Labels stay bounded: request types
  * only when whitelisted (else "other"), client names only from the clients
  * list, never a session or chat id. docs/operations.md lists every metric.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { FloodWait } from '../limits/flood-waits.js'
 import { DISCONNECT_REASONS, OUTCOMES, type Outcome } from './outcome.js'
+import { ClientRates } from './client-rates.js'
+import { IndexedCounter, RequestSeries } from './hot-counters.js'
 
 /** What the gauges read at scrape time. */
 export interface MetricsSource {
@@ -28,6 +31,8 @@ export interface MetricsSource {
 export const SESSION_STATES = ['stopped', 'starting', 'running', 'stopping']
 export const UPDATE_RESULTS = ['delivered', 'filtered', 'dropped'] as const
 const TRANSPORTS = ['tcp', 'tls', 'websocket']
+const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>
+const UPDATE_INDEX = Object.fromEntries(UPDATE_RESULTS.map((r, i) => [r, i])) as Record<typeof UPDATE_RESULTS[number], number>
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
 /**
@@ -45,31 +50,33 @@ function processMetrics (): Registry {
 
 export class BrokerMetrics {
   readonly registry = new Registry()
-  private readonly requests: Counter<'type' | 'outcome'>
-  private readonly latency: Histogram<'type'>
-  private readonly updates: Counter<'result'>
+  /** Requests per client over the last minute, for the status page (not a Prometheus series). */
+  readonly clientRates = new ClientRates()
+  private readonly requests: RequestSeries
+  private readonly updates: IndexedCounter
   private readonly disconnects: Counter<'reason'>
   private readonly replayed: Counter
   private readonly losses: Counter
   private readonly authFailures: Counter<'reason'>
   private readonly rateLimited: Counter<'client'>
-  private readonly requestChildren = new Map<string, { inc: () => void }>()
-  private readonly latencyChildren = new Map<string, { observe: (v: number) => void }>()
-  private readonly updateChildren: Record<typeof UPDATE_RESULTS[number], { inc: (n?: number) => void }>
 
-  constructor (private readonly source: MetricsSource) {
+  /**
+   * `enabled` false (settings without `admin`: nothing could read them): the
+   * hooks return at once and the broker leaves the metrics step out.
+   */
+  constructor (private readonly source: MetricsSource, readonly enabled = true) {
     const registers = [this.registry]
-    this.requests = new Counter({ name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome', labelNames: ['type', 'outcome'], registers })
-    this.latency = new Histogram({ name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers })
-    this.updates = new Counter({ name: 'tdbroker_updates_total', help: 'Updates per connection: delivered, filtered by its policy, dropped (connection closing)', labelNames: ['result'], registers })
+    this.requests = new RequestSeries(
+      { name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome' },
+      { name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type' },
+      OUTCOMES, LATENCY_BUCKETS, this.registry)
+    this.updates = new IndexedCounter('tdbroker_updates_total', 'Updates per connection: delivered, filtered by its policy, dropped (connection closing)', 'result', UPDATE_RESULTS, this.registry)
     this.disconnects = new Counter({ name: 'tdbroker_disconnects_total', help: 'Closed client connections by reason', labelNames: ['reason'], registers })
     this.replayed = new Counter({ name: 'tdbroker_resume_replayed_updates_total', help: 'Updates replayed to clients resuming with last_seq', registers })
     this.losses = new Counter({ name: 'tdbroker_resume_losses_total', help: 'Resumes that could not be complete (broker.updatesLost sent)', registers })
     this.authFailures = new Counter({ name: 'tdbroker_auth_failures_total', help: 'Failed authentications by error', labelNames: ['reason'], registers })
     this.rateLimited = new Counter({ name: 'tdbroker_rate_limited_total', help: 'Requests refused by a client\'s rate_limit, by client', labelNames: ['client'], registers })
     for (const reason of DISCONNECT_REASONS) this.disconnects.labels(reason).inc(0)
-    this.updateChildren = { delivered: this.updates.labels('delivered'), filtered: this.updates.labels('filtered'), dropped: this.updates.labels('dropped') }
-    for (const child of Object.values(this.updateChildren)) child.inc(0)
     this.gauges(registers)
   }
 
@@ -160,32 +167,22 @@ export class BrokerMetrics {
 
   /** Counts a request's outcome and, for those that went through the pipeline, its latency (`startMs` from performance.now()). */
   request (type: string, outcome: Outcome, startMs?: number): void {
-    const label = this.source.typeLabel(type)
-    const key = `${label}\u0000${outcome}`
-    let counter = this.requestChildren.get(key)
-    if (counter === undefined) {
-      counter = this.requests.labels(label, outcome)
-      this.requestChildren.set(key, counter)
-    }
-    counter.inc()
-    if (startMs === undefined) return
-    let histogram = this.latencyChildren.get(label)
-    if (histogram === undefined) {
-      histogram = this.latency.labels(label)
-      this.latencyChildren.set(label, histogram)
-    }
-    histogram.observe((performance.now() - startMs) / 1000)
+    if (!this.enabled) return
+    const series = this.requests.of(this.source.typeLabel(type))
+    series.outcomes[OUTCOME_INDEX[outcome]]!++
+    if (startMs !== undefined) this.requests.observe(series, (performance.now() - startMs) / 1000)
   }
 
-  update (result: typeof UPDATE_RESULTS[number]): void { this.updateChildren[result].inc() }
-  disconnect (reason: string): void { this.disconnects.labels(reason).inc() }
+  update (result: typeof UPDATE_RESULTS[number]): void { if (this.enabled) this.updates.inc(UPDATE_INDEX[result]) }
+  disconnect (reason: string): void { if (this.enabled) this.disconnects.labels(reason).inc() }
   resumed (replayed: number, complete: boolean): void {
+    if (!this.enabled) return
     if (replayed > 0) this.replayed.inc(replayed)
     if (!complete) this.losses.inc()
   }
 
-  authFailure (reason: string): void { this.authFailures.labels(reason).inc() }
-  rateLimit (client: string): void { this.rateLimited.labels(client).inc() }
+  authFailure (reason: string): void { if (this.enabled) this.authFailures.labels(reason).inc() }
+  rateLimit (client: string): void { if (this.enabled) this.rateLimited.labels(client).inc() }
 
   /** The scrape: Prometheus text format. */
   async text (): Promise<string> { return await Registry.merge([processMetrics(), this.registry]).metrics() }

@@ -10,6 +10,7 @@ export function metricsStep (metrics: BrokerMetrics): Step {
   return async (ctx, next) => {
     const type = ctx.request['@type'] as string
     const start = performance.now()
+    metrics.clientRates.hit(ctx.client.name, start)
     try {
       const answer = await next()
       metrics.request(type, answerOutcome(answer), start)

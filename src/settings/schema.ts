@@ -171,6 +171,8 @@ export const adminSchema = {
     token: { type: 'string', minLength: 16, 'x-rule': 'must be at least 16 characters (e.g. openssl rand -hex 32)' },
     // Seconds a session may stay starting before /readyz calls it stuck.
     starting_limit: { type: 'number', minimum: 1, default: 60 },
+    // HTTPS with the tls section's certificate and key (the broker's own certificate machinery).
+    tls: { type: 'boolean', default: false },
   },
 }
 
@@ -338,12 +340,15 @@ export const settingsSchema = {
     admin: adminSchema,
     flood_wait_guard: { type: 'boolean', default: false },
   },
-  if: {
-    properties: { websocket: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },
-    required: ['websocket'],
-  },
-  then: {
-    required: ['tls'],
-    'x-rule': 'websocket/tls is true, and HTTPS takes its certificate and key from the tls section',
-  },
+  // websocket/tls and admin/tls serve HTTPS with the tls section's certificate and key.
+  allOf: ['websocket', 'admin'].map(section => ({
+    if: {
+      properties: { [section]: { type: 'object', properties: { tls: { const: true } }, required: ['tls'] } },
+      required: [section],
+    },
+    then: {
+      required: ['tls'],
+      'x-rule': `${section}/tls is true, and HTTPS takes its certificate and key from the tls section`,
+    },
+  })),
 }

@@ -173,6 +173,8 @@ export interface AdminSettings {
   token?: string
   /** Seconds a session may stay starting before /readyz reports it stuck. Default 60. */
   starting_limit: number
+  /** Serve HTTPS with the certificate and key of the `tls` section. Default false. */
+  tls: boolean
 }
 
 /** A token bucket: `requests_per_second` sustained, up to `burst` at once (default: one second's worth, at least 1). */

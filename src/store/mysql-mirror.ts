@@ -103,8 +103,7 @@ export class MysqlMirror {
       const db: Db = { connection, settings: patient, log: this.log }
       await checkSchema(connection, patient, this.log)
       const cache = cacheSince === undefined ? { users: [], usernames: [] } : await readCache(db, cacheSince, cacheLimit)
-      this.connection = connection
-      this.stateValue = 'up'
+      this.use(connection)
       this.log.info({ host: this.settings.host, port: this.settings.port, database: this.settings.database }, 'MySQL mirror connected')
       this.kick()
       return cache
@@ -290,6 +289,19 @@ export class MysqlMirror {
     await next
   }
 
+  /**
+   * Goes up on `connection`, and down as soon as it is lost: a MySQL that
+   * stops while nothing is written shows in /readyz and tdbroker_mysql_up at
+   * once, not at the next write.
+   */
+  private use (connection: MysqlConnection): void {
+    this.connection = connection
+    this.stateValue = 'up'
+    const lost = (e?: unknown): void => { if (this.connection === connection) this.markDown(e ?? new Error('the MySQL connection ended')) }
+    connection.once('error', lost)
+    connection.once('end', () => { lost() })
+  }
+
   private markDown (e: unknown): void {
     if (this.stateValue === 'closed') return
     const first = this.stateValue !== 'down'
@@ -322,8 +334,7 @@ export class MysqlMirror {
       await endConnection(connection)
       return
     }
-    this.connection = connection
-    this.stateValue = 'up'
+    this.use(connection)
     this.retryDelay = this.retryMs[0]
     this.log.info({ down_ms: Date.now() - (this.downSince ?? Date.now()), queued: this.queue.size, backups: this.spooled.size, resync: this.resyncNeeded }, 'MySQL is back: catching up')
     this.kick()

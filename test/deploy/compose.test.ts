@@ -55,7 +55,7 @@ t.test('docker-compose accepts docker-compose.yml, laid out like siptg/storage',
     `${root}storage/sessions:/app/storage/sessions:rw`,
     `${root}storage/log:/app/storage/log:rw`,
   ], 'settings read-only, sessions and log writable')
-  t.same(storage.healthcheck?.test, ['CMD', 'node', 'dist/src/cli/main.js', 'status', '--settings', '/app/storage/settings.json'])
+  t.same(storage.healthcheck?.test, ['CMD', 'node', 'dist/src/admin/health-probe.js', '/app/storage/settings.json'], '/readyz, or tdbroker status without an admin section')
   t.equal(storage.ports, undefined, 'the plain broker port is not published')
 
   t.equal(nginx.image, 'nginx:stable')
@@ -81,7 +81,7 @@ t.test('Dockerfile: node 20 slim, two stages, non-root, health check', async t =
   t.ok(runtime.indexOf('USER node') < runtime.indexOf('CMD '), 'USER comes before CMD')
   t.match(runtime, /^WORKDIR \/app$/m)
   t.match(runtime, /^EXPOSE 23456$/m)
-  t.match(runtime, /^HEALTHCHECK .*\\\n\s+CMD \["node", "dist\/src\/cli\/main.js", "status", "--settings", "\/app\/storage\/settings.json"\]$/m)
+  t.match(runtime, /^HEALTHCHECK .*\\\n\s+CMD \["node", "dist\/src\/admin\/health-probe.js", "\/app\/storage\/settings.json"\]$/m)
   t.match(runtime, /^CMD \["node", "dist\/src\/cli\/main.js", "start", "--settings", "\/app\/storage\/settings.json"\]$/m)
 })
 

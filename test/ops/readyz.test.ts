@@ -1,7 +1,9 @@
 /**
  * /readyz with MySQL: unready while the configured MySQL cannot be reached
  * (a closed port), with a JSON reason, and ready once it can (a forwarder to
- * the shared MariaDB opens on that port). /healthz stays 200 throughout.
+ * the shared MariaDB opens on that port); unready again when it stops (the
+ * forwarder closes, cutting the idle connection) and ready when it returns.
+ * /healthz stays 200 throughout.
  */
 import net from 'node:net'
 import t from 'tap'
@@ -55,6 +57,16 @@ t.test('/readyz follows MySQL: unready with the reason while unreachable, ready 
   t.match(up, { status: 'ready', checks: { mysql: { ok: true, detail: /connected/ } } })
   t.equal(await metric(b.broker, 'tdbroker_mysql_up'), 1, 'tdbroker_mysql_up is 1')
   t.equal(await metric(b.broker, 'tdbroker_mysql_lag_seconds'), 0, 'no lag once up')
+
+  // MySQL stops while the broker is idle (nothing to write): noticed without waiting for a write.
+  await proxy.close()
+  await until(async () => (await adminGet(b.broker, '/readyz')).status === 503, '/readyz to turn unready once MySQL stops', 20_000)
+  t.match(JSON.parse((await adminGet(b.broker, '/readyz')).body).checks.mysql, { ok: false, detail: /MySQL mirror is down/ }, 'unready again, saying why')
+  t.equal(await metric(b.broker, 'tdbroker_mysql_up'), 0, 'tdbroker_mysql_up is 0 again')
+  const again = await forwarder(port)
+  t.teardown(again.close)
+  await until(async () => (await adminGet(b.broker, '/readyz')).status === 200, '/readyz to turn ready once MySQL returns', 20_000)
+  t.pass('ready once MySQL is back')
 })
 
 /** A backend whose sessions hang in setTdlibParameters until released: a start that never ends. */
