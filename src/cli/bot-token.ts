@@ -1,5 +1,5 @@
 /**
- * `tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]`:
+ * `tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT] [--group]`:
  * makes a new Bot API token for a consumer of a bot session, prints it once
  * (the broker keeps only its hash) and the bot_api.consumers entry to paste.
  * The bot id is the token's prefix, which frameworks read; it is the bot's
@@ -9,9 +9,10 @@ import { hashClientKey } from '../clients/key-hash.js'
 import { newBotToken } from '../gateway/tokens.js'
 import { clientSchema } from '../settings/schema.js'
 
-const USAGE = `usage: tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]
+const USAGE = `usage: tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT] [--group]
   print a new Bot API token for consumer NAME of bot session ID (shown once) and its
-  "bot_api.consumers" entry for settings.json; CLIENT (default NAME) is the clients entry whose scope applies`
+  "bot_api.consumers" entry for settings.json; CLIENT (default NAME) is the clients entry whose scope applies;
+  --group makes it a consumer group: several instances poll with the token, as <token>~<instance>`
 
 const NAME = new RegExp(clientSchema.properties.name.pattern)
 
@@ -22,9 +23,11 @@ export async function botTokenCommand (args: string[], out: (line: string) => vo
     return 0
   }
   const options = new Map<string, string>()
-  for (let i = 0; i < rest.length; i += 2) {
-    const key = rest[i] as string
-    const value = rest[i + 1]
+  const group = rest.includes('--group')
+  const pairs = rest.filter(a => a !== '--group')
+  for (let i = 0; i < pairs.length; i += 2) {
+    const key = pairs[i] as string
+    const value = pairs[i + 1]
     if (!['--session', '--bot-id', '--client'].includes(key) || value === undefined) {
       err(`tdbroker bot-token add: unexpected ${JSON.stringify(key)}${value === undefined ? ' without a value' : ''}`)
       err(USAGE)
@@ -56,12 +59,13 @@ export async function botTokenCommand (args: string[], out: (line: string) => vo
     return 64
   }
   const token = newBotToken(Number(botId))
-  const entry = { name, bot_id: Number(botId), session, client, token_hash: await hashClientKey(token) }
+  const entry = { name, bot_id: Number(botId), session, client, token_hash: await hashClientKey(token), ...(group ? { group: true } : {}) }
   out(`Bot API token for consumer "${name}" (shown only now; the broker keeps only its hash):`)
   out('')
   out(`  ${token}`)
   out('')
   out('Use it as the bot token of any Bot API framework, with the API root pointed at the broker (docs/bot-api.md).')
+  if (group) out(`A consumer group: each instance polls as ${token.split(':')[0] ?? ''}:…~INSTANCE (its own name), or sends the header X-Tdbroker-Instance.`)
   out(`Add this entry to "bot_api.consumers" in settings.json (the client "${client}" must be in "clients"), then restart:`)
   out('')
   out(`  ${JSON.stringify(entry)}`)
