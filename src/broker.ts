@@ -308,7 +308,8 @@ export class Broker implements BrokerCore {
   private async startGateway (): Promise<void> {
     const botApi = this.settings.bot_api
     if (botApi === undefined) return
-    this.gateway = new BotApiGateway(botApi, this, this.log.child({ component: 'bot-api' }))
+    // Wrong tokens count against their address like wrong client keys, in the same throttle.
+    this.gateway = new BotApiGateway(botApi, this, this.log.child({ component: 'bot-api' }), this.authThrottle)
     const address = await this.gateway.start()
     this.addresses.bot_api = address
     this.endpointList.push(`${address.address}:${address.port} (Bot API over ${botApi.tls ? 'HTTPS' : 'HTTP'}, ${botApi.consumers.length} consumers)`)
