@@ -16,6 +16,7 @@ import { runFanout } from './parts/fanout.js'
 import { runMemory } from './parts/memory.js'
 import { runFormat } from './parts/format.js'
 import { runClient } from './parts/client.js'
+import { runGateway } from './parts/gateway.js'
 import { writeReport } from './report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -28,7 +29,8 @@ const RUNNERS: Record<Part, Runner> = {
   fanout: runFanout,
   memory: runMemory,
   format: runFormat,
-  client: runClient
+  client: runClient,
+  gateway: runGateway
 }
 
 async function main (): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * Benchmark options, from flags and environment:
- *   --only=roundtrip,throughput,fanout,memory,format,client   run some parts (docs are then not rewritten)
+ *   --only=roundtrip,throughput,fanout,memory,format,client,gateway   run some parts (docs are then not rewritten)
  *   --quick                 shorter runs for a smoke test (docs are not rewritten)
  *   --sessions=N            the largest session count of the memory part (BENCH_SESSIONS, default 1000)
  *   --repeats=N             repeats of every figure (BENCH_REPEATS, default 3, at least 3 for the docs)
@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path'
 
-export const PARTS = ['roundtrip', 'throughput', 'fanout', 'memory', 'format', 'client'] as const
+export const PARTS = ['roundtrip', 'throughput', 'fanout', 'memory', 'format', 'client', 'gateway'] as const
 export type Part = typeof PARTS[number]
 
 export interface BenchOptions {
