@@ -17,6 +17,7 @@ import { runFanout } from './parts/fanout.js'
 import { runMemory } from './parts/memory.js'
 import { runFormat } from './parts/format.js'
 import { runClient } from './parts/client.js'
+import { runGateway } from './parts/gateway.js'
 import { runMetrics } from './parts/metrics.js'
 import { readResults, writeReport, writeResults } from './report.js'
 
@@ -32,7 +33,8 @@ const PARTS: ReadonlyArray<{ readonly name: string, readonly run: Runner }> = [
   { name: 'memory', run: runMemory },
   { name: 'format', run: runFormat },
   { name: 'client', run: runClient },
-  { name: 'metrics', run: runMetrics }
+  { name: 'metrics', run: runMetrics },
+  { name: 'gateway', run: runGateway }
 ]
 
 async function main (): Promise<number> {

@@ -84,7 +84,8 @@ export class Broker implements BrokerCore {
   /** The settings of the last reloadClients, to tell what changed on the next. */
   private reloadedFrom: Settings | undefined
   private stopping: Promise<void> | undefined
-  private certificates: CertificateStore | undefined
+  /** The certificates of the tls section, once loaded (the Bot API gateway's HTTPS uses them too). */
+  certificates: CertificateStore | undefined
   private websocket: WebSocketListener | undefined
   private gateway: BotApiGateway | undefined
   readonly addresses: BrokerAddresses = {}
@@ -315,15 +316,20 @@ export class Broker implements BrokerCore {
     }
   }
 
+  /** Counts a Bot API token the gateway refused (GatewayHost). */
+  tokenRefused (reason: string): void { this.metrics.authFailure(`bot_api_${reason}`) }
+
   /** The Bot API gateway (docs/bot-api.md), when settings have bot_api. */
   private async startGateway (): Promise<void> {
     const botApi = this.settings.bot_api
     if (botApi === undefined) return
-    this.gateway = new BotApiGateway(botApi, this, this.log.child({ component: 'bot-api' }))
+    // Wrong tokens count against their address like wrong client keys, in the same throttle.
+    this.gateway = new BotApiGateway(botApi, this, this.log.child({ component: 'bot-api' }), this.authThrottle)
     const address = await this.gateway.start()
     this.addresses.bot_api = address
-    this.endpointList.push(`${address.address}:${address.port} (Bot API over HTTP, ${botApi.consumers.length} consumers)`)
-    this.log.info({ host: address.address, port: address.port, consumers: botApi.consumers.length }, 'listening (Bot API)')
+    this.endpointList.push(`${address.address}:${address.port} (Bot API over ${botApi.tls ? 'HTTPS' : 'HTTP'}, ${botApi.consumers.length} consumers)`)
+    if (!botApi.tls && !isLoopback(botApi.host)) this.log.warn({ host: botApi.host }, 'the Bot API listener is plain HTTP and reachable from other hosts: tokens cross the network in the clear (set bot_api.tls: true)')
+    this.log.info({ host: address.address, port: address.port, tls: botApi.tls, consumers: botApi.consumers.length }, 'listening (Bot API)')
   }
 
   /** The admin HTTP listener (/metrics, /healthz, /readyz, the status page), when settings have `admin`. */

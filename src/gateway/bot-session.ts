@@ -191,7 +191,7 @@ export class BotSession implements SessionMember {
       const policy = listener.policy()
       if (policy === undefined || !policy.allowsSession(this.session) || !policy.allowsUpdate(tdType)) continue
       if (policy.chats !== undefined && !policy.chats.has(chatId)) continue
-      listener.queue.push(kind, update)
+      listener.queue.push(kind, update, chatId)
     }
   }
 

@@ -1,15 +1,17 @@
 /**
  * What the schema cannot say about `bot_api`: consumer names are unique
  * (queue files are named after them), each names a client that exists
- * (its scope is the consumer's), and every token_hash is usable.
+ * (its scope is the consumer's), every token_hash is usable, and tls: true
+ * has a tls section to take its certificate from.
  * settingsFromObject reports these with the schema's problems.
  */
 import { parseKeyHash } from '../clients/key-hash.js'
 
 /** Problems with a schema-valid settings object's bot_api, as "/bot_api/consumers/0/client: ..." sentences. */
 export function botApiProblems (data: Record<string, any>): string[] {
+  const tlsProblem = data.bot_api?.tls === true && data.tls === undefined ? ['/bot_api/tls: is true, and HTTPS takes its certificate and key from the tls section, which is missing'] : []
   const consumers = data.bot_api?.consumers
-  if (!Array.isArray(consumers)) return []
+  if (!Array.isArray(consumers)) return tlsProblem
   const clients = new Set((Array.isArray(data.clients) ? data.clients : []).map((c: Record<string, unknown>) => c.name))
   const problems: string[] = []
   const names = new Map<string, number>()
@@ -22,5 +24,5 @@ export function botApiProblems (data: Record<string, any>): string[] {
     const hash = parseKeyHash(String(c.token_hash))
     if (typeof hash === 'string') problems.push(`${at}/token_hash: ${hash}`)
   })
-  return problems
+  return [...tlsProblem, ...problems]
 }

@@ -5,22 +5,27 @@
  * to it (bot-session.ts) and each has its own update queue (queue.ts).
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { AddressInfo, Server } from 'node:net'
 import { join } from 'node:path'
+import type { CertificateStore } from '../certs/store.js'
 import type { ClientDirectory } from '../clients/directory.js'
+import { AuthThrottle, remoteAddress, ThrottleRefused } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import type { ClientPolicy } from '../policy/policy.js'
 import type { ClientIdentity, RequestContext } from '../server/pipeline.js'
 import { listen } from '../server/listen.js'
+import { HANDSHAKE_TIMEOUT_MS } from '../server/tls-listener.js'
 import type { SessionRegistry } from '../session/registry.js'
 import type { BotApiConsumerSettings, BotApiSettings } from '../settings/types.js'
 import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import { BotSession } from './bot-session.js'
-import { BotApiError, expectTd, forbidden } from './errors.js'
-import { botApiListener } from './http.js'
+import { BotApiError, badRequest, expectTd, forbidden } from './errors.js'
+import { INSTANCE_NAME } from './group.js'
+import { botApiListener, type CallMeta } from './http.js'
 import { METHODS } from './methods.js'
 import { Params } from './params.js'
-import { UpdateQueue } from './queue.js'
+import { UpdateQueue, type Poller } from './queue.js'
 import { TokenDirectory } from './tokens.js'
 import { WebhookSender } from './webhook.js'
 
@@ -33,6 +38,10 @@ export interface GatewayHost {
   readonly clients: ClientDirectory
   readonly backend: Pick<TdBackend, 'execute'>
   execute(ctx: RequestContext): Promise<TdObject>
+  /** Counts a refused token (metrics), by reason. */
+  tokenRefused?(reason: string): void
+  /** The certificates of the tls section, for bot_api.tls. */
+  readonly certificates?: CertificateStore
 }
 
 interface Consumer {
@@ -47,10 +56,14 @@ export class BotApiGateway {
   private readonly consumers = new Map<string, Consumer>()
   private readonly bots = new Map<string, BotSession>()
   private readonly servers: Server[] = []
-  private server: http.Server | undefined
+  private server: http.Server | https.Server | undefined
+  /** Wrong tokens slow down their address, as wrong client keys do (clients/throttle.ts). */
+  private readonly throttle: AuthThrottle
+  private detach: (() => void) | undefined
 
-  constructor (private readonly settings: BotApiSettings, private readonly host: GatewayHost, private readonly log: Logger) {
+  constructor (private readonly settings: BotApiSettings, private readonly host: GatewayHost, private readonly log: Logger, throttle?: AuthThrottle) {
     this.tokens = new TokenDirectory(settings.consumers)
+    this.throttle = throttle ?? new AuthThrottle()
   }
 
   /**
@@ -70,7 +83,8 @@ export class BotApiGateway {
         bot = new BotSession(session, this.log.child({ session: c.session }))
         this.bots.set(c.session, bot)
       }
-      const queue = new UpdateQueue(join(session.directory, 'bot-api', `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }))
+      const queue = new UpdateQueue(join(session.directory, 'bot-api', `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }),
+        c.group ? c.group_handover_timeout * 1000 : undefined)
       await queue.load()
       bot.listeners.push({ queue, policy: () => this.policyOf(c) })
       const webhook = new WebhookSender(queue, async (method, params) => await this.invoke(c, method, params, 'webhook response'), this.log.child({ consumer: c.name, component: 'webhook' }))
@@ -82,19 +96,37 @@ export class BotApiGateway {
     }
     // Updates saved while the broker was down go out now.
     for (const c of this.consumers.values()) c.webhook.kick()
-    const server = http.createServer({ keepAlive: true }, botApiListener(async (token, method, params, remote) => await this.call(token, method, params, remote), e => {
+    const listener = botApiListener(async (token, method, params, meta) => await this.call(token, method, params, meta), e => {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'Bot API call failed')
-    }))
+    })
+    const server = this.settings.tls ? this.httpsServer(listener) : http.createServer({ keepAlive: true }, listener)
     server.maxConnections = MAX_HTTP_CONNECTIONS
     this.server = server
     this.servers.push(server)
     return await listen(server, this.settings.host, this.settings.port, 'the Bot API gateway', this.servers)
   }
 
+  /**
+   * HTTPS from the tls section's certificates, swapped on reload like the
+   * broker's TLS listener. Tokens authenticate, so no client certificate is
+   * asked for even when tls.verify_clients is on.
+   */
+  private httpsServer (listener: http.RequestListener): https.Server {
+    const store = this.host.certificates
+    if (store === undefined) throw new Error('bot_api.tls needs the tls section (certificate and key)')
+    const server = https.createServer({ ...store.serverOptions(), requestCert: false, rejectUnauthorized: false, keepAlive: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, listener)
+    this.detach = store.attach(server)
+    server.on('tlsClientError', (e, socket) => {
+      this.log.debug({ err: e.message, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'Bot API: TLS handshake refused')
+    })
+    return server
+  }
+
   /** Stops listening, ends waiting getUpdates, writes the queues and detaches from the sessions. */
   async stop (): Promise<void> {
     const closed = this.servers.map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) })
     this.server?.closeAllConnections()
+    this.detach?.()
     for (const c of this.consumers.values()) await c.webhook.stop()
     for (const bot of this.bots.values()) await bot.close()
     for (const c of this.consumers.values()) await c.queue.close()
@@ -105,16 +137,57 @@ export class BotApiGateway {
     return this.host.clients.byName(c.client)?.policy
   }
 
-  private async call (token: string, method: string, values: Record<string, unknown>, remote: string): Promise<unknown> {
-    const settings = await this.tokens.lookup(token)
-    if (settings === undefined) throw new BotApiError(401, 'Unauthorized')
-    return await this.invoke(settings, method, values, remote)
+  /**
+   * One HTTP call. `<token>~<instance>` names a consumer group's instance
+   * (so does the X-Tdbroker-Instance header). A token not yet known right
+   * waits its turn in the throttle, so guessing from one address is slow.
+   */
+  private async call (path: string, method: string, values: Record<string, unknown>, meta: CallMeta): Promise<unknown> {
+    const tilde = path.indexOf('~')
+    const token = tilde === -1 ? path : path.slice(0, tilde)
+    const instance = tilde === -1 ? meta.instance : path.slice(tilde + 1)
+    const settings = this.tokens.cached(token) ?? await this.checkToken(token, meta.remote)
+    if (instance !== undefined && !INSTANCE_NAME.test(instance)) throw badRequest('an instance name must be 1 to 64 characters A-Z, a-z, 0-9, ".", "_" and "-"')
+    // The signal is read only by getUpdates (a getter: other methods never make one).
+    const poller: Poller = { get signal () { return meta.signal }, ...(instance === undefined ? {} : { instance }) }
+    return await this.invoke(settings, method, values, meta.remote, poller)
+  }
+
+  private async checkToken (token: string, remote: string): Promise<BotApiConsumerSettings> {
+    const address = remoteAddress(remote)
+    let turn
+    try {
+      turn = await this.throttle.acquire({ address, name: undefined, known: false })
+    } catch (e) {
+      if (!(e instanceof ThrottleRefused)) throw e
+      this.host.tokenRefused?.('throttled')
+      const seconds = Math.max(1, Math.ceil(this.throttle.delayAfter(e.failures) / 1000))
+      throw new BotApiError(429, `Too Many Requests: retry after ${seconds}`, seconds)
+    }
+    let settings: BotApiConsumerSettings | undefined
+    try {
+      settings = await this.tokens.lookup(token)
+    } catch (e) {
+      turn.release()
+      throw e
+    }
+    if (settings !== undefined) {
+      turn.succeed()
+      return settings
+    }
+    const failures = turn.fail()
+    this.host.tokenRefused?.('unknown_token')
+    if (failures > 1) this.log.info({ address, failures, next_delay_ms: this.throttle.delayAfter(failures) }, 'Bot API: another wrong token from this address; its next attempts are delayed')
+    throw new BotApiError(401, 'Unauthorized')
   }
 
   /** Runs a method as a consumer (an HTTP call, or a method a webhook answered with). */
-  private async invoke (settings: BotApiConsumerSettings, method: string, values: Record<string, unknown>, remote: string): Promise<unknown> {
+  private async invoke (settings: BotApiConsumerSettings, method: string, values: Record<string, unknown>, remote: string, poller: Poller = {}): Promise<unknown> {
     const def = METHODS.get(method.toLowerCase())
     if (def === undefined) throw new BotApiError(404, 'Not Found')
+    if (settings.group && method.toLowerCase() === 'setwebhook' && new Params(values).has('url')) {
+      throw badRequest('this consumer is a group, whose instances poll with getUpdates; a webhook is one URL: put the instances behind a load balancer and use a consumer that is not a group')
+    }
     const consumer = this.consumers.get(settings.name)
     if (consumer === undefined) throw new BotApiError(500, `Internal Server Error: the bot session ${settings.session} of this token does not exist`)
     const policy = this.policyOf(settings)
@@ -131,6 +204,7 @@ export class BotApiGateway {
       bot: consumer.bot,
       queue: consumer.queue,
       webhook: consumer.webhook,
+      poller,
       backend: this.host.backend,
       call: async request => expectTd(await this.host.execute({ client, session, request, log }))
     })

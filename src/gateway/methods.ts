@@ -12,7 +12,7 @@ import type { BotSession } from './bot-session.js'
 import { toChat, toMe, toMessage, toTdMessageId } from './convert.js'
 import { badRequest } from './errors.js'
 import type { Params } from './params.js'
-import type { UpdateQueue } from './queue.js'
+import type { Poller, UpdateQueue } from './queue.js'
 import { formattedText, linkPreviewOptions, replyMarkup, replyTo } from './text.js'
 import { checkWebhookUrl, type WebhookSender } from './webhook.js'
 import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
@@ -25,6 +25,8 @@ export interface MethodContext {
   readonly bot: BotSession
   readonly queue: UpdateQueue
   readonly webhook: WebhookSender
+  /** Who calls getUpdates (a consumer group's instance) and when the client went away. */
+  readonly poller: Poller
   readonly backend: Pick<TdBackend, 'execute'>
   /** Sends a TDLib request through the broker's pipeline as the consumer's client; a TDLib error is thrown as the Bot API's. */
   call(request: TdObject): Promise<TdObject>
@@ -61,7 +63,7 @@ const getUpdates: MethodDef = {
     const timeout = p.int('timeout') ?? 0
     if (limit < 1 || limit > 100) throw badRequest('limit must be from 1 to 100')
     if (timeout < 0) throw badRequest('timeout must not be negative')
-    return await ctx.queue.take(p.int('offset'), limit, Math.min(timeout, MAX_POLL_SECONDS) * 1000, allowedUpdates(p))
+    return await ctx.queue.take(p.int('offset'), limit, Math.min(timeout, MAX_POLL_SECONDS) * 1000, allowedUpdates(p), ctx.poller)
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * A method's parameters, from the query string and the body (JSON or
- * x-www-form-urlencoded), read with the Bot API's leniency: numbers and
+ * x-www-form-urlencoded or multipart/form-data), read with the Bot API's leniency: numbers and
  * booleans may come as strings, objects and arrays as JSON text. Every
  * getter names the parameter in its error.
  */
@@ -60,8 +60,15 @@ export class Params {
   }
 }
 
-/** Reads a body of this content type into parameters; multipart is refused with a clear error. */
-export function parseBody (contentType: string | undefined, body: Buffer): Record<string, unknown> {
+/** Fields of a multipart/form-data body read at most (its size is bounded by http.ts's MAX_BODY already). */
+export const MAX_MULTIPART_FIELDS = 256
+
+/**
+ * Reads a body of this content type into parameters. multipart/form-data
+ * gives its text fields; a file part is refused with a clear error, as file
+ * uploads are not supported yet.
+ */
+export async function parseBody (contentType: string | undefined, body: Buffer): Promise<Record<string, unknown>> {
   if (body.length === 0) return {}
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
   if (type === 'application/json') {
@@ -75,6 +82,26 @@ export function parseBody (contentType: string | undefined, body: Buffer): Recor
     return data as Record<string, unknown>
   }
   if (type === 'application/x-www-form-urlencoded' || type === '') return Object.fromEntries(new URLSearchParams(body.toString('utf8')))
-  if (type === 'multipart/form-data') throw badRequest('multipart/form-data (file uploads) is not supported by the tdbroker gateway yet; send parameters as JSON or x-www-form-urlencoded')
-  throw badRequest(`unsupported content type ${type}; send JSON or x-www-form-urlencoded`)
+  if (type === 'multipart/form-data') return await multipartFields(contentType as string, body)
+  throw badRequest(`unsupported content type ${type}; send JSON, x-www-form-urlencoded or multipart/form-data`)
+}
+
+async function multipartFields (contentType: string, body: Buffer): Promise<Record<string, unknown>> {
+  let form: FormData
+  try {
+    // undici's parser (Node's fetch): boundaries, quoting and encodings as browsers and frameworks send them.
+    form = await new Response(body, { headers: { 'content-type': contentType } }).formData()
+  } catch {
+    throw badRequest('the multipart/form-data body could not be read (check its boundary)')
+  }
+  const fields: Record<string, unknown> = {}
+  let count = 0
+  for (const [name, value] of form.entries()) {
+    if (++count > MAX_MULTIPART_FIELDS) throw badRequest(`a multipart/form-data body may have at most ${MAX_MULTIPART_FIELDS} fields`)
+    if (typeof value !== 'string') {
+      throw badRequest(`file uploads are not supported yet by the tdbroker gateway (the part "${name.slice(0, 64)}" is a file); send a file_id or an HTTP URL instead`)
+    }
+    fields[name] = value
+  }
+  return fields
 }

@@ -7,7 +7,15 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
-export interface QueueEntry { readonly update_id: number, readonly kind: string, readonly update: Record<string, unknown> }
+export interface QueueEntry {
+  readonly update_id: number
+  readonly kind: string
+  readonly update: Record<string, unknown>
+  /** The chat the update is about, if any (a consumer group keeps a chat on one instance). */
+  readonly chat?: number
+  /** The group instance the update was given to (consumer groups only). */
+  owner?: string
+}
 
 export interface QueueState {
   /** The update_id the next update gets. */
@@ -17,6 +25,8 @@ export interface QueueState {
   entries: QueueEntry[]
   /** The webhook set with setWebhook, if one is. */
   webhook?: WebhookState
+  /** A consumer group's chat owners: [chat key, instance] (group.ts). */
+  chat_owners?: Array<[string, string]>
 }
 
 export interface WebhookState {
@@ -37,8 +47,13 @@ export async function readQueueFile (file: string): Promise<QueueState | undefin
   const data = JSON.parse(text) as Partial<QueueState>
   if (typeof data.next_id !== 'number' || !Array.isArray(data.entries)) throw new Error(`${file} is not a Bot API queue file`)
   const entries = data.entries.filter(e => typeof e?.update_id === 'number' && typeof e.kind === 'string' && typeof e.update === 'object')
+  for (const e of entries) {
+    if (e.chat !== undefined && typeof e.chat !== 'number') delete (e as { chat?: unknown }).chat
+    if (e.owner !== undefined && typeof e.owner !== 'string') delete e.owner
+  }
   const webhook = typeof data.webhook?.url === 'string' ? { webhook: data.webhook } : {}
-  return { next_id: data.next_id, entries, ...(Array.isArray(data.allowed_updates) ? { allowed_updates: data.allowed_updates.map(String) } : {}), ...webhook }
+  const owners = Array.isArray(data.chat_owners) ? { chat_owners: data.chat_owners.filter(o => Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string') } : {}
+  return { next_id: data.next_id, entries, ...(Array.isArray(data.allowed_updates) ? { allowed_updates: data.allowed_updates.map(String) } : {}), ...webhook, ...owners }
 }
 
 /** Saves a queue's state, the latest one given winning; flush() waits for what was asked so far. */

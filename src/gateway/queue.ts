@@ -4,27 +4,38 @@
  * timeout, allowed_updates. Only this consumer reads it, so no consumer can
  * take another's updates. A second getUpdates while one waits ends the first
  * with 409, as Telegram does. Kept in a file (queue-file.ts) so a restart
- * loses nothing and repeats nothing that was confirmed.
+ * loses nothing and repeats nothing that was confirmed. A consumer group's
+ * instances share one queue, each getting the updates of its own chats
+ * (group.ts).
  */
 import { rename } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
-import { BotApiError } from './errors.js'
+import { BotApiError, badRequest } from './errors.js'
+import { chatKeyOf, GroupState, type Waiter } from './group.js'
 import { QueueWriter, readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
 
 /** Kinds sent when the consumer never said (Telegram's default: all but these). */
 const NOT_BY_DEFAULT: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
 
-interface Waiter { wake: () => void, conflict: () => void }
+/** Who polls: the group instance (consumer groups only) and the request's end (the client went away). */
+export interface Poller { readonly instance?: string, readonly signal?: AbortSignal }
+
+const conflictError = (): BotApiError => new BotApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running')
 
 export class UpdateQueue {
   private state: QueueState = { next_id: 1, entries: [] }
   private waiter: Waiter | undefined
   private readonly writer: QueueWriter
+  /** Set for a consumer group (group.ts): instances share the queue. */
+  private readonly group: GroupState | undefined
+  private readonly handoverTimers = new Map<string, NodeJS.Timeout>()
   /** Called after every push (the webhook sender listens). */
   onPush: () => void = () => {}
 
-  constructor (private readonly file: string, private readonly maxQueue: number, private readonly log: Logger) {
+  /** `handoverMs` makes it a consumer group's queue: an instance silent that long loses its chats. */
+  constructor (private readonly file: string, private readonly maxQueue: number, private readonly log: Logger, private readonly handoverMs?: number) {
     this.writer = new QueueWriter(file, e => { this.log.error({ file, err: e.message }, 'Bot API queue could not be saved') })
+    this.group = handoverMs === undefined ? undefined : new GroupState(handoverMs)
   }
 
   /**
@@ -36,6 +47,7 @@ export class UpdateQueue {
     try {
       const saved = await readQueueFile(this.file)
       if (saved !== undefined) this.state = saved
+      this.group?.restore(this.state.entries, this.state.chat_owners ?? [])
     } catch (e) {
       const aside = `${this.file}.broken-${Date.now()}`
       await rename(this.file, aside).catch(() => {})
@@ -52,18 +64,22 @@ export class UpdateQueue {
     return allowed.includes(kind)
   }
 
-  /** Adds an update (when the consumer wants its kind); the oldest is dropped beyond max_queue. */
-  push (kind: string, update: Record<string, unknown>): void {
+  /** Adds an update (when the consumer wants its kind) about `chat`, if any; the oldest is dropped beyond max_queue. */
+  push (kind: string, update: Record<string, unknown>, chat?: number): void {
     if (!this.wants(kind)) return
-    this.state.entries.push({ update_id: this.state.next_id++, kind, update })
+    this.state.entries.push({ update_id: this.state.next_id++, kind, update, ...(chat === undefined ? {} : { chat }) })
     if (this.state.entries.length > this.maxQueue) {
       const dropped = this.state.entries.splice(0, this.state.entries.length - this.maxQueue)
       this.log.warn({ file: this.file, dropped: dropped.length, max_queue: this.maxQueue }, 'Bot API queue full: oldest updates dropped')
     }
     this.save()
     this.waiter?.wake()
+    this.group?.wakeAll()
     this.onPush()
   }
+
+  /** Whether instances of a consumer group share this queue. */
+  get isGroup (): boolean { return this.group !== undefined }
 
   /** The consumer's allowed_updates, if it set any. */
   get allowedUpdates (): string[] | undefined { return this.state.allowed_updates }
@@ -76,7 +92,8 @@ export class UpdateQueue {
     else this.state.webhook = webhook
     if (allowedUpdates !== undefined) this.state.allowed_updates = allowedUpdates
     this.save()
-    this.waiter?.conflict()
+    // A group's instances all call deleteWebhook when they start (grammY does): that must not end the others' polls.
+    if (this.group === undefined || webhook !== undefined) this.interrupt()
   }
 
   /** The oldest unconfirmed update (for the webhook sender). */
@@ -95,16 +112,21 @@ export class UpdateQueue {
    * only the last -offset), then returns up to `limit` updates, waiting up
    * to `timeoutMs` when there are none.
    */
-  async take (offset: number | undefined, limit: number, timeoutMs: number, allowedUpdates: string[] | undefined): Promise<Array<Record<string, unknown>>> {
+  async take (offset: number | undefined, limit: number, timeoutMs: number, allowedUpdates: string[] | undefined, poller: Poller = {}): Promise<Array<Record<string, unknown>>> {
     if (this.state.webhook !== undefined) throw new BotApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+    if (this.group !== undefined && poller.instance === undefined) {
+      throw badRequest('this token is a consumer group\'s: each instance must name itself, as <token>~<instance> or in the X-Tdbroker-Instance header')
+    }
+    if (this.group === undefined && poller.instance !== undefined) throw badRequest('an instance name (<token>~<instance>) is only for consumer groups, and this consumer is not one')
     if (allowedUpdates !== undefined) {
       this.state.allowed_updates = allowedUpdates
       this.save()
     }
+    if (this.group !== undefined) return await this.takeGroup(this.group, poller.instance as string, offset, limit, timeoutMs, poller.signal)
     this.confirm(offset)
     // A newer call ends an older one that still waits.
     this.waiter?.conflict()
-    if (this.state.entries.length === 0 && timeoutMs > 0) await this.wait(timeoutMs)
+    if (this.state.entries.length === 0 && timeoutMs > 0) await this.wait(timeoutMs, poller.signal)
     return this.state.entries.slice(0, limit).map(toUpdate)
   }
 
@@ -116,12 +138,92 @@ export class UpdateQueue {
 
   /** Wakes a waiting getUpdates with 409 (a webhook was set) and writes what is pending. */
   async close (): Promise<void> {
-    this.waiter?.conflict()
+    this.interrupt()
+    for (const timer of this.handoverTimers.values()) clearTimeout(timer)
+    this.handoverTimers.clear()
     await this.writer.flush()
   }
 
-  /** Ends a waiting getUpdates with this conflict (e.g. a webhook was set). */
-  interrupt (): void { this.waiter?.conflict() }
+  /** Ends every waiting getUpdates with this conflict (e.g. a webhook was set). */
+  interrupt (): void {
+    this.waiter?.conflict()
+    if (this.group !== undefined) for (const waiter of [...this.group.waiting.values()]) waiter.conflict()
+  }
+
+  /**
+   * getUpdates of one instance of a consumer group: confirms its own updates
+   * below offset, ends its own older poll with 409 (as Telegram would), then
+   * takes what group.ts gives it, waiting until something comes.
+   */
+  private async takeGroup (g: GroupState, instance: string, offset: number | undefined, limit: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Array<Record<string, unknown>>> {
+    g.touch(instance)
+    if (offset !== undefined && offset !== 0) {
+      const done = g.confirmed(this.state.entries, instance, offset)
+      if (done.size > 0) {
+        this.state.entries = this.state.entries.filter(e => !done.has(e))
+        for (const e of done) g.confirmedOne(e)
+        this.save()
+      }
+    }
+    g.waiting.get(instance)?.conflict()
+    const deadline = Date.now() + timeoutMs
+    try {
+      for (;;) {
+        if (signal?.aborted === true) return []
+        g.touch(instance)
+        const out = g.select(this.state.entries, instance, limit, moved => { this.renumber(moved) })
+        g.contenders.delete(instance)
+        if (out.length > 0) this.save()
+        const left = deadline - Date.now()
+        if (out.length > 0 || left <= 0) return out.map(toUpdate)
+        await this.waitInGroup(g, instance, left, signal)
+      }
+    } finally {
+      g.contenders.delete(instance)
+      g.touch(instance)
+      this.scheduleHandover(g, instance)
+    }
+  }
+
+  /** Gives the entries of these chats new update_ids, moving them (in order) to the queue's end. */
+  private renumber (moved: Set<string>): void {
+    const entries = this.state.entries
+    const keep: QueueEntry[] = []
+    const move: QueueEntry[] = []
+    for (const e of entries) (moved.has(chatKeyOf(e)) ? move : keep).push(e)
+    const renewed = move.map(e => ({ update_id: this.state.next_id++, kind: e.kind, update: e.update, ...(e.chat === undefined ? {} : { chat: e.chat }) }))
+    // In place: the caller is iterating this array.
+    entries.splice(0, entries.length, ...keep, ...renewed)
+    this.log.info({ file: this.file, updates: move.length, chats: moved.size }, 'consumer group: chats of a silent instance handed over')
+  }
+
+  /** When an instance stays silent past the handover time, waiting instances look again (they take its chats). */
+  private scheduleHandover (g: GroupState, instance: string): void {
+    clearTimeout(this.handoverTimers.get(instance))
+    const timer = setTimeout(() => {
+      this.handoverTimers.delete(instance)
+      g.wakeAll()
+    }, (this.handoverMs ?? 0) + 10)
+    timer.unref()
+    this.handoverTimers.set(instance, timer)
+  }
+
+  private async waitInGroup (g: GroupState, instance: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', waiter.wake)
+        if (g.waiting.get(instance) === waiter) g.waiting.delete(instance)
+      }
+      const waiter: Waiter = {
+        wake: () => { done(); resolve() },
+        conflict: () => { done(); reject(conflictError()) }
+      }
+      const timer = setTimeout(waiter.wake, ms)
+      signal?.addEventListener('abort', waiter.wake, { once: true })
+      g.waiting.set(instance, waiter)
+    })
+  }
 
   private confirm (offset: number | undefined): void {
     if (offset === undefined || offset === 0) return
@@ -131,26 +233,29 @@ export class UpdateQueue {
     if (this.state.entries.length !== before) this.save()
   }
 
-  private async wait (timeoutMs: number): Promise<void> {
+  private async wait (timeoutMs: number, signal?: AbortSignal): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer)
+        signal?.removeEventListener('abort', waiter.wake)
         if (this.waiter === waiter) this.waiter = undefined
       }
       const waiter: Waiter = {
         wake: () => { done(); resolve() },
-        conflict: () => { done(); reject(new BotApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running')) }
+        conflict: () => { done(); reject(conflictError()) }
       }
       const timer = setTimeout(waiter.wake, timeoutMs)
+      signal?.addEventListener('abort', waiter.wake, { once: true })
       this.waiter = waiter
     })
   }
 
   private save (): void {
-    this.writer.save({ ...this.state })
+    this.writer.save({ ...this.state, ...(this.group === undefined ? {} : { chat_owners: this.group.savedOwners() }) })
   }
 }
 
+/** The update as getUpdates and webhooks give it (the chat and owner stay inside the queue). */
 function toUpdate (entry: QueueEntry): Record<string, unknown> {
   return { update_id: entry.update_id, [entry.kind]: entry.update }
 }

@@ -38,6 +38,12 @@ export class TokenDirectory {
     }
   }
 
+  /** The consumer of a token already checked and found right, without any new check. */
+  cached (token: string): BotApiConsumerSettings | undefined {
+    if (token.length > MAX_TOKEN) return undefined
+    return this.known.get(createHash('sha256').update(token).digest('base64url'))
+  }
+
   /** The consumer this token stands for, or undefined. */
   async lookup (token: string): Promise<BotApiConsumerSettings | undefined> {
     if (token.length > MAX_TOKEN) return undefined

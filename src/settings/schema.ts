@@ -271,6 +271,7 @@ export const botApiSchema = {
   properties: {
     host: { ...nonEmptyString, default: 'localhost' },
     port: port(0),
+    tls: { type: 'boolean', default: false },
     max_queue: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
     consumers: {
       type: 'array',
@@ -287,6 +288,8 @@ export const botApiSchema = {
           token_hash: clientSchema.properties.key_hash,
           webhook_hosts: { type: 'array', items: nonEmptyString, default: [] },
           webhook_allow_http: { type: 'boolean', default: false },
+          group: { type: 'boolean', default: false },
+          group_handover_timeout: { type: 'number', minimum: 1, maximum: 3600, default: 15 },
         },
       },
     },

@@ -143,6 +143,8 @@ export interface BotApiSettings {
   /** Default "localhost". */
   host: string
   port: number
+  /** Serve HTTPS with the certificate and key of the `tls` section (no client certificates: tokens authenticate). Default false. */
+  tls: boolean
   /** Updates kept per consumer until confirmed; the oldest are dropped beyond it. Default 1000. */
   max_queue: number
   consumers: readonly BotApiConsumerSettings[]
@@ -163,6 +165,10 @@ export interface BotApiConsumerSettings {
   webhook_hosts: readonly string[]
   /** Webhook URLs may be http:// (not only https://). Default false. */
   webhook_allow_http: boolean
+  /** A consumer group: several instances poll with this token and share its queue (docs/bot-api.md). Default false. */
+  group: boolean
+  /** Seconds a group instance may stay without a getUpdates before its chats go to the others. Default 15. */
+  group_handover_timeout: number
 }
 
 /** The admin HTTP listener (docs/operations.md). */

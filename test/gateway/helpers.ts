@@ -91,12 +91,15 @@ export async function prepareWorld (dir: string, scopes: Record<string, Record<s
   return { dir, botSession, consumers, customerKey, clients }
 }
 
-/** Starts a broker (a fresh sandbox, as after a process restart) with the gateway and the world's consumers. */
-export async function startGateway (world: GatewayWorld, botApi: Record<string, unknown> = {}, extra: Record<string, Record<string, unknown>> = {}): Promise<RunningGateway> {
+/**
+ * Starts a broker (a fresh sandbox, as after a process restart) with the
+ * gateway and the world's consumers; `top` adds top-level settings (e.g. tls).
+ */
+export async function startGateway (world: GatewayWorld, botApi: Record<string, unknown> = {}, extra: Record<string, Record<string, unknown>> = {}, top: Record<string, unknown> = {}): Promise<RunningGateway> {
   const consumers = await Promise.all(world.consumers.map(async c => ({
     name: c.name, bot_id: INLINE_BOT.id, session: world.botSession, client: c.client, token_hash: await hashClientKey(c.token, TEST_SCRYPT), ...extra[c.name]
   })))
-  return await start(world.dir, { clients: world.clients, bot_api: { host: '127.0.0.1', port: 0, consumers, ...botApi } })
+  return await start(world.dir, { ...top, clients: world.clients, bot_api: { host: '127.0.0.1', port: 0, consumers, ...botApi } })
 }
 
 /** Alice, logged in over the TDLib protocol, with the bot's private chat open. */
