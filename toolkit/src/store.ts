@@ -116,11 +116,11 @@ export class ToolkitStore {
   /** Whether the user holds the privilege in the chat: in Admin, directly, or through a group. */
   holds (chatId: number, userId: number, privilege: string): boolean {
     return this.db.prepare(`
-      SELECT 1 FROM group_member WHERE chat_id = ?1 AND user_id = ?2 AND group_name = '${ADMIN_GROUP}'
-      UNION ALL SELECT 1 FROM user_privilege WHERE chat_id = ?1 AND user_id = ?2 AND privilege = ?3
+      SELECT 1 FROM group_member WHERE chat_id = @chat AND user_id = @user AND group_name = '${ADMIN_GROUP}'
+      UNION ALL SELECT 1 FROM user_privilege WHERE chat_id = @chat AND user_id = @user AND privilege = @privilege
       UNION ALL SELECT 1 FROM group_member m JOIN group_privilege p ON p.chat_id = m.chat_id AND p.group_name = m.group_name
-        WHERE m.chat_id = ?1 AND m.user_id = ?2 AND p.privilege = ?3
-      LIMIT 1`).get(chatId, userId, privilege) !== undefined
+        WHERE m.chat_id = @chat AND m.user_id = @user AND p.privilege = @privilege
+      LIMIT 1`).get({ chat: chatId, user: userId, privilege }) !== undefined
   }
 
   /** True when it was not held directly before. */

@@ -34,6 +34,7 @@ export class Telegram {
   /** Send confirmations seen before their sender asked for them (the answer and the update can come in one read). */
   private readonly confirmed = new Map<string, Message | Error>()
   private readonly waiting = new Map<string, Waiting>()
+  private closed = false
 
   constructor (readonly session: BrokerSession, private readonly timeoutMs: number) {}
 
@@ -102,6 +103,7 @@ export class Telegram {
 
   /** Rejects every send still waiting for Telegram's confirmation. */
   close (): void {
+    this.closed = true
     for (const w of this.waiting.values()) { clearTimeout(w.timer); w.reject(new ToolkitError('STOPPED', 'the toolkit stopped before Telegram confirmed the message')) }
     this.waiting.clear()
     this.confirmed.clear()
@@ -112,6 +114,7 @@ export class Telegram {
   }
 
   private async confirmation (chatId: number, temporaryId: number): Promise<Message> {
+    if (this.closed) throw new ToolkitError('STOPPED', 'the toolkit stopped before Telegram confirmed the message')
     const key = `${chatId}:${temporaryId}`
     const early = this.confirmed.get(key)
     if (early !== undefined) {

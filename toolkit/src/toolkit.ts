@@ -132,13 +132,14 @@ export class Toolkit {
   /** Stops taking updates; waiting questions and queued notifications end with STOPPED. Safe to call twice. */
   async stop (): Promise<void> {
     if (this.stateValue === 'stopped') return
+    // New events stop here; handlers already running finish (their sends still get Telegram's confirmation).
     this.stateValue = 'stopped'
-    this.session.off('update', this.listener)
     this.dialogs.close()
     this.notifier.stop()
-    this.telegram.close()
     await this.scheduler.stop()
     await Promise.allSettled([...this.machines.values()].map(async m => { const r = await (await m).lock.acquire(); r() }))
+    this.session.off('update', this.listener)
+    this.telegram.close()
     this.store.close()
   }
 

@@ -18,6 +18,7 @@ import { groupHandlers } from './groups.js'
 import { inlineHandlers } from './inline.js'
 import { callHandlers } from './calls.js'
 import { fileHandlers } from './files.js'
+import { botCommandHandlers, chatAdminHandlers } from './bot-commands.js'
 
 export interface ClientCtx {
   world: World
@@ -49,6 +50,7 @@ function tables (): [Record<string, AnyHandler<ClientCtx> | undefined>, Record<s
   open ??= { ...miscHandlers, ...authHandlers } as Record<string, AnyHandler<ClientCtx>>
   ready ??= {
     ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers,
+    ...botCommandHandlers, ...chatAdminHandlers,
   } as Record<string, AnyHandler<ReadyCtx>>
   return [open, ready]
 }
