@@ -103,6 +103,8 @@ export class Toolkit {
   }
 
   get state (): 'new' | 'running' | 'stopped' { return this.stateValue }
+  /** The session's username (after start()), '' when it has none. */
+  get username (): string { return this.me?.username ?? '' }
 
   /** Adds (or replaces) a command; call publishCommands() afterwards if the bot is running. */
   command (definition: CommandDefinition): this {
