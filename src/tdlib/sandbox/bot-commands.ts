@@ -6,6 +6,7 @@
 import { fail, given, int, ok, str, type Req, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { World } from './world.js'
+import { knownChat } from './lookups.js'
 
 type Menu = Array<Td<Tl.botCommand>>
 const menus = new WeakMap<World, Map<string, Menu>>()
@@ -70,10 +71,7 @@ export const botCommandHandlers: ReadyHandlers = {
 /** The creator and administrators of a group or channel (a channel's only to its administrators). */
 export const chatAdminHandlers: ReadyHandlers = {
   getChatAdministrators: (ctx, req) => {
-    const chatId = int(req.chat_id)
-    const known = ctx.device.knownChats.has(chatId) ? ctx.world.conversationFor(ctx.me.id, chatId) : undefined
-    if (known === undefined) return fail(400, 'Chat not found')
-    const g = known.group
+    const g = knownChat(ctx, int(req.chat_id)).group
     if (g === undefined) return fail(400, 'Chat must be a basic group or a supergroup')
     const mine = g.members.get(ctx.me.id)?.status
     if (mine === undefined) return fail(400, 'CHANNEL_PRIVATE')
