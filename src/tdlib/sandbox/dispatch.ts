@@ -20,6 +20,7 @@ import { callHandlers } from './calls.js'
 import { fileHandlers } from './files.js'
 import { memberHandlers } from './members.js'
 import { botCommandHandlers } from './bot-commands.js'
+import { chatAdminHandlers } from './chat-admins.js'
 
 export interface ClientCtx {
   world: World
@@ -50,7 +51,7 @@ function tables (): [Record<string, AnyHandler<ClientCtx> | undefined>, Record<s
   // Built on first use: the handler modules and this one import each other's types.
   open ??= { ...miscHandlers, ...authHandlers } as Record<string, AnyHandler<ClientCtx>>
   ready ??= {
-    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers, ...memberHandlers, ...botCommandHandlers,
+    ...qrConfirmHandlers, ...lookupHandlers, ...messageHandlers, ...groupHandlers, ...inlineHandlers, ...callHandlers, ...fileHandlers, ...memberHandlers, ...botCommandHandlers, ...chatAdminHandlers,
   } as Record<string, AnyHandler<ReadyCtx>>
   return [open, ready]
 }
