@@ -59,6 +59,7 @@ async function main (argv: string[]): Promise<number> {
     }
     case 'status':
       return await runStatus(args, out, err)
+    case 'drain': return await (await import('./drain.js')).runDrain(args, out, err)
     case 'restore': {
       const { runRestore } = await import('./restore.js')
       return await runRestore(args, out, err)

@@ -19,6 +19,12 @@ import type { ObjectStore } from '@nats-io/obj'
 export class ClusterBackups implements SessionWatcher {
   /** Set once NATS is connected (the backend is wrapped before that). */
   store: ObjectStore | undefined
+  /**
+   * Whether this node may still write the session's backup: not once it
+   * has lost (or could not renew) the lease, when a newer owner may have
+   * written a newer one.
+   */
+  mayWrite: (sessionId: string) => boolean = () => true
   private readonly timers = new Map<string, NodeJS.Timeout>()
   private readonly inFlight = new Map<string, Promise<void>>()
 
@@ -48,9 +54,10 @@ export class ClusterBackups implements SessionWatcher {
   /** Packs, seals and stores the folder; never throws (a failed backup is logged, the session goes on). */
   async backUp (sessionId: string, directory: string, whileRunning: boolean): Promise<void> {
     const store = this.store
-    if (store === undefined) return
+    if (store === undefined || !this.mayWrite(sessionId)) return
     const previous = this.inFlight.get(sessionId) ?? Promise.resolve()
     const work = previous.then(async () => {
+      if (!this.mayWrite(sessionId)) return
       try {
         const pack = await packFolder(directory, MAX_BACKUP_BYTES, { loginOnly: whileRunning })
         if (pack === undefined) {

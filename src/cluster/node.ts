@@ -74,6 +74,7 @@ export class ClusterNode {
     const link = await openLink(cluster, log)
     backups.store = link.backups
     const node = new ClusterNode(cluster, settings, link, engine, log, backups)
+    backups.mayWrite = id => node.owner.mayBackUp(id)
     try {
       await node.start()
     } catch (e) {
@@ -124,7 +125,9 @@ export class ClusterNode {
     // An empty bucket sends nothing to end the initial values with.
     const status = await kv.status()
     if (status.values === 0) resolveInitial()
-    await Promise.race([done, new Promise(resolve => setTimeout(resolve, this.timeoutMs))])
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([done, new Promise(resolve => { timer = setTimeout(resolve, this.timeoutMs) })])
+    clearTimeout(timer)
   }
 
   // --- what the registry asks -----------------------------------------------------------
@@ -257,7 +260,7 @@ export class ClusterNode {
   /** The node for a session: `preferred` when it is alive and not draining, else the one with the fewest sessions per weight. */
   private placement (preferred: string | undefined): string {
     const now = Date.now()
-    const alive = [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000 && !n.value.draining).map(n => n.value)
+    const alive = [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000 && !n.value.draining && !(this.draining && n.value.node === this.name)).map(n => n.value)
     if (!this.draining && !alive.some(n => n.node === this.name)) alive.push(this.nodeValue())
     if (preferred !== undefined && alive.some(n => n.node === preferred)) return preferred
     alive.sort((a, b) => a.sessions / a.weight - b.sessions / b.weight || a.node.localeCompare(b.node))
@@ -384,15 +387,18 @@ export class ClusterNode {
     }
   }
 
+  /** Lets every session go cleanly and leaves the cluster; bounded, so an unreachable NATS cannot hold the broker's stop. */
   async close (reason: string): Promise<void> {
     if (this.closed) return
     this.closed = true
     clearInterval(this.timer)
-    await this.owner.close(reason)
+    const limit = this.timeoutMs
+    await bounded(this.owner.close(reason), 2 * limit)
     for (const view of this.settled.values()) view.close(reason)
     this.subscription?.unsubscribe()
-    await this.link.nodes.delete(this.name).catch(() => {})
-    await this.link.nc.drain().catch(() => {})
+    await bounded(this.link.nodes.delete(this.name), limit)
+    await bounded(this.link.nc.drain(), limit)
+    await this.link.nc.close().catch(() => {})
   }
 }
 
@@ -404,6 +410,13 @@ class NotThere extends Error {
 function asBrokerError (e: unknown): BrokerError {
   if (e instanceof BrokerError) return e
   return new BrokerError('SESSION_START_FAILED', e instanceof Error ? e.message : String(e))
+}
+
+/** Waits for `work`, but no longer than `ms`; its failure is ignored (the caller goes on closing). */
+async function bounded (work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([work.catch(() => {}), new Promise<void>(resolve => { timer = setTimeout(resolve, ms) })])
+  clearTimeout(timer)
 }
 
 async function pause (ms: number): Promise<void> { await new Promise(resolve => setTimeout(resolve, ms)) }

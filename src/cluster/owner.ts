@@ -49,6 +49,8 @@ interface Owned {
   ready: Promise<void>
   /** Set once the session is being given up (fenced, released, ended). */
   leaving: boolean
+  /** Set when it is given up without its lease (fenced): no backup may be written any more. */
+  fenced: boolean
 }
 
 export class Owner {
@@ -68,6 +70,8 @@ export class Owner {
   ) {}
 
   get count (): number { return this.owned.size }
+  /** Whether this node may write the session's backup (it holds the lease, or is letting it go cleanly). */
+  mayBackUp (id: string): boolean { const o = this.owned.get(id); return o !== undefined && !o.fenced }
   ids (): string[] { return [...this.owned.keys()] }
   has (id: string): boolean { return this.owned.has(id) && this.owned.get(id)?.leaving === false }
 
@@ -103,7 +107,7 @@ export class Owner {
     }
     const sent = Date.now()
     const revision = await this.takeLease(id)
-    const o: Owned = { id, revision, lastRenewed: sent, renewing: false, publisher: new Publisher(id, this.link, this.log), interest: new Map([[from, Date.now()]]), ready: Promise.resolve(), leaving: false }
+    const o: Owned = { id, revision, lastRenewed: sent, renewing: false, publisher: new Publisher(id, this.link, this.log), interest: new Map([[from, Date.now()]]), ready: Promise.resolve(), leaving: false, fenced: false }
     this.owned.set(id, o)
     o.publisher.onEnded = reason => { void this.ended(o, reason) }
     o.ready = this.startOwned(o)
@@ -202,6 +206,7 @@ export class Owner {
   async giveUp (o: Owned, reason: string, release: boolean): Promise<void> {
     if (o.leaving) return
     o.leaving = true
+    if (!release) o.fenced = true
     await o.ready.catch(() => {})
     await this.engine.drop(o.id, reason).catch(e => { this.log.error({ session: o.id, err: (e as Error).message }, 'session stop failed') })
     // What is still unpublished goes out before the lease is let go; a fenced session's is dropped (another node may publish soon).
