@@ -111,3 +111,59 @@ export async function startRelay (targetPort: number): Promise<{ url: string, cu
     close () { server.close(); for (const [a, b] of pairs) { a.destroy(); b.destroy() } }
   }
 }
+
+/** Every update of a session in the stream, oldest first: its @seq and type (what the owners published and JetStream acknowledged). */
+export async function streamUpdates (url: string, prefix: string, session: string): Promise<Array<{ seq: number, type: string }>> {
+  const { connect } = await import('@nats-io/transport-node')
+  const { jetstream, DeliverPolicy } = await import('@nats-io/jetstream')
+  const nc = await connect({ servers: url })
+  try {
+    const js = jetstream(nc)
+    const consumer = await js.consumers.get(`${prefix}-updates`, { filter_subjects: `${prefix}.updates.${session}`, deliver_policy: DeliverPolicy.All })
+    const out: Array<{ seq: number, type: string }> = []
+    for (;;) {
+      const m = await consumer.next({ expires: 2000 })
+      if (m === null) break
+      const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
+      if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
+      if (m.info.pending === 0) break
+    }
+    return out
+  } finally {
+    await nc.close()
+  }
+}
+
+/** Whether a backup of the session is in the cluster's object store. */
+export async function hasBackup (url: string, prefix: string, session: string): Promise<boolean> {
+  const { connect } = await import('@nats-io/transport-node')
+  const { Objm } = await import('@nats-io/obj')
+  const nc = await connect({ servers: url })
+  try {
+    const os = await new Objm(nc).open(`${prefix}-backups`)
+    return (await os.info(session)) !== null
+  } finally {
+    await nc.close()
+  }
+}
+
+/**
+ * Checks one client's updates against the stream: strictly increasing @seq
+ * (nothing twice) and, from its first one on, every update of the stream
+ * its filters let through (nothing lost).
+ */
+export function compareWithStream (received: Msg[], stream: Array<{ seq: number, type: string }>, accepts: (type: string) => boolean): { duplicated: number, lost: number[], invented: number[] } {
+  const all = received.map(m => m['@seq'] as number)
+  // What an attach without last_seq starts with, the current authorization and connection states, may be older than what follows.
+  let skip = 0
+  while (skip < received.length && skip < 2 && ['updateAuthorizationState', 'updateConnectionState'].includes(received[skip]?.['@type'] as string)) skip++
+  const seqs = all.slice(skip)
+  let duplicated = 0
+  for (let i = 1; i < seqs.length; i++) if ((seqs[i] as number) <= (seqs[i - 1] as number)) duplicated++
+  const have = new Set(seqs)
+  const first = seqs[0] ?? Infinity
+  const published = new Set(stream.map(u => u.seq))
+  const lost = stream.filter(u => u.seq >= first && accepts(u.type) && !have.has(u.seq)).map(u => u.seq)
+  const invented = all.filter(s => !published.has(s))
+  return { duplicated, lost, invented }
+}
