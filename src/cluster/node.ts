@@ -104,10 +104,22 @@ export class ClusterNode {
       if (value === undefined) this.nodes.delete(key)
       else this.nodes.set(key, { value: JSON.parse(value) as NodeValue, at: Date.now() })
     })
+    void this.watchConnection()
     this.subscription = this.link.nc.subscribe(this.link.nodeSubject(this.name), { callback: (e, m) => { if (e === null) void this.answer(m) } })
     await this.heartbeat()
     this.timer = setInterval(() => { void this.tick() }, this.cluster.heartbeat * 1000)
     this.log.info({ node: this.name, servers: this.cluster.servers, sessions: this.catalogue.size }, 'cluster node joined')
+  }
+
+  /** Logs the NATS connection's changes; after a reconnect, every view consumes afresh. */
+  private async watchConnection (): Promise<void> {
+    for await (const s of this.link.nc.status()) {
+      if (s.type === 'disconnect') this.log.warn({ node: this.name }, 'NATS connection lost; reconnecting')
+      if (s.type === 'reconnect') {
+        this.log.info({ node: this.name }, 'NATS connection back')
+        for (const view of this.settled.values()) view.resume().catch(e => { this.log.warn({ session: view.sessionId, err: (e as Error).message }, 'update stream consumer not restarted') })
+      }
+    }
   }
 
   /** Feeds every current value of a bucket, then every change, to `apply` (undefined: deleted). Resolves after the current values. */

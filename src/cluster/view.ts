@@ -53,13 +53,30 @@ export class UpdateView {
   }
 
   /** Starts consuming the session's subject from the oldest update the stream keeps. */
-  async start (): Promise<void> {
-    const consumer = await this.link.js.consumers.get(this.link.stream, { filter_subjects: this.link.updates(this.sessionId), deliver_policy: DeliverPolicy.All })
-    const messages = await consumer.consume()
+  async start (): Promise<void> { await this.consumeFrom(0) }
+
+  /**
+   * After NATS reconnected: a fresh consumer from the first stream message
+   * not yet taken (the old one may wait for missed heartbeats before it
+   * notices). What arrives twice is dropped by its number.
+   */
+  async resume (): Promise<void> {
+    if (this.closed) return
+    const old = this.messages
+    await this.consumeFrom(this.streamSeq + 1)
+    void old?.close()
+  }
+
+  private async consumeFrom (streamSeq: number): Promise<void> {
+    const filter = { filter_subjects: this.link.updates(this.sessionId) }
+    const consumer = await this.link.js.consumers.get(this.link.stream, streamSeq === 0 ? { ...filter, deliver_policy: DeliverPolicy.All } : { ...filter, opt_start_seq: streamSeq })
+    const messages = await consumer.consume({ idle_heartbeat: 5000 })
     this.messages = messages
     if (this.closed) { void messages.close(); return }
     void (async () => {
       for await (const m of messages) {
+        if (this.messages !== messages) break
+        if (m.seq <= this.streamSeq) continue
         this.streamSeq = m.seq
         const event = m.headers?.get(EVENT_HEADER)
         if (event === 'closed') this.ended(m.string())
