@@ -272,8 +272,9 @@ export class ClusterNode {
   /** The node for a session: `preferred` when it is alive and not draining, else the one with the fewest sessions per weight. */
   private placement (preferred: string | undefined): string {
     const now = Date.now()
-    const alive = [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000 && !n.value.draining && !(this.draining && n.value.node === this.name)).map(n => n.value)
-    if (!this.draining && !alive.some(n => n.node === this.name)) alive.push(this.nodeValue())
+    // Other nodes' counts are from their last heartbeat; this node's own is current.
+    const alive = [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000 && !n.value.draining && n.value.node !== this.name).map(n => n.value)
+    if (!this.draining) alive.push(this.nodeValue())
     if (preferred !== undefined && alive.some(n => n.node === preferred)) return preferred
     alive.sort((a, b) => a.sessions / a.weight - b.sessions / b.weight || a.node.localeCompare(b.node))
     return alive[0]?.node ?? this.name

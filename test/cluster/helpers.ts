@@ -152,7 +152,7 @@ export async function hasBackup (url: string, prefix: string, session: string): 
  * (nothing twice) and, from its first one on, every update of the stream
  * its filters let through (nothing lost).
  */
-export function compareWithStream (received: Msg[], stream: Array<{ seq: number, type: string }>, accepts: (type: string) => boolean): { duplicated: number, lost: number[], invented: number[] } {
+export function compareWithStream (received: readonly Msg[], stream: Array<{ seq: number, type: string }>, accepts: (type: string) => boolean): { duplicated: number, lost: number[], invented: number[] } {
   const all = received.map(m => m['@seq'] as number)
   // What an attach without last_seq starts with, the current authorization and connection states, may be older than what follows.
   let skip = 0
