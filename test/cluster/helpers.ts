@@ -121,12 +121,15 @@ export async function streamUpdates (url: string, prefix: string, session: strin
     const js = jetstream(nc)
     const consumer = await js.consumers.get(`${prefix}-updates`, { filter_subjects: `${prefix}.updates.${session}`, deliver_policy: DeliverPolicy.All })
     const out: Array<{ seq: number, type: string }> = []
-    for (;;) {
-      const m = await consumer.next({ expires: 2000 })
-      if (m === null) break
-      const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
-      if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
-      if (m.info.pending === 0) break
+    for (let done = false; !done;) {
+      let got = 0
+      for await (const m of await consumer.fetch({ max_messages: 1000, expires: 2000 })) {
+        got++
+        const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
+        if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
+        if (m.info.pending === 0) done = true
+      }
+      if (got === 0) done = true
     }
     return out
   } finally {
@@ -166,4 +169,16 @@ export function compareWithStream (received: readonly Msg[], stream: Array<{ seq
   const lost = stream.filter(u => u.seq >= first && accepts(u.type) && !have.has(u.seq)).map(u => u.seq)
   const invented = all.filter(s => !published.has(s))
   return { duplicated, lost, invented }
+}
+
+/** How many messages the cluster's update stream holds (a private NATS with one session: its published updates). */
+export async function streamCounter (url: string, prefix: string): Promise<{ count(): Promise<number>, close(): Promise<void> }> {
+  const { connect } = await import('@nats-io/transport-node')
+  const { jetstreamManager } = await import('@nats-io/jetstream')
+  const nc = await connect({ servers: url, maxReconnectAttempts: -1 })
+  const jsm = await jetstreamManager(nc)
+  return {
+    count: async () => (await jsm.streams.info(`${prefix}-updates`)).state.messages,
+    close: async () => { await nc.close() }
+  }
 }
