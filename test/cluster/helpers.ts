@@ -115,22 +115,21 @@ export async function startRelay (targetPort: number): Promise<{ url: string, cu
 /** Every update of a session in the stream, oldest first: its @seq and type (what the owners published and JetStream acknowledged). */
 export async function streamUpdates (url: string, prefix: string, session: string): Promise<Array<{ seq: number, type: string }>> {
   const { connect } = await import('@nats-io/transport-node')
-  const { jetstream, DeliverPolicy } = await import('@nats-io/jetstream')
+  const { jetstream, jetstreamManager, DeliverPolicy } = await import('@nats-io/jetstream')
   const nc = await connect({ servers: url })
   try {
     const js = jetstream(nc)
     const consumer = await js.consumers.get(`${prefix}-updates`, { filter_subjects: `${prefix}.updates.${session}`, deliver_policy: DeliverPolicy.All })
     const out: Array<{ seq: number, type: string }> = []
-    for (let done = false; !done;) {
-      let got = 0
-      for await (const m of await consumer.fetch({ max_messages: 1000, expires: 2000 })) {
-        got++
-        const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
-        if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
-        if (m.info.pending === 0) done = true
-      }
-      if (got === 0) done = true
+    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}-updates`)
+    if (info.state.messages === 0) return out
+    const messages = await consumer.consume()
+    for await (const m of messages) {
+      const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
+      if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
+      if (m.info.pending === 0) break
     }
+    await messages.close()
     return out
   } finally {
     await nc.close()
