@@ -14,6 +14,7 @@ import { AuthThrottle, remoteAddress, type ThrottleOptions } from './clients/thr
 import { BrokerError } from './errors.js'
 import { RateLimitedLog } from './log/rate-limited.js'
 import { SessionRegistry } from './session/registry.js'
+import { ClusterRegistry } from './cluster/cluster-registry.js'
 import type { Settings } from './settings/types.js'
 import type { TdBackend, TdObject } from './tdlib/backend.js'
 import { Connection } from './server/connection.js'
@@ -114,7 +115,7 @@ export class Broker implements BrokerCore {
     this.authThrottle = new AuthThrottle(options.authThrottle)
     this.audit = new AuditLog(this.log)
     this.refusals = new RateLimitedLog(this.log)
-    this.registry = new SessionRegistry(this.settings, this.backend, this.log)
+    this.registry = this.settings.cluster === undefined ? new SessionRegistry(this.settings, this.backend, this.log) : new ClusterRegistry(this.settings, this.backend, this.log)
     this.clock = options.clock ?? Date.now
     this.metrics = new BrokerMetrics(this.metricsSource(), this.settings.admin !== undefined)
     this.floodWaits = new FloodWaits(this.clock)
@@ -208,7 +209,7 @@ export class Broker implements BrokerCore {
     const cert = this.certificates?.current.certificate
     const now = this.floodWaits.now
     const floods = this.floodWaits.active().map(w => ({ session: w.session, type: w.type, until: new Date(w.until).toISOString(), seconds_left: Math.ceil((w.until - now) / 1000) }))
-    const storage = { ...this.store.status(), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
+    const storage = { ...this.store.status(), ...(this.registry instanceof ClusterRegistry ? { cluster: this.registry.status() } : {}), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
     if (cert === undefined) return storage
     return { ...storage, certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
   }

@@ -25,6 +25,8 @@ usage:
       print a new key for a client (shown once) and its settings entry (docs/clients.md)
   tdbroker bot-token add NAME --session ID --bot-id N [--client CLIENT]
       print a new Bot API token (shown once) and its bot_api.consumers entry (docs/bot-api.md)
+  tdbroker drain NODE [--settings FILE]
+      move a cluster node's sessions to the other nodes (docs/cluster.md)
   tdbroker backup SESSION_ID --output FILE [--from local|mysql] [--settings FILE]
       write a session's backup as a tar archive (tar tf FILE lists it)
   tdbroker restore SESSION_ID [--file FILE] [--settings FILE] [--force]
@@ -46,6 +48,10 @@ export async function tdbroker (argv: string[], out: Line, err: Line): Promise<n
     }
     case 'status':
       return await runStatus(args, out, err)
+    case 'drain': {
+      const { runDrain } = await import('./drain.js')
+      return await runDrain(args, out, err)
+    }
     case 'backup': {
       const { runBackup } = await import('./backup.js')
       return await runBackup(args, out, err)

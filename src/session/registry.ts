@@ -84,6 +84,29 @@ export class SessionRegistry {
   }
 
   get (id: string): Session | undefined { return this.sessions.get(id) }
+  /**
+   * The session of a folder that appeared after open (a cluster node took
+   * the session over and restored its backup there): read its meta file and
+   * keep it. Returns the one already known when there is one.
+   */
+  async adopt (id: string): Promise<Session> {
+    const known = this.sessions.get(id)
+    if (known !== undefined) return known
+    if (!isSessionId(id)) throw new BrokerError('INVALID_SESSION_ID', `${JSON.stringify(id)} is not a session id`)
+    const directory = join(this.settings.tdlib.path, id)
+    const { meta } = await readMeta(directory)
+    return this.add(id, meta, await readIndex(directory))
+  }
+
+  /** Stops a session and forgets it (a cluster node gave it to another node); its folder stays. */
+  async drop (id: string, reason: string): Promise<void> {
+    const session = this.sessions.get(id)
+    if (session === undefined) return
+    await session.stop(reason)
+    await session.flushSequence()
+    if (this.sessions.get(id) === session) this.sessions.delete(id)
+  }
+
   list (): Session[] { return [...this.sessions.values()] }
   get runningCount (): number { return this.list().filter(s => s.state !== 'stopped').length }
 

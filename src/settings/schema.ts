@@ -19,6 +19,7 @@
  */
 
 import { secretSourceSchema } from './secret.js'
+import { clusterSchema } from '../cluster/settings.js'
 
 const port = (min: number) => ({ type: 'integer', minimum: min, maximum: 65535 })
 const nonEmptyString = { type: 'string', minLength: 1 }
@@ -315,6 +316,7 @@ export const settingsSchema = {
     format_fields: fieldMap(0),
     format_markdown: { type: 'boolean', default: true },
     mysql: mysqlSchema,
+    cluster: clusterSchema,
     // tdbroker additions from here on.
     max_frame_size: { type: 'integer', minimum: 1024, default: 1048576 },
     max_client_queue: { type: 'integer', minimum: 65536, default: 8388608 },

@@ -2,6 +2,7 @@
  * The effective settings, after validation, defaults and path resolution.
  * Field names follow settings.json (and siptg/storage's) exactly.
  */
+import type { ClusterSettings } from '../cluster/settings.js'
 
 export type ProxySettings =
   | { type: 'socks5'; host: string; port: number; username?: string; password?: string }
@@ -88,6 +89,8 @@ export interface Settings {
   format_fields: Readonly<Record<string, readonly string[]>>
   format_markdown: boolean
   mysql?: MysqlSettings
+  /** Several broker nodes on NATS JetStream (docs/cluster.md); unset: one broker alone. */
+  cluster?: ClusterSettings
   /** Longest accepted line from a client, in bytes. */
   max_frame_size: number
   /** Bytes a connection may have waiting to be written before it is closed as too slow. */

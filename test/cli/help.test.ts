@@ -34,6 +34,7 @@ const COMMANDS: Array<[string[], RegExp]> = [
   [['cert'], /^usage:\n {2}tdbroker cert create /],
   [['cert', 'create'], /^usage:\n {2}tdbroker cert create /],
   [['cert', 'show'], /^usage:\n {2}tdbroker cert create /],
+  [['drain'], /^usage: tdbroker drain NODE/],
   [['version'], /^usage: tdbroker version/]
 ]
 
@@ -48,7 +49,7 @@ t.test('--help and -h on every subcommand print its usage and exit 0', async t =
   }
   const top = await tdbroker('--help')
   t.equal(top.status, 0)
-  for (const command of ['start', 'status', 'check-config', 'cert', 'client', 'bot-token', 'backup', 'restore', 'version']) {
+  for (const command of ['start', 'status', 'check-config', 'cert', 'client', 'bot-token', 'drain', 'backup', 'restore', 'version']) {
     t.match(top.stdout, new RegExp(`\\n {2}tdbroker ${command}\\b`), `the overview names ${command}`)
   }
   t.match(top.stdout, /every command takes --help/)

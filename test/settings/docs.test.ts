@@ -42,6 +42,7 @@ t.test('docs/settings.md marks tdbroker additions apart from siptg options', asy
   t.same(ours, [
     'tdlib/backend', 'tdlib/sandbox_world', 'tdlib/database_encryption_key', 'tdlib/previous_database_encryption_key',
     'mysql/backup_interval',
+    ...settingsOptions().map(o => o.path).filter(p => /^cluster(\/|$)/.test(p)),
     'max_frame_size', 'max_client_queue', 'max_pending_requests', 'allow_public_plain', 'resolve_cache_ttl',
     ...settingsOptions().map(o => o.path).filter(p => /^(tls|websocket)(\/|$)/.test(p)),
     'clients', 'update_buffer_size', 'update_buffer_age', 'audit_file',
