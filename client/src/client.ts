@@ -256,9 +256,8 @@ export class BrokerClient extends Emitter<BrokerClientEvents> {
   }
 
   private armSweep (delayMs: number): void {
-    const timer = setTimeout(this.sweep, Math.max(0, delayMs))
-    ;(timer as { unref?: () => void }).unref?.()
-    this.sweepTimer = timer
+    // Not unref'd: like a timer per request, a pending request keeps the process up until it settles.
+    this.sweepTimer = setTimeout(this.sweep, Math.max(0, delayMs))
   }
 
   /** Fails the requests whose deadline under the default timeout has passed, oldest first, and re-arms for the next one. */

@@ -45,6 +45,14 @@ export class Emitter<E extends { [K in keyof E]: unknown[] }> {
 
   listenerCount (event: keyof E): number { return this.listeners[event]?.length ?? 0 }
 
+  /** emit() for an event with one argument, without the rest-argument array (the update path calls it once per update). */
+  protected emitOne<K extends keyof E> (event: K, arg: E[K][0]): boolean {
+    const list = this.listeners[event] as Array<(a: unknown) => void> | undefined
+    if (list === undefined) return false
+    if (list.length === 1) { (list[0] as (a: unknown) => void)(arg); return true }
+    return this.emit(event, ...([arg] as unknown as E[K]))
+  }
+
   /** Calls every listener of `event`; true when there was one. A listener that throws does not stop the others; the first error is thrown after. */
   emit<K extends keyof E> (event: K, ...args: E[K]): boolean {
     const list = this.listeners[event]

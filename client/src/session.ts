@@ -143,7 +143,8 @@ export class BrokerSession extends Emitter<BrokerSessionEvents> {
     }
     if (message['@type'] === 'updateAuthorizationState') this.authState = message.authorization_state as WireObject
     const update = message as unknown as Update
-    this.emit('update', update)
+    this.emitOne('update', update)
+    if (this.readers.size === 0) return
     for (const reader of this.readers) {
       const waiter = reader.waiters.shift()
       if (waiter !== undefined) { waiter.resolve({ value: update, done: false }); continue }

@@ -8,7 +8,6 @@ import net from 'node:net'
 import { basename } from 'node:path'
 import tls from 'node:tls'
 import WebSocket from 'ws'
-import { LineSplitter } from './framing.js'
 import {
   DEFAULT_CONNECT_TIMEOUT_MS, normaliseFingerprint, openWebSocket, schemeOf,
   type ConnectTarget, type OpenedFile, type Platform, type SocketLike, type Transport, type TransportEvents
@@ -83,7 +82,7 @@ async function openSocket (url: URL, target: ConnectTarget, events: TransportEve
     })
     socket.once('error', e => { clearTimeout(timer); reject(e) })
   })
-  const splitter = new LineSplitter(events.onFrame)
+  const splitter = new BufferLines(events.onFrame)
   let closeReason = 'the broker closed the connection'
   socket.on('data', (chunk: Buffer) => { splitter.push(chunk) })
   socket.on('error', e => { closeReason = e.message })
@@ -92,6 +91,36 @@ async function openSocket (url: URL, target: ConnectTarget, events: TransportEve
     send: line => { socket.write(line + '\n') },
     close: () => { closeReason = 'closed by the client'; socket.end(); setTimeout(() => { socket.destroy() }, 1000).unref() },
     get bufferedBytes () { return socket.writableLength }
+  }
+}
+
+/**
+ * Splits a socket's chunks into lines, decoding each line on its own (no
+ * string is built for a whole chunk). A line longer than a chunk is kept as
+ * a list of parts until its newline comes, so a long line costs linear time.
+ */
+export class BufferLines {
+  private parts: Buffer[] = []
+  constructor (private readonly onLine: (line: string) => void) {}
+
+  push (chunk: Buffer): void {
+    let start = 0
+    let nl = chunk.indexOf(10)
+    if (nl === -1) { this.parts.push(chunk); return }
+    if (this.parts.length > 0) {
+      this.parts.push(chunk.subarray(0, nl))
+      const line = Buffer.concat(this.parts).toString('utf8')
+      this.parts = []
+      if (line.length > 0) this.onLine(line)
+      start = nl + 1
+      nl = chunk.indexOf(10, start)
+    }
+    for (; nl !== -1; nl = chunk.indexOf(10, start)) {
+      if (nl > start) this.onLine(chunk.toString('utf8', start, nl))
+      start = nl + 1
+    }
+    // A copy, so a small rest does not keep the whole chunk alive.
+    if (start < chunk.length) this.parts.push(Buffer.from(chunk.subarray(start)))
   }
 }
 

@@ -16,6 +16,7 @@ import { chromium, type Browser } from 'playwright-core'
 import t from 'tap'
 import { startBroker, tempDir } from '../../test/helpers/broker.js'
 import { ALICE } from '../../test/resolve/helpers.js'
+import { within } from './helpers.js'
 
 t.setTimeout(240_000)
 
@@ -89,13 +90,6 @@ async function serve (dir: string): Promise<{ origin: string, asked: string[], m
     missing,
     close: async () => { server.closeAllConnections(); await new Promise<void>(done => { server.close(() => { done() }) }) }
   }
-}
-
-/** `promise`, or a rejection after `ms`: no wait in this test is unbounded. */
-async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no result within ${ms} ms`)) }, ms) })
-  try { return await Promise.race([promise, timeout]) } finally { clearTimeout(timer) }
 }
 
 t.test('the browser entry imports relative modules only: no node: module, no package', async t => {
