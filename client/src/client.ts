@@ -9,17 +9,19 @@
  * ConnectionLostError and is never sent again by the client; a request made
  * while reconnecting waits (within its timeout) and is sent once connected.
  */
-import { EventEmitter } from 'node:events'
 import { Backoff, type BackoffOptions } from './backoff.js'
+import { Emitter } from './emitter.js'
 import { ClientClosedError, ConnectionLostError, RequestAbortedError, RequestTimeoutError, TdError } from './errors.js'
 import type { BrokerVersion, ResumeInfo, SessionInfo, WireObject } from './protocol.js'
 import { BrokerSession } from './session.js'
-import { openTransport, type ConnectTarget, type Transport } from './transport.js'
+import type { ConnectTarget, Platform, Transport } from './transport.js'
 import type { Request, RequestName, Result } from './types.js'
 
 /** Bounds of the updates held for sessions without a handle yet. */
 const MAX_EARLY_SESSIONS = 16
 const MAX_EARLY_UPDATES = 1000
+
+type Timer = ReturnType<typeof setTimeout>
 
 export type ClientState = 'connecting' | 'connected' | 'reconnecting' | 'closed'
 
@@ -30,6 +32,8 @@ export interface ClientOptions extends ConnectTarget {
   reconnect?: BackoffOptions | false
   /** Default timeout of every request, ms (default 60000; 0: none). */
   requestTimeoutMs?: number
+  /** How to connect and read local files: set by connect() of '@tdbroker/client' (Node) or '@tdbroker/client/browser'. */
+  platform?: Platform
 }
 
 export interface RequestOptions {
@@ -40,12 +44,28 @@ export interface RequestOptions {
 /** A gap the broker could no longer fill on resume: updates from..to of that session may be lost. */
 export interface UpdatesLost { session: string, from_seq: number, to_seq: number }
 
+/**
+ * A request from the moment it is made until it is settled. Requests that
+ * use the client's default timeout share one timer (they are kept in the
+ * order they were made, so their deadlines are in order too); only a request
+ * with its own timeout gets a timer of its own.
+ */
 interface Pending {
-  type: string
+  readonly type: string
+  /** The frame to send, @extra included: built once. */
+  readonly line: string
+  sent: boolean
+  /** Date.now() deadline under the shared timer, or 0. */
+  readonly deadline: number
+  readonly timeoutMs: number
   resolve: (answer: WireObject) => void
   reject: (e: Error) => void
-  cleanup: () => void
+  timer: Timer | undefined
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
 }
+
+const noop = (): void => {}
 
 export interface BrokerClientEvents {
   state: [ClientState]
@@ -61,13 +81,15 @@ export interface BrokerClientEvents {
   error: [Error]
 }
 
-export class BrokerClient extends EventEmitter<BrokerClientEvents> {
+export class BrokerClient extends Emitter<BrokerClientEvents> {
   private stateValue: ClientState = 'connecting'
   private transport: Transport | undefined
-  private readonly pending = new Map<string, Pending>()
-  /** Requests made while no connection was up, sent once one is. */
-  private waiting: Array<{ send: () => void, fail: (e: Error) => void }> = []
+  /** Every request not yet settled, by @extra, in the order made: sent ones, and unsent ones waiting for a connection. */
+  private readonly pending = new Map<number, Pending>()
+  private unsent = 0
   private nextId = 1
+  /** The shared timer of the requests under the default timeout; armed for the oldest one's deadline. */
+  private sweepTimer: Timer | undefined
   private readonly sessions = new Map<string, BrokerSession>()
   /**
    * Updates of a session this client has no handle for yet: a new session's
@@ -76,15 +98,18 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
    */
   private readonly early = new Map<string, WireObject[]>()
   private readonly backoff: Backoff | undefined
-  private reconnectTimer: NodeJS.Timeout | undefined
+  private reconnectTimer: Timer | undefined
+  private readonly platform: Platform
   readonly requestTimeoutMs: number
 
   private constructor (readonly options: ClientOptions) {
     super()
+    if (options.platform === undefined) throw new Error("no platform: connect with connect() of '@tdbroker/client' (Node) or '@tdbroker/client/browser'")
+    this.platform = options.platform
     this.backoff = options.reconnect === false ? undefined : new Backoff(options.reconnect ?? {})
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000
-    // An 'error' without a listener would throw; errors are also reported where they happen.
-    this.on('error', () => {})
+    // An 'error' without a listener is fine here; errors are also reported where they happen.
+    this.on('error', noop)
   }
 
   /** Connects (and authenticates, with `auth`); rejects when the first connection cannot be made. */
@@ -99,41 +124,30 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
   get state (): ClientState { return this.stateValue }
 
   /** Sends any request (control or TDLib) and resolves with its answer; an `error` answer rejects with TdError. */
-  async request (object: WireObject, options: RequestOptions = {}): Promise<WireObject> {
-    if (this.stateValue === 'closed') throw new ClientClosedError('close() was called')
-    const type = object['@type']
-    const id = String(this.nextId++)
-    const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs
-    return await new Promise<WireObject>((resolve, reject) => {
-      let sent = false
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      const onAbort = (): void => { settle(); reject(new RequestAbortedError(type, options.signal?.reason)) }
-      const settle = (): void => {
-        settled = true
-        this.pending.delete(id)
-        if (timer !== undefined) clearTimeout(timer)
-        options.signal?.removeEventListener('abort', onAbort)
-      }
-      if (options.signal?.aborted === true) { reject(new RequestAbortedError(type, options.signal.reason)); return }
-      options.signal?.addEventListener('abort', onAbort, { once: true })
-      if (timeoutMs > 0) timer = setTimeout(() => { settle(); reject(new RequestTimeoutError(type, timeoutMs)) }, timeoutMs)
-      const pending: Pending = { type, cleanup: settle, resolve: a => { settle(); resolve(a) }, reject: e => { settle(); reject(e) } }
-      const send = (): void => {
-        // Timed out or aborted while waiting for a connection: never send it.
-        if (sent || settled) return
-        sent = true
-        this.pending.set(id, pending)
-        this.transport?.send(JSON.stringify({ ...object, '@extra': id }))
-      }
-      if (this.stateValue === 'connected') send()
-      else this.waiting.push({ send, fail: e => { if (!settled) { settle(); reject(e) } } })
-    })
+  request (object: WireObject, options?: RequestOptions): Promise<WireObject> {
+    let head: string
+    try {
+      head = objectHead(object)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.enqueue(head, String(object['@type']), options, false)
   }
 
   /** A TDLib request in one session, typed by its name. */
-  async invoke<N extends RequestName> (session: string, request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
-    return await this.request({ ...(request as unknown as WireObject), '@session': session }, options) as unknown as Result<N>
+  invoke<N extends RequestName> (session: string, request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
+    return this.invokeWith(sessionPart(session), request as unknown as WireObject, options) as unknown as Promise<Result<N>>
+  }
+
+  /** @internal invoke with the session's `,"@session":"id"` text made once by its handle. */
+  invokeWith (sessionText: string, request: WireObject, options: RequestOptions | undefined): Promise<WireObject> {
+    let head: string
+    try {
+      head = objectHead(request) + sessionText
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    return this.enqueue(head, String(request['@type']), options, false)
   }
 
   async ping (options?: RequestOptions): Promise<void> { await this.request({ '@type': 'broker.ping' }, options) }
@@ -183,11 +197,8 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
     if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer)
     this.transport?.close()
     this.transport = undefined
-    this.failPending(() => new ClientClosedError(reason))
-    // Requests that waited for a connection were never sent: they fail, and their timers go.
-    const waiting = this.waiting
-    this.waiting = []
-    for (const w of waiting) w.fail(new ClientClosedError(reason))
+    // Sent or still waiting for a connection, every request fails, and its timer goes.
+    this.failPending(true, () => new ClientClosedError(reason))
     for (const session of this.sessions.values()) session.end(reason)
     this.emit('close', reason)
   }
@@ -195,8 +206,74 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
   /** Bytes waiting to be written to the broker. */
   get bufferedBytes (): number { return this.transport?.bufferedBytes ?? 0 }
 
+  /** @internal Reads a local path for uploads, where the platform can (Node). */
+  get openFile (): Platform['openFile'] { return this.platform.openFile }
+
+  /**
+   * Makes a request from an object's JSON text without its closing brace:
+   * adds @extra, and sends it now when connected (or when `now`, for the
+   * authentication and resumes of a connection being set up), else when
+   * connected again.
+   */
+  private enqueue (head: string, type: string, options: RequestOptions | undefined, now: boolean): Promise<WireObject> {
+    if (this.stateValue === 'closed') return Promise.reject(new ClientClosedError('close() was called'))
+    const signal = options?.signal
+    if (signal?.aborted === true) return Promise.reject(new RequestAbortedError(type, signal.reason))
+    const id = this.nextId++
+    const timeoutMs = options?.timeoutMs ?? this.requestTimeoutMs
+    const shared = timeoutMs > 0 && timeoutMs === this.requestTimeoutMs
+    const p: Pending = {
+      type, line: head + ',"@extra":' + id + '}', sent: false, deadline: shared ? Date.now() + timeoutMs : 0, timeoutMs,
+      resolve: noop, reject: noop, timer: undefined, signal: undefined, onAbort: undefined
+    }
+    const promise = new Promise<WireObject>((resolve, reject) => { p.resolve = resolve; p.reject = reject })
+    this.pending.set(id, p)
+    if (shared) {
+      if (this.sweepTimer === undefined) this.armSweep(timeoutMs)
+    } else if (timeoutMs > 0) {
+      p.timer = setTimeout(() => { this.settle(id, p); p.reject(new RequestTimeoutError(type, timeoutMs)) }, timeoutMs)
+    }
+    if (signal !== undefined) {
+      p.signal = signal
+      p.onAbort = () => { this.settle(id, p); p.reject(new RequestAbortedError(type, signal.reason)) }
+      signal.addEventListener('abort', p.onAbort, { once: true })
+    }
+    if ((now || this.stateValue === 'connected') && this.transport !== undefined) {
+      p.sent = true
+      this.transport.send(p.line)
+    } else {
+      this.unsent++
+    }
+    return promise
+  }
+
+  /** Takes a request out of the books (its answer came, or it timed out, was aborted, or failed). */
+  private settle (id: number, p: Pending): void {
+    this.pending.delete(id)
+    if (!p.sent) this.unsent--
+    if (p.timer !== undefined) clearTimeout(p.timer)
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
+  }
+
+  private armSweep (delayMs: number): void {
+    // Not unref'd: like a timer per request, a pending request keeps the process up until it settles.
+    this.sweepTimer = setTimeout(this.sweep, Math.max(0, delayMs))
+  }
+
+  /** Fails the requests whose deadline under the default timeout has passed, oldest first, and re-arms for the next one. */
+  private readonly sweep = (): void => {
+    this.sweepTimer = undefined
+    const now = Date.now()
+    for (const [id, p] of this.pending) {
+      if (p.deadline === 0) continue
+      if (p.deadline > now) { this.armSweep(p.deadline - now); return }
+      this.settle(id, p)
+      p.reject(new RequestTimeoutError(p.type, p.timeoutMs))
+    }
+  }
+
   private async open (): Promise<void> {
-    const transport = await openTransport(this.options, {
+    const transport = await this.platform.openTransport(this.options, {
       onFrame: line => { this.receive(line) },
       onClose: reason => { if (this.transport === transport) this.lost(reason) }
     })
@@ -215,14 +292,7 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
 
   /** Sends on the current transport even while not yet `connected` (authentication, resumes). */
   private async sendNow (object: WireObject): Promise<WireObject> {
-    const id = String(this.nextId++)
-    const type = object['@type']
-    return await new Promise((resolve, reject) => {
-      const timer = this.requestTimeoutMs > 0 ? setTimeout(() => { this.pending.delete(id); reject(new RequestTimeoutError(type, this.requestTimeoutMs)) }, this.requestTimeoutMs) : undefined
-      const cleanup = (): void => { this.pending.delete(id); if (timer !== undefined) clearTimeout(timer) }
-      this.pending.set(id, { type, cleanup, resolve: a => { cleanup(); resolve(a) }, reject: e => { cleanup(); reject(e) } })
-      this.transport?.send(JSON.stringify({ ...object, '@extra': id }))
-    })
+    return await this.enqueue(objectHead(object), object['@type'], undefined, true)
   }
 
   private receive (line: string): void {
@@ -234,11 +304,12 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
       return
     }
     const extra = message['@extra']
-    if (typeof extra === 'string') {
-      const pending = this.pending.get(extra)
-      if (pending !== undefined) {
-        if (message['@type'] === 'error') pending.reject(new TdError(Number(message.code), String(message.message)))
-        else pending.resolve(message)
+    if (typeof extra === 'number') {
+      const p = this.pending.get(extra)
+      if (p !== undefined) {
+        this.settle(extra, p)
+        if (message['@type'] === 'error') p.reject(new TdError(Number(message.code), String(message.message)))
+        else p.resolve(message)
         return
       }
     }
@@ -266,7 +337,8 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
 
   private lost (reason: string): void {
     this.transport = undefined
-    this.failPending(p => new ConnectionLostError(p.type, reason))
+    // Sent requests may or may not have run: they fail, retryable, and are never sent again. Unsent ones wait.
+    this.failPending(false, p => new ConnectionLostError(p.type, reason))
     if (this.stateValue === 'closed') return
     this.emit('disconnected', reason)
     if (this.backoff === undefined) { this.close(`connection lost: ${reason}`); return }
@@ -334,16 +406,29 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
     if (held.length < MAX_EARLY_UPDATES) held.push(message)
   }
 
-  private failPending (make: (p: Pending) => Error): void {
-    const all = [...this.pending.values()]
-    this.pending.clear()
-    for (const p of all) p.reject(make(p))
+  /** Fails the sent requests (and, with `all`, the unsent ones too). */
+  private failPending (all: boolean, make: (p: Pending) => Error): void {
+    const failed: Pending[] = []
+    for (const [id, p] of this.pending) {
+      if (!all && !p.sent) continue
+      this.settle(id, p)
+      failed.push(p)
+    }
+    if (this.pending.size === 0 && this.sweepTimer !== undefined) { clearTimeout(this.sweepTimer); this.sweepTimer = undefined }
+    for (const p of failed) p.reject(make(p))
   }
 
+  /** Sends, in the order they were made, the requests that waited for a connection. */
   private flushWaiting (): void {
-    const waiting = this.waiting
-    this.waiting = []
-    for (const w of waiting) w.send()
+    if (this.unsent === 0) return
+    const transport = this.transport
+    if (transport === undefined) return
+    for (const p of this.pending.values()) {
+      if (p.sent) continue
+      p.sent = true
+      this.unsent--
+      transport.send(p.line)
+    }
   }
 
   /** A getter, so TypeScript does not narrow the state across awaits. */
@@ -354,4 +439,18 @@ export class BrokerClient extends EventEmitter<BrokerClientEvents> {
     this.stateValue = state
     this.emit('state', state)
   }
+}
+
+/** An object's JSON text without its closing brace, for keys to be added after its own (a later duplicate key wins on the broker). */
+function objectHead (object: WireObject): string {
+  const json = JSON.stringify(object)
+  if (typeof json !== 'string' || json.length < 3 || json.charCodeAt(0) !== 123 || json.charCodeAt(json.length - 1) !== 125) {
+    throw new TypeError('a request is an object with @type and fields, such as { "@type": "getMe" }')
+  }
+  return json.slice(0, -1)
+}
+
+/** The `,"@session":"id"` text that puts a request into a session. */
+export function sessionPart (session: string): string {
+  return ',"@session":' + JSON.stringify(session)
 }

@@ -8,7 +8,7 @@ import type { BrokerClient } from './client.js'
 /** What a request may use as a file: the reference broker.uploadFile answered. */
 export interface UploadedFile { '@type': 'inputFileLocal', path: string }
 
-/** A file's bytes: a path on this machine (Node), bytes, or a stream of chunks. */
+/** A file's bytes: a path on this machine (Node only), bytes, or a stream of chunks. */
 export type FileSource = string | Uint8Array | AsyncIterable<Uint8Array>
 
 export interface UploadOptions {
@@ -35,11 +35,12 @@ export async function uploadFile (client: BrokerClient, session: string, source:
   let total: number | undefined
   let chunks: AsyncIterable<Uint8Array>
   if (typeof source === 'string') {
-    const fs = await import('node:fs')
-    const path = await import('node:path')
-    name ??= path.basename(source)
-    total = (await fs.promises.stat(source)).size
-    chunks = fs.createReadStream(source, { highWaterMark: partSize })
+    const open = client.openFile
+    if (open === undefined) throw new Error('a file path needs Node: in a browser give the bytes (a Uint8Array) or a stream of chunks')
+    const file = await open(source, partSize)
+    name ??= file.name
+    total = file.size
+    chunks = file.chunks
   } else if (source instanceof Uint8Array) {
     total = source.byteLength
     chunks = (async function * () { for (let i = 0; i < source.byteLength; i += partSize) yield source.subarray(i, i + partSize) })()

@@ -3,8 +3,8 @@
  * events and as async iterators, in order and each once (an update whose
  * `@seq` was already delivered, as a resume may replay it, is dropped).
  */
-import { EventEmitter } from 'node:events'
-import type { BrokerClient, RequestOptions, UpdatesLost } from './client.js'
+import { sessionPart, type BrokerClient, type RequestOptions, type UpdatesLost } from './client.js'
+import { Emitter } from './emitter.js'
 import { UpdateOverflowError } from './errors.js'
 import { readFile, uploadFile, type FileSource, type ReadOptions, type UploadedFile, type UploadOptions } from './files.js'
 import type { ResumeInfo, WireObject } from './protocol.js'
@@ -27,21 +27,30 @@ export interface UpdateIteratorOptions {
   bufferSize?: number
 }
 
+/** One update iterator: its own bounded queue (read from `head`), and the next() calls waiting for an update. */
 interface Reader {
-  queue: Update[]
-  wake: (() => void) | undefined
+  queue: Array<Update | undefined>
+  head: number
+  waiters: Array<{ resolve: (r: IteratorResult<Update>) => void, reject: (e: Error) => void }>
   error: Error | undefined
   done: boolean
   limit: number
 }
 
-export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
+const DONE: IteratorResult<Update> = Object.freeze({ value: undefined, done: true })
+
+export class BrokerSession extends Emitter<BrokerSessionEvents> {
   private attachedValue = false
   private seq = 0
   private readonly readers = new Set<Reader>()
   private authState: WireObject | undefined
+  /** `,"@session":"id"`, made once for every request of this session. */
+  private readonly sessionText: string
 
-  constructor (private readonly client: BrokerClient, readonly id: string) { super() }
+  constructor (private readonly client: BrokerClient, readonly id: string) {
+    super()
+    this.sessionText = sessionPart(id)
+  }
 
   get attached (): boolean { return this.attachedValue }
   /** The `@seq` of the last update delivered (a reconnect resumes after it). */
@@ -50,8 +59,8 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
   get authorizationState (): WireObject | undefined { return this.authState }
 
   /** A TDLib request in this session, typed by its name: the answer's type follows from the request's. */
-  async invoke<N extends RequestName> (request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
-    return await this.client.invoke(this.id, request, options)
+  invoke<N extends RequestName> (request: Request<N>, options?: RequestOptions): Promise<Result<N>> {
+    return this.client.invokeWith(this.sessionText, request as unknown as WireObject, options) as unknown as Promise<Result<N>>
   }
 
   /** Sends a file's bytes into this session (broker.uploadFile, in parts); use the answer as the file of a request. */
@@ -74,21 +83,34 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
 
   /** The session's updates from now on, in order; ends when the session is detached or the client closes. */
   updates (options: UpdateIteratorOptions = {}): AsyncIterableIterator<Update> {
-    const reader: Reader = { queue: [], wake: undefined, error: undefined, done: false, limit: options.bufferSize ?? 10_000 }
+    const reader: Reader = { queue: [], head: 0, waiters: [], error: undefined, done: false, limit: options.bufferSize ?? 10_000 }
     this.readers.add(reader)
-    const finish = (): void => { reader.done = true; this.readers.delete(reader) }
     const iterator: AsyncIterableIterator<Update> = {
-      next: async () => {
-        for (;;) {
-          const update = reader.queue.shift()
-          if (update !== undefined) return { value: update, done: false }
-          if (reader.error !== undefined) { const e = reader.error; reader.error = undefined; finish(); throw e }
-          if (reader.done) return { value: undefined, done: true }
-          await new Promise<void>(resolve => { reader.wake = resolve })
-          reader.wake = undefined
+      next: () => {
+        if (reader.head < reader.queue.length) {
+          const value = reader.queue[reader.head] as Update
+          reader.queue[reader.head++] = undefined
+          if (reader.head === reader.queue.length) { reader.queue.length = 0; reader.head = 0 } else if (reader.head >= 4096 && reader.head * 2 >= reader.queue.length) { reader.queue = reader.queue.slice(reader.head); reader.head = 0 }
+          return Promise.resolve({ value, done: false })
         }
+        if (reader.error !== undefined) {
+          const e = reader.error
+          reader.error = undefined
+          reader.done = true
+          this.readers.delete(reader)
+          return Promise.reject(e)
+        }
+        if (reader.done) return Promise.resolve(DONE)
+        return new Promise((resolve, reject) => { reader.waiters.push({ resolve, reject }) })
       },
-      return: async () => { finish(); reader.queue = []; return { value: undefined, done: true } },
+      return: () => {
+        reader.done = true
+        this.readers.delete(reader)
+        reader.queue = []
+        reader.head = 0
+        for (const w of reader.waiters.splice(0)) w.resolve(DONE)
+        return Promise.resolve(DONE)
+      },
       [Symbol.asyncIterator] () { return iterator }
     }
     return iterator
@@ -121,19 +143,21 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
     }
     if (message['@type'] === 'updateAuthorizationState') this.authState = message.authorization_state as WireObject
     const update = message as unknown as Update
-    this.emit('update', update)
+    this.emitOne('update', update)
+    if (this.readers.size === 0) return
     for (const reader of this.readers) {
-      if (reader.queue.length >= reader.limit) {
+      const waiter = reader.waiters.shift()
+      if (waiter !== undefined) { waiter.resolve({ value: update, done: false }); continue }
+      if (reader.queue.length - reader.head >= reader.limit) {
         const error = new UpdateOverflowError(this.id, reader.limit)
         reader.queue = []
+        reader.head = 0
         reader.error = error
         this.readers.delete(reader)
-        reader.wake?.()
         this.emit('overflow', error)
         continue
       }
       reader.queue.push(update)
-      reader.wake?.()
     }
   }
 
@@ -163,7 +187,10 @@ export class BrokerSession extends EventEmitter<BrokerSessionEvents> {
     for (const reader of this.readers) {
       reader.done = true
       reader.error = error
-      reader.wake?.()
+      for (const w of reader.waiters.splice(0)) {
+        if (error === undefined) w.resolve(DONE)
+        else { reader.error = undefined; w.reject(error) }
+      }
     }
     this.readers.clear()
   }

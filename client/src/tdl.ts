@@ -8,19 +8,21 @@
  *
  *   const client = await createClient({ url: 'tcp://localhost:23456' })  // instead of tdl.createClient(...)
  */
-import { EventEmitter } from 'node:events'
 import type * as Td from 'tdlib-types'
+import { createInterface } from 'node:readline'
 import { BrokerClient, type ClientOptions } from './client.js'
+import { Emitter } from './emitter.js'
 import { login, type LoginDetails } from './login.js'
 import type { WireObject } from './protocol.js'
 import type { BrokerSession } from './session.js'
+import { NODE_PLATFORM } from './transport-node.js'
 
 export interface TdlClientOptions extends ClientOptions {
   /** The broker session to use; without it a new one is created. */
   session?: string
 }
 
-/** tdl's default login reads from the terminal; here every answer comes from a callback (tdl's LoginDetails shape). */
+/** tdl's LoginDetails: each answer from a callback; one not given is asked on the terminal, with tdl's own prompts. */
 export interface TdlLoginDetails {
   type?: 'user' | 'bot'
   getPhoneNumber?: (retry?: boolean) => Promise<string> | string
@@ -55,7 +57,7 @@ export interface TdlClientEvents {
   close: []
 }
 
-export class TdlClient extends EventEmitter<TdlClientEvents> {
+export class TdlClient extends Emitter<TdlClientEvents> {
   private closed = false
 
   constructor (readonly broker: BrokerClient, readonly session: BrokerSession) {
@@ -76,19 +78,24 @@ export class TdlClient extends EventEmitter<TdlClientEvents> {
     for await (const update of this.session.updates()) yield fromWire(update) as Td.Update
   }
 
-  /** tdl's login, with the answers given by callbacks (or a function returning them). */
+  /** tdl's login: the answers from callbacks, and what none gives asked on the terminal as tdl asks it. */
   async login (arg: TdlLoginDetails | (() => TdlLoginDetails) = {}): Promise<void> {
     const d = typeof arg === 'function' ? arg() : arg
-    const missing = (what: string) => () => { throw new Error(`login needs ${what}: tdbroker's tdl face has no terminal to ask`) }
     const details: LoginDetails = d.type === 'bot'
-      ? { type: 'bot', getToken: d.getToken ?? missing('getToken') }
+      ? { type: 'bot', getToken: d.getToken ?? (async () => await prompt('Please enter the bot token: ')) }
       : {
-          getPhoneNumber: d.getPhoneNumber ?? missing('getPhoneNumber'),
-          getAuthCode: d.getAuthCode ?? missing('getAuthCode'),
-          ...(d.getPassword !== undefined ? { getPassword: d.getPassword } : {}),
-          ...(d.getName !== undefined ? { getName: d.getName } : {}),
-          ...(d.getEmailAddress !== undefined ? { getEmailAddress: d.getEmailAddress } : {}),
-          ...(d.getEmailCode !== undefined ? { getEmailCode: d.getEmailCode } : {})
+          getPhoneNumber: d.getPhoneNumber ?? (async retry => await prompt(retry ? 'Invalid phone number, please re-enter: ' : 'Please enter your phone number: ')),
+          getAuthCode: d.getAuthCode ?? (async retry => await prompt(retry ? 'Wrong auth code, please re-enter: ' : 'Please enter the auth code you received: ')),
+          getPassword: d.getPassword ?? (async (hint, retry) => {
+            const h = hint !== '' ? ` (hint: "${hint}")` : ''
+            return await prompt(retry ? `Wrong password, please re-enter${h}: ` : `Please enter your 2FA password${h}: `)
+          }),
+          getName: d.getName ?? (async () => ({
+            firstName: await prompt('Please enter your first name: '),
+            lastName: (await prompt('Please enter your last name (optional): ')) || undefined
+          })),
+          getEmailAddress: d.getEmailAddress ?? (async () => await prompt('Please enter your email address: ')),
+          getEmailCode: d.getEmailCode ?? (async () => await prompt('Please enter the email auth code you received: '))
         }
     await login(this.session, details)
   }
@@ -109,9 +116,23 @@ export class TdlClient extends EventEmitter<TdlClientEvents> {
   }
 }
 
+/** Asks one question on the terminal (stdin/stdout), as tdl's default login does. */
+async function prompt (query: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout })
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      rl.on('SIGINT', () => { reject(new Error('Cancelled')) })
+      rl.on('close', () => { reject(new Error(`no answer to "${query.trim()}": the terminal closed`)) })
+      rl.question(query, answer => { resolve(answer.replace(/[\r\n]*$/, '')) })
+    })
+  } finally {
+    rl.close()
+  }
+}
+
 /** Connects to a broker and returns a tdl-shaped client for one session (created when none is named). */
 export async function createClient (options: TdlClientOptions): Promise<TdlClient> {
-  const broker = await BrokerClient.connect(options)
+  const broker = await BrokerClient.connect({ platform: NODE_PLATFORM, ...options })
   try {
     const session = options.session === undefined ? await broker.createSession() : await broker.attach(options.session)
     return new TdlClient(broker, session)

@@ -1,10 +1,9 @@
 /**
- * The three ways to reach a broker, behind one small interface: plain TCP,
- * TLS (a pinned certificate or a CA, with a client certificate), and
- * WebSocket (ws:// and wss://; the browser's own WebSocket when there is one,
- * the `ws` package in Node).
+ * The ways to reach a broker, behind one small interface. This file holds
+ * what every platform shares and imports no node: module: the interface, the
+ * options, and WebSocket over any constructor with the standard API (the
+ * browser's own, or `ws` in Node). TCP and TLS are in transport-node.ts.
  */
-import { LineSplitter } from './framing.js'
 
 /** An open connection to the broker carrying one JSON object per frame. */
 export interface Transport {
@@ -39,79 +38,24 @@ export interface ConnectTarget {
   connectTimeoutMs?: number
 }
 
-const normalise = (fp: string): string => fp.replace(/:/g, '').toUpperCase()
+/** Opens a transport to a target; resolves once it can carry frames. */
+export type TransportOpener = (target: ConnectTarget, events: TransportEvents) => Promise<Transport>
 
-/** Opens a transport; resolves once it can carry frames. */
-export async function openTransport (target: ConnectTarget, events: TransportEvents): Promise<Transport> {
-  const url = new URL(target.url)
-  const timeoutMs = target.connectTimeoutMs ?? 10_000
-  switch (url.protocol) {
-    case 'tcp:':
-    case 'tls:':
-      return await openSocket(url, target, timeoutMs, events)
-    case 'ws:':
-    case 'wss:':
-      return await openWebSocket(url, target, timeoutMs, events)
-    default:
-      throw new Error(`unsupported broker URL ${target.url}: use tcp://, tls://, ws:// or wss://`)
-  }
+/** A file on the caller's machine, opened for uploading in parts (Node only). */
+export interface OpenedFile { name: string, size: number, chunks: AsyncIterable<Uint8Array> }
+
+/** What an entry point (Node's or the browser's) gives the client: how to connect, and how to read a local path. */
+export interface Platform {
+  openTransport: TransportOpener
+  openFile?: (path: string, partSize: number) => Promise<OpenedFile>
 }
 
-async function openSocket (url: URL, target: ConnectTarget, timeoutMs: number, events: TransportEvents): Promise<Transport> {
-  const host = url.hostname.replace(/^\[|\]$/g, '')
-  const port = Number(url.port)
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`broker URL ${target.url} names no port`)
-  const net = await import('node:net')
-  let socket: import('node:net').Socket
-  if (url.protocol === 'tls:') {
-    const tls = await import('node:tls')
-    const o = target.tls ?? {}
-    const pinned = o.fingerprint256 === undefined ? undefined : normalise(o.fingerprint256)
-    socket = tls.connect({
-      host, port, servername: o.servername ?? (net.isIP(host) === 0 ? host : undefined),
-      ...(o.ca !== undefined ? { ca: o.ca as string } : {}),
-      ...(o.cert !== undefined ? { cert: o.cert as string } : {}),
-      ...(o.key !== undefined ? { key: o.key as string } : {}),
-      // A pinned certificate is trusted for what it is, whoever signed it and whatever it names.
-      ...(pinned !== undefined ? { rejectUnauthorized: false } : {}),
-    })
-    if (pinned !== undefined) {
-      socket.once('secureConnect', () => {
-        const got = normalise((socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 ?? '')
-        if (got !== pinned) socket.destroy(new Error(`the server certificate's fingerprint ${got} is not the pinned ${pinned}`))
-      })
-    }
-  } else {
-    socket = net.connect({ host, port })
-  }
-  socket.setNoDelay(true)
-  const ready = url.protocol === 'tls:' ? 'secureConnect' : 'connect'
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no connection to ${target.url} within ${timeoutMs} ms`)) }, timeoutMs)
-    socket.once(ready, () => {
-      // The pin check above runs first and may have destroyed the socket.
-      setImmediate(() => {
-        clearTimeout(timer)
-        if (socket.destroyed) reject(new Error(`connection to ${target.url} failed its certificate check`))
-        else resolve()
-      })
-    })
-    socket.once('error', e => { clearTimeout(timer); reject(e) })
-  })
-  const splitter = new LineSplitter(line => { events.onFrame(line) })
-  let closeReason = 'the broker closed the connection'
-  socket.on('data', chunk => { splitter.push(chunk) })
-  socket.on('error', e => { closeReason = e.message })
-  socket.on('close', () => { events.onClose(closeReason) })
-  return {
-    send: line => { socket.write(line + '\n') },
-    close: () => { closeReason = 'closed by the client'; socket.end(); setTimeout(() => { socket.destroy() }, 1000).unref() },
-    get bufferedBytes () { return socket.writableLength }
-  }
-}
+export const normaliseFingerprint = (fp: string): string => fp.replace(/:/g, '').toUpperCase()
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 
 /** The subset of the WebSocket API that both the browser and `ws` offer. */
-interface SocketLike {
+export interface SocketLike {
   readonly readyState: number
   readonly bufferedAmount: number
   send(data: string): void
@@ -121,33 +65,13 @@ interface SocketLike {
   onerror: ((ev: { message?: string }) => void) | null
   onmessage: ((ev: { data: unknown }) => void) | null
 }
-type SocketConstructor = new (url: string, options?: unknown) => SocketLike
 
-async function openWebSocket (url: URL, target: ConnectTarget, timeoutMs: number, events: TransportEvents): Promise<Transport> {
-  const native = (globalThis as { WebSocket?: SocketConstructor }).WebSocket
-  const o = target.tls ?? {}
-  const needsNodeTls = o.ca !== undefined || o.cert !== undefined || o.fingerprint256 !== undefined
-  let ws: SocketLike
-  if (native !== undefined && !needsNodeTls) {
-    ws = new native(url.href)
-  } else {
-    const { default: WebSocket } = await import('ws')
-    const pinned = o.fingerprint256 === undefined ? undefined : normalise(o.fingerprint256)
-    ws = new (WebSocket as unknown as SocketConstructor)(url.href, {
-      perMessageDeflate: false,
-      ...(o.ca !== undefined ? { ca: o.ca } : {}),
-      ...(o.cert !== undefined ? { cert: o.cert } : {}),
-      ...(o.key !== undefined ? { key: o.key } : {}),
-      ...(o.servername !== undefined ? { servername: o.servername } : {}),
-      ...(pinned !== undefined
-        ? {
-            rejectUnauthorized: false,
-            checkServerIdentity: (_host: string, cert: { fingerprint256?: string }) =>
-              normalise(cert.fingerprint256 ?? '') === pinned ? undefined : new Error('the server certificate is not the pinned one')
-          }
-        : {})
-    })
-  }
+/** Opens a WebSocket made by `make` and carries one JSON object per message. */
+export async function openWebSocket (target: ConnectTarget, events: TransportEvents, make: () => SocketLike): Promise<Transport> {
+  const timeoutMs = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  const ws = make()
+  // Text frames arrive as strings; a binary one as bytes, never a Blob (the browser's default) that would need an await.
+  ;(ws as { binaryType?: string }).binaryType = 'arraybuffer'
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { ws.close(); reject(new Error(`no connection to ${target.url} within ${timeoutMs} ms`)) }, timeoutMs)
     ws.onopen = () => { clearTimeout(timer); resolve() }
@@ -155,15 +79,25 @@ async function openWebSocket (url: URL, target: ConnectTarget, timeoutMs: number
     ws.onclose = e => { clearTimeout(timer); reject(new Error(`cannot connect to ${target.url}: closed (${e.code})`)) }
   })
   let closeReason: string | undefined
+  const decoder = new TextDecoder()
   ws.onerror = e => { closeReason = e.message ?? 'WebSocket error' }
   ws.onclose = e => { events.onClose(closeReason ?? `the broker closed the WebSocket (${e.code}${e.reason === '' ? '' : ` ${e.reason}`})`) }
   ws.onmessage = e => {
     const data = e.data
-    events.onFrame(typeof data === 'string' ? data : new TextDecoder().decode(data as Uint8Array))
+    events.onFrame(typeof data === 'string' ? data : decoder.decode(data as ArrayBuffer))
   }
   return {
     send: line => { ws.send(line) },
     close: () => { closeReason = 'closed by the client'; ws.close(1000) },
     get bufferedBytes () { return ws.bufferedAmount }
   }
+}
+
+/** The URL's scheme without its colon, checked against what a platform offers. */
+export function schemeOf (target: ConnectTarget, offered: readonly string[]): string {
+  let url: URL
+  try { url = new URL(target.url) } catch { throw new Error(`the broker URL "${target.url}" is not a URL: use ${offered.map(s => `${s}://`).join(', ')}`) }
+  const scheme = url.protocol.slice(0, -1)
+  if (!offered.includes(scheme)) throw new Error(`unsupported broker URL ${target.url}: use ${offered.map(s => `${s}://`).join(', ')}`)
+  return scheme
 }

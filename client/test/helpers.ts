@@ -7,13 +7,17 @@ export interface CutProxy {
   readonly accepted: number
   /** Destroys every relayed connection now (both sides see a reset). */
   cut(): void
+  /** While true, every new connection is refused (reset at once): the broker is out of reach. */
+  hold(on: boolean): void
   close(): Promise<void>
 }
 
 export async function startCutProxy (targetPort: number): Promise<CutProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>()
   let accepted = 0
+  let held = false
   const server = net.createServer(inbound => {
+    if (held) { inbound.on('error', () => {}); inbound.resetAndDestroy(); return }
     accepted++
     const outbound = net.connect({ host: '127.0.0.1', port: targetPort })
     const pair: [net.Socket, net.Socket] = [inbound, outbound]
@@ -28,6 +32,7 @@ export async function startCutProxy (targetPort: number): Promise<CutProxy> {
   return {
     port: (server.address() as net.AddressInfo).port,
     get accepted () { return accepted },
+    hold (on) { held = on },
     cut () { for (const [a, b] of [...pairs]) { a.resetAndDestroy(); b.destroy() } pairs.clear() },
     async close () {
       for (const [a, b] of pairs) { a.destroy(); b.destroy() }
@@ -45,4 +50,11 @@ export function seeded (seed: number): () => number {
     r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r
     return ((r ^ (r >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** `promise`, or a rejection after `ms` saying what did not happen: no wait in a test is unbounded. */
+export async function within<T> (promise: Promise<T>, ms: number, what = 'the wait'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: nothing within ${ms} ms`)) }, ms) })
+  try { return await Promise.race([promise, timeout]) } finally { clearTimeout(timer) }
 }

@@ -40,13 +40,14 @@ function walk (dir: string, base = dir): string[] {
 }
 
 const CHECK = `import { connect, TdError } from '@tdbroker/client'
+import { connect as connectInBrowser } from '@tdbroker/client/browser'
 
 const client = await connect({ url: process.argv[2] ?? '', reconnect: false })
 const session = await client.createSession()
 const answer = await session.invoke({ '@type': 'testSquareInt', x: 12 })
 const value: number = answer.value
 const failed = await session.invoke({ '@type': 'testReturnError', error: { '@type': 'error', code: 418, message: 'TEAPOT' } }).catch((e: unknown) => e)
-console.log(JSON.stringify({ type: answer['@type'], value, error: failed instanceof TdError ? failed.code : null }))
+console.log(JSON.stringify({ type: answer['@type'], value, error: failed instanceof TdError ? failed.code : null, browser: typeof connectInBrowser }))
 client.close()
 `
 
@@ -60,7 +61,7 @@ t.test('npm pack, install in an empty project without TDLib, a typed round trip 
   const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string, files: Array<{ path: string }> }>
   const tarball = join(work, info[0]?.filename ?? 'missing.tgz')
   const files = (info[0]?.files ?? []).map(f => f.path)
-  for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/types.d.ts']) t.ok(files.includes(f), `the tarball has ${f}`)
+  for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/types.d.ts', 'dist/browser.js', 'dist/browser.d.ts']) t.ok(files.includes(f), `the tarball has ${f}`)
   t.notOk(files.some(f => f.startsWith('src/') || f.startsWith('test/')), 'no sources or tests in the tarball')
 
   const project = join(work, 'project')
@@ -97,5 +98,5 @@ t.test('npm pack, install in an empty project without TDLib, a typed round trip 
   t.ok(existsSync(join(project, 'check.js')), 'compiled to check.js')
   const ran = await run(process.execPath, ['check.js', `tcp://127.0.0.1:${b.port}`], project, 30_000)
   t.equal(ran.code, 0, 'the script exits 0')
-  t.same(JSON.parse(ran.stdout.trim() || '{}'), { type: 'testInt', value: 144, error: 418 }, 'a typed round trip and a TdError from the installed package')
+  t.same(JSON.parse(ran.stdout.trim() || '{}'), { type: 'testInt', value: 144, error: 418, browser: 'function' }, 'a typed round trip and a TdError from the installed package; its ./browser entry resolves')
 })
