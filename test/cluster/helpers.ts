@@ -119,16 +119,23 @@ export async function streamUpdates (url: string, prefix: string, session: strin
   const nc = await connect({ servers: url })
   try {
     const js = jetstream(nc)
-    const consumer = await js.consumers.get(`${prefix}-updates`, { filter_subjects: `${prefix}.updates.${session}`, deliver_policy: DeliverPolicy.All })
+    const jsm = await jetstreamManager(nc)
+    const stream = `${prefix}-updates`
+    const subject = `${prefix}.updates.${session}`
     const out: Array<{ seq: number, type: string }> = []
-    const info = await (await jetstreamManager(nc)).streams.info(`${prefix}-updates`)
-    if (info.state.messages === 0) return out
+    // Read up to the subject's last message as it is now (its stream sequence), not until the
+    // consumer's pending count says 0: that count can reach 0 before the end of a long stream.
+    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null)
+    if (last === null) return out
+    const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All })
     const messages = await consumer.consume()
+    const timer = setTimeout(() => { void messages.close() }, 60_000)
     for await (const m of messages) {
       const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
       if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
-      if (m.info.pending === 0) break
+      if (m.seq >= last.seq) break
     }
+    clearTimeout(timer)
     await messages.close()
     return out
   } finally {
