@@ -47,7 +47,7 @@ t.test('tdbroker client add prints the key once and an entry with only its hash'
   t.equal(await verifyClientKey(keys[0]!, parseKeyHash(entry.key_hash) as KeyHash), true, 'and the printed key matches its hash')
 
   t.equal(await clientCommand(['add', 'no spaces'], l => out.push(l), l => err.push(l)), 64)
-  t.match(err.at(-1), /must be 1 to 64 letters/)
+  t.match(err.join('\n'), /^tdbroker client: the name "no spaces" must be 1 to 64 letters/m)
   t.equal(await clientCommand(['add'], l => out.push(l), l => err.push(l)), 64)
   t.equal(await clientCommand(['remove', 'x'], l => out.push(l), l => err.push(l)), 64)
 })
