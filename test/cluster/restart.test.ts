@@ -10,7 +10,7 @@ import { UPDATES, compareWithStream, freshPrefix, login, startNats, startNode, s
 
 const accepts = (type: string): boolean => ALWAYS_ALLOWED_UPDATES.has(type) || UPDATES.includes(type)
 
-t.test('NATS restarted under load', async t => {
+t.test('NATS restarted under load', { todo: "known to fail, issue #16: after a failover or a NATS restart the clients' @seq runs ahead of the stream's Tdb-Seq, so the from-the-stream check never completes" }, async t => {
   let nats = await startNats()
   t.teardown(async () => { await nats.stop() })
   const prefix = freshPrefix()
