@@ -38,7 +38,7 @@ function listKey (ctx: ReadyCtx, scope: TdIn<Tl.BotCommandScope$Input> | null | 
       return fail(400, 'Unsupported bot command scope')
   }
   const lang = str(language)
-  if (lang !== '' && !/^[a-z]{2}$/.test(lang)) fail(400, 'LANG_CODE_INVALID')
+  if (lang !== '' && !/^[a-z]{2}$/.test(lang)) fail(400, 'Invalid language code specified')
   return `${ctx.me.id}|${type}|${where}|${lang}`
 }
 

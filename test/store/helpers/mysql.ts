@@ -110,8 +110,10 @@ export class PrivateMariadb {
   /** Creates the data folder (mariadb-install-db) and starts the server. */
   static async create (dir: string, extraArgs: string[] = []): Promise<PrivateMariadb> {
     const server = new PrivateMariadb(dir, await freePort(), extraArgs)
-    mkdirSync(dir, { recursive: true })
-    const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${server.dataDir}`, '--user=root',
+    // A temporary folder of its own: two servers set up at once (parallel test files) collide on
+    // the temporary table names mariadb-install-db makes in a shared /tmp.
+    mkdirSync(join(dir, 'tmp'), { recursive: true })
+    const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${server.dataDir}`, `--tmpdir=${join(dir, 'tmp')}`, '--user=root',
       '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8' })
     if (install.status !== 0) throw new Error(`mariadb-install-db failed: ${install.stderr}${install.stdout}`)
     await server.start()
@@ -127,7 +129,7 @@ export class PrivateMariadb {
   /** Starts mariadbd and waits until it accepts connections. */
   async start (): Promise<void> {
     if (this.child !== undefined) return
-    const args = ['--no-defaults', `--datadir=${this.dataDir}`, `--socket=${join(this.dir, 'sock')}`, `--port=${this.port}`,
+    const args = ['--no-defaults', `--datadir=${this.dataDir}`, `--tmpdir=${join(this.dir, 'tmp')}`, `--socket=${join(this.dir, 'sock')}`, `--port=${this.port}`,
       '--bind-address=127.0.0.1', '--user=root', `--pid-file=${join(this.dir, 'pid')}`, `--log-error=${join(this.dir, 'error.log')}`,
       '--skip-name-resolve', '--innodb-buffer-pool-size=16M', '--max-connections=50', ...this.extraArgs]
     const child = spawn('mariadbd', args, { stdio: 'ignore' })

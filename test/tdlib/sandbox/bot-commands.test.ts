@@ -18,7 +18,7 @@ t.test('command menus: set, read per scope and language, Telegram\'s checks, bot
     { '@type': 'botCommands', bot_user_id: 900, commands: [] }, 'another scope and language has its own menu')
   t.same(await bot.invoke({ '@type': 'setCommands', commands: [cmd('bad-name', 'x')] }), { '@type': 'error', code: 400, message: 'BOT_COMMAND_INVALID' })
   t.same(await bot.invoke({ '@type': 'setCommands', commands: [cmd('ok', '')] }), { '@type': 'error', code: 400, message: 'BOT_COMMAND_DESCRIPTION_INVALID' })
-  t.same(await bot.invoke({ '@type': 'setCommands', commands: Array.from({ length: 101 }, (_, i) => cmd(`c${i}`, 'x')) }), { '@type': 'error', code: 400, message: 'BOTS_TOO_MUCH' })
+  t.same(await bot.invoke({ '@type': 'setCommands', commands: Array.from({ length: 101 }, (_, i) => cmd(`c${i}`, 'x')) }), { '@type': 'error', code: 400, message: 'BOT_COMMANDS_TOO_MUCH' })
   t.same(await bot.invoke({ '@type': 'getCommands', language_code: 'english' }), { '@type': 'error', code: 400, message: 'Invalid language code specified' })
   await bot.ok({ '@type': 'deleteCommands' })
   t.same(await bot.invoke({ '@type': 'getCommands' }), { '@type': 'botCommands', bot_user_id: 900, commands: [] })
