@@ -12,15 +12,12 @@
  */
 import { open, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { pino } from 'pino'
 import { acquireLock } from '../session/lock.js'
-import { connect, endConnection } from '../store/mysql-connect.js'
-import { checkSchema } from '../store/mysql-schema.js'
 import { MAX_BACKUP_BYTES, packFolder, readPack } from '../store/pack.js'
 import { isTar, writeTar } from '../store/tar.js'
 import type { Settings } from '../settings/types.js'
 import { runCommand, SETTINGS_OPTION, stringOption, UsageError, type CommandSpec } from './args.js'
-import { latestBackup, sessionIdArgument } from './restore.js'
+import { latestBackup, sessionIdArgument, withBackupDb } from './restore.js'
 import { settingsForStart } from './start.js'
 
 export const BACKUP: CommandSpec = {
@@ -81,19 +78,11 @@ async function fromFolder (settings: Settings, sessionId: string): Promise<Archi
 }
 
 async function fromMysql (settings: Settings, sessionId: string): Promise<Archive> {
-  const mysqlSettings = settings.mysql
-  if (mysqlSettings === undefined) throw new Error(`the settings (${settings.file ?? 'embedded defaults'}) have no mysql section`)
-  const log = pino({ level: mysqlSettings.debug ? 'info' : 'silent' }, pino.destination(2))
-  const connection = await connect(mysqlSettings)
-  try {
-    const db = { connection, settings: mysqlSettings, log }
-    await checkSchema(connection, mysqlSettings, log)
+  return await withBackupDb(settings, 'there is no MySQL backup to write', async db => {
     const backup = await latestBackup(db, settings, sessionId)
     // Backups taken before they were tar archives are rewritten as one.
     const files = readPack(backup.data)
     const data = isTar(backup.data) ? backup.data : writeTar(files.map(f => ({ ...f, mtime: backup.taken })))
     return { data, files: files.map(f => f.name), note: ` (backup taken ${new Date(backup.taken).toISOString()}${backup.loginOnly ? ', login only' : ''})` }
-  } finally {
-    await endConnection(connection)
-  }
+  })
 }

@@ -80,39 +80,55 @@ export async function restoreSession (settings: Settings, sessionId: string, opt
     await mkdir(root, { recursive: true })
     const lock = await acquireLock(root)
     try {
-      return { directory: join(root, sessionId), files: await install(root, sessionId, pack, opts.force === true) }
+      const existing = await checkTarget(root, sessionId, opts.force === true)
+      return { directory: join(root, sessionId), files: await install(root, sessionId, pack, existing) }
     } finally {
       await lock.release()
     }
   }
-  const mysqlSettings = settings.mysql
-  if (mysqlSettings === undefined) throw new Error(`the settings (${settings.file ?? 'embedded defaults'}) have no mysql section: there is nothing to restore from (restore a tar archive with --file)`)
-  await mkdir(root, { recursive: true })
-  const lock = await acquireLock(root)
-  const log = pino({ level: mysqlSettings.debug ? 'info' : 'silent' }, pino.destination(2))
-  const connection = await connect(mysqlSettings).catch(async e => { await lock.release(); throw e })
-  try {
-    const db = { connection, settings: mysqlSettings, log }
-    await checkSchema(connection, mysqlSettings, log)
-    await checkTarget(root, sessionId, opts.force === true)
-    const pack = await latestBackup(db, settings, sessionId)
-    const files = await install(root, sessionId, pack.data, opts.force === true)
-    const record = await readSession(db, sessionId)
-    if (record !== undefined) {
-      const local = new LocalStore(root, log)
-      await local.open()
-      local.putSession(record)
-      await local.close()
+  return await withBackupDb(settings, 'there is nothing to restore from (restore a tar archive with --file)', async (db, log) => {
+    await mkdir(root, { recursive: true })
+    const lock = await acquireLock(root)
+    try {
+      const existing = await checkTarget(root, sessionId, opts.force === true)
+      const pack = await latestBackup(db, settings, sessionId)
+      const files = await install(root, sessionId, pack.data, existing)
+      const record = await readSession(db, sessionId)
+      if (record !== undefined) {
+        const local = new LocalStore(root, log)
+        await local.open()
+        local.putSession(record)
+        await local.close()
+      }
+      return { directory: join(root, sessionId), files, taken: pack.taken, loginOnly: pack.loginOnly }
+    } finally {
+      await lock.release()
     }
-    return { directory: join(root, sessionId), files, taken: pack.taken, loginOnly: pack.loginOnly }
+  })
+}
+
+type BackupDb = Parameters<typeof readBackup>[0]
+
+/**
+ * Runs `fn` on a connection to the settings' MySQL database, its schema
+ * checked, and ends the connection; `missing` says what it means that the
+ * settings have no mysql section.
+ */
+export async function withBackupDb<T> (settings: Settings, missing: string, fn: (db: BackupDb, log: BackupDb['log']) => Promise<T>): Promise<T> {
+  const mysqlSettings = settings.mysql
+  if (mysqlSettings === undefined) throw new Error(`the settings (${settings.file ?? 'embedded defaults'}) have no mysql section: ${missing}`)
+  const log = pino({ level: mysqlSettings.debug ? 'info' : 'silent' }, pino.destination(2))
+  const connection = await connect(mysqlSettings)
+  try {
+    await checkSchema(connection, mysqlSettings, log)
+    return await fn({ connection, settings: mysqlSettings, log }, log)
   } finally {
     await endConnection(connection)
-    await lock.release()
   }
 }
 
 /** The session's latest MySQL backup, checked and unsealed: a pack (pack.ts). */
-export async function latestBackup (db: Parameters<typeof readBackup>[0], settings: Settings, sessionId: string): Promise<{ data: Buffer, taken: number, loginOnly: boolean }> {
+export async function latestBackup (db: BackupDb, settings: Settings, sessionId: string): Promise<{ data: Buffer, taken: number, loginOnly: boolean }> {
   const backup = await readBackup(db, sessionId)
   if (backup === undefined) throw new Error(`MySQL database ${db.settings.database} holds no backup of session ${sessionId} (a backup is taken when a session logs in, every mysql.backup_interval while it runs, and when it stops cleanly)`)
   if (backup.data.length !== backup.size || sha256(backup.data) !== backup.sha256) {
@@ -131,9 +147,8 @@ async function checkTarget (root: string, sessionId: string, force: boolean): Pr
   return existing
 }
 
-/** Unpacks `pack` beside the session's folder, then puts it in the folder's place. */
-async function install (root: string, sessionId: string, pack: Buffer, force: boolean): Promise<string[]> {
-  const existing = await checkTarget(root, sessionId, force)
+/** Unpacks `pack` beside the session's folder, then puts it in the place of the folder (`existing`: what checkTarget found there). */
+async function install (root: string, sessionId: string, pack: Buffer, existing: string[] | undefined): Promise<string[]> {
   const target = join(root, sessionId)
   const temp = join(root, `.restore-${sessionId}-${process.pid}`)
   await rm(temp, { recursive: true, force: true })
