@@ -130,7 +130,13 @@ export class ClusterNode {
     const done = new Promise<void>(resolve => { resolveInitial = resolve })
     void (async () => {
       for await (const e of watch) {
-        apply(e.key, e.operation === 'PUT' ? e.string() : undefined)
+        // A value that does not parse (written by something else on NATS) is logged and
+        // skipped: it must not end the watch, or this node's view of the cluster goes stale.
+        try {
+          apply(e.key, e.operation === 'PUT' ? e.string() : undefined)
+        } catch (err) {
+          this.log.error({ key: e.key, err: (err as Error).message }, 'cluster: a bucket entry that is not valid JSON was skipped')
+        }
         if (initial && e.delta === 0) { initial = false; resolveInitial() }
       }
     })().catch(e => { this.log.error({ err: (e as Error).message }, 'cluster watch failed') })

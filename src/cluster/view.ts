@@ -80,7 +80,12 @@ export class UpdateView {
         this.streamSeq = m.seq
         const event = m.headers?.get(EVENT_HEADER)
         if (event === 'closed') this.ended(m.string())
-        else if (event === undefined || event === '') this.take(Number(m.headers?.get(SEQ_HEADER) ?? 0), m.json<TdObject>())
+        else if (event === undefined || event === '') {
+          // An update that does not parse is logged and skipped rather than ending the consumer.
+          let update: TdObject | undefined
+          try { update = m.json<TdObject>() } catch (e) { this.log.error({ session: this.sessionId, seq: m.seq, err: (e as Error).message }, 'cluster: an update on the stream that is not valid JSON was skipped') }
+          if (update !== undefined) this.take(Number(m.headers?.get(SEQ_HEADER) ?? 0), update)
+        }
         this.wake()
       }
     })().catch(e => { this.log.error({ session: this.sessionId, err: (e as Error).message }, 'update stream consumer failed') })
