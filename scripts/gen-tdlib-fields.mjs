@@ -10,25 +10,15 @@
 //   node scripts/gen-tdlib-fields.mjs --check           exit 1 if the file is stale
 //   node scripts/gen-tdlib-fields.mjs --paths sendMessage  print a request's id-bearing paths
 //   node scripts/gen-tdlib-fields.mjs --unclassified       print the fields no rule classifies, with TDLib's doc
-import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { deriveTable, parseSchema, readSchemaSource, requestPaths } from './tdlib-schema.mjs'
+import { deriveTable, parseSchema, readSchemaSource, requestPaths, wrapWords, writeOrCheck } from './tdlib-schema.mjs'
 
 const target = fileURLToPath(new URL('../src/policy/tdlib-fields.ts', import.meta.url))
 const table = deriveTable(parseSchema(readSchemaSource()))
 
 const q = s => `'${s}'`
 const key = k => /^[A-Za-z_$][\w$]*$/.test(k) ? k : q(k)
-/** Words wrapped into lines of about 100 characters. */
-function wrap (names) {
-  const lines = ['']
-  for (const name of names) {
-    const last = lines.length - 1
-    if (lines[last].length + name.length > 96) lines.push(name)
-    else lines[last] = lines[last] ? `${lines[last]} ${name}` : name
-  }
-  return lines.map(l => `  ${l}`).join('\n')
-}
+const wrap = wrapWords
 const typeLines = Object.entries(table.types)
   .map(([type, fields]) => `  ${key(type)}: { ${Object.entries(fields).map(([f, s]) => `${key(f)}: ${q(s)}`).join(', ')} },`)
 const unionLines = Object.entries(table.unions).map(([u, members]) => `  ${key(u)}: words(\`${members.join(' ')}\`),`)
@@ -90,14 +80,6 @@ if (pathsOf >= 0) {
   for (const line of requestPaths(table, fn)) console.log(line)
 } else if (process.argv.includes('--unclassified')) {
   for (const line of table.unclassified) console.log(line)
-} else if (process.argv.includes('--check')) {
-  let current = ''
-  try { current = readFileSync(target, 'utf8') } catch {}
-  if (current !== text) {
-    console.error(`${target} is stale; run node scripts/gen-tdlib-fields.mjs`)
-    process.exit(1)
-  }
 } else {
-  writeFileSync(target, text)
-  console.log(`wrote ${target}: TDLib ${table.version}, ${table.functions.length} requests, ${Object.keys(table.types).length} types with ids, ${table.unclassified.length} unclassified fields`)
+  writeOrCheck(target, text, 'scripts/gen-tdlib-fields.mjs', `TDLib ${table.version}, ${table.functions.length} requests, ${Object.keys(table.types).length} types with ids, ${table.unclassified.length} unclassified fields`)
 }

@@ -1,12 +1,13 @@
-// Reads TDLib's schema from @prebuilt-tdlib/types/tdlib-types.d.ts and works out,
-// for every request (function) type, which of its fields carry an id and of what
-// kind. Used by scripts/gen-tdlib-fields.mjs (which writes src/policy/tdlib-fields.ts)
-// and by test/policy/schema-fields.test.ts (which checks that file is current).
+// Reads TDLib's schema from @prebuilt-tdlib/types/tdlib-types.d.ts: the one reader
+// of it that every generator uses (gen-tdlib-fields.mjs, gen-input-fields.mjs,
+// gen-tdlib-names.mjs), and works out, for every request (function) type, which of
+// its fields carry an id and of what kind (src/policy/tdlib-fields.ts;
+// test/policy/schema-fields.test.ts checks that file is current).
 //
 // Every classification comes from the schema itself: the field's TS type
 // (TDLib's int32/int53 are `number`, int64 `number | string`, strings `string`),
 // its name and TDLib's doc comment for it. No request is named here.
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
@@ -250,4 +251,33 @@ export function requestPaths (table, fn, maxDepth = 6) {
   }
   walk(fn, '', 0, [fn])
   return out
+}
+
+/** Words wrapped into lines of about 100 characters, each indented by two spaces (the generated tables' layout). */
+export function wrapWords (names) {
+  const lines = ['']
+  for (const name of names) {
+    const last = lines.length - 1
+    if (lines[last].length + name.length > 96) lines.push(name)
+    else lines[last] = lines[last] ? `${lines[last]} ${name}` : name
+  }
+  return lines.map(l => `  ${l}`).join('\n')
+}
+
+/**
+ * The generators' common ending: with `--check`, exit 1 when `target` differs
+ * from `text` (the committed table is stale); otherwise write it and say what.
+ */
+export function writeOrCheck (target, text, script, summary) {
+  if (process.argv.includes('--check')) {
+    let current = ''
+    try { current = readFileSync(target, 'utf8') } catch {}
+    if (current !== text) {
+      console.error(`${target} is stale; run node ${script}`)
+      process.exit(1)
+    }
+  } else {
+    writeFileSync(target, text)
+    console.log(`wrote ${target}: ${summary}`)
+  }
 }
