@@ -4,15 +4,13 @@
  * WebSocket (ws:// and wss://), and authentication with a client key.
  */
 import { X509Certificate } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { generateCaSet, generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../../test/helpers/broker.js'
 import { keyClient, testKey } from '../../test/helpers/clients.js'
 import { TdError, connect, type BrokerClient } from '../src/index.js'
+import { LOCAL_NAMES, writeSelfSignedPair, writeCaFiles } from '../../test/helpers/certs.js'
 
-const LOCAL = [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] as const
 
 async function squares (client: BrokerClient): Promise<number> {
   const session = await client.createSession()
@@ -31,10 +29,8 @@ async function refused (url: string, tls: Record<string, string>): Promise<strin
 
 t.test("TLS, siptg's model: a pinned self-signed certificate, by fingerprint or as the CA", async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: LOCAL })
-  const stranger = await generateSelfSigned({ altNames: LOCAL })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
+  const stranger = await generateSelfSigned({ altNames: LOCAL_NAMES })
   const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' } }, { dir })
   t.teardown(b.stop)
   const url = `tls://127.0.0.1:${b.broker.addresses.tls?.port ?? 0}`
@@ -55,11 +51,8 @@ t.test("TLS, siptg's model: a pinned self-signed certificate, by fingerprint or 
 
 t.test('TLS with a CA and per-client certificates; wss:// with the same', async t => {
   const dir = tempDir()
-  const set = await generateCaSet({ serverAltNames: LOCAL, clients: ['backend'] })
-  const other = await generateCaSet({ serverAltNames: LOCAL, clients: ['intruder'] })
-  writeFileSync(join(dir, 'server.pem'), set.server.cert)
-  writeFileSync(join(dir, 'server-key.pem'), set.server.key)
-  writeFileSync(join(dir, 'ca.pem'), set.ca.cert)
+  const set = await writeCaFiles(dir, ['backend'])
+  const other = await generateCaSet({ serverAltNames: LOCAL_NAMES, clients: ['intruder'] })
   const b = await startBroker({
     tls: { host: '127.0.0.1', port: 0, cert: 'server.pem', key: 'server-key.pem', ca: 'ca.pem' },
     websocket: { host: '127.0.0.1', port: 0, tls: true }

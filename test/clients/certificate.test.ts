@@ -7,15 +7,14 @@
 import t from 'tap'
 import tls from 'node:tls'
 import { X509Certificate } from 'node:crypto'
-import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { generateCaSet } from '../../src/certs/generate.js'
 import { settingsFromObject } from '../../src/settings/load.js'
 import { tempDir, TEST_ALLOWED_REQUESTS } from '../helpers/broker.js'
 import type { Msg } from '../helpers/client.js'
 import { errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
+import { writeCaFiles } from '../helpers/certs.js'
 
-const LOCAL = [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] as const
 
 interface TlsClient { request: (m: Msg) => Promise<Msg>, next: (pred: (m: Msg) => boolean) => Promise<Msg>, closed: Promise<void>, close: () => void }
 
@@ -53,10 +52,7 @@ async function tlsClient (port: number, opts: tls.ConnectionOptions): Promise<Tl
 t.test('a client certificate identifies its client; one that names no client must still authenticate', async t => {
   const dir = tempDir()
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  const set = await generateCaSet({ serverAltNames: LOCAL, clients: ['backend', 'operator', 'stranger'] })
-  writeFileSync(join(dir, 'server.pem'), set.server.cert)
-  writeFileSync(join(dir, 'server-key.pem'), set.server.key)
-  writeFileSync(join(dir, 'ca.pem'), set.ca.cert)
+  const set = await writeCaFiles(dir, ['backend', 'operator', 'stranger'])
   const [backendCert, operatorCert, strangerCert] = set.clients
   const operatorPrint = new X509Certificate(operatorCert!.cert).fingerprint256
   const strangerKey = await testKey()

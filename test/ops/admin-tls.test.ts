@@ -4,14 +4,13 @@
  * no client certificate even when the broker's TLS listener requires them.
  */
 import https from 'node:https'
-import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import t from 'tap'
 import { generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import { settingsFromObject } from '../../src/settings/load.js'
+import { writeSelfSignedPair, LOCAL_NAMES } from '../helpers/certs.js'
 
-const LOCAL = [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] as const
 const TOKEN = 'tls-admin-token-0123456789'
 
 /** GET over HTTPS trusting only `ca`; resolves with the status, body and the certificate the server showed. */
@@ -31,10 +30,8 @@ async function httpsGet (port: number, path: string, ca: string, token?: string)
 
 t.test('admin.tls serves /readyz, /metrics and /status.json over HTTPS with the broker\'s certificate', async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: LOCAL })
-  const stranger = await generateSelfSigned({ altNames: LOCAL })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
+  const stranger = await generateSelfSigned({ altNames: LOCAL_NAMES })
   // verify_clients defaults to true with a ca: the broker's TLS listener wants client certificates, the admin one does not.
   const b = await startBroker({
     tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' },

@@ -4,15 +4,14 @@
  * every metric the dashboard queries exists, every broker metric is
  * documented, and every documented one exists.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import { keyClient, testKey } from '../helpers/clients.js'
 import { freePort } from '../store/helpers/mysql.js'
 import { scrape } from './helpers.js'
 import type { Family } from './prom-text.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 const doc = (name: string): string => readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8')
 
@@ -25,9 +24,7 @@ function exists (families: Map<string, Family>, name: string): boolean {
 
 t.test('the dashboard and the docs name exactly the metrics a scrape has', async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  await writeSelfSignedPair(dir)
   const port = await freePort() // a closed port: the mirror is down, which is enough to have its gauges
   const b = await startBroker({
     admin: { port: 0 },

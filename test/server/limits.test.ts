@@ -7,14 +7,12 @@
 import { once } from 'node:events'
 import type net from 'node:net'
 import tls from 'node:tls'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket } from 'ws'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { connectAs, errorName, keyClient, testKey } from '../helpers/clients.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 /** A line a little over `bytes` bytes that the broker answers (broker.ping whose @extra has `bytes` characters). */
 const pingOf = (bytes: number, extra = 'x'): string => JSON.stringify({ '@type': 'broker.ping', '@extra': extra.padEnd(bytes, 'x') })
@@ -96,9 +94,7 @@ t.test('max_frame_size_unauthenticated on TCP: a long line before authentication
 
 t.test('max_frame_size_unauthenticated on TLS and WebSocket', async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
   const key = await testKey()
   const b = await startBroker({
     clients: [keyClient('svc', key)],

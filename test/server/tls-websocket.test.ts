@@ -11,8 +11,8 @@ import { WebSocket } from 'ws'
 import { generateCaSet, generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import type { Msg } from '../helpers/client.js'
+import { writeSelfSignedPair, writeCaFiles, LOCAL_NAMES } from '../helpers/certs.js'
 
-const LOCAL = [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] as const
 
 /** A TLS client speaking the line protocol. */
 async function tlsClient (port: number, opts: tls.ConnectionOptions): Promise<{ socket: tls.TLSSocket, request: (m: Msg) => Promise<Msg>, closed: Promise<void> }> {
@@ -60,8 +60,8 @@ async function handshakeFails (port: number, opts: tls.ConnectionOptions): Promi
 
 t.test('TLS with a CA: a client certificate is required; rotation keeps connections and changes what new handshakes see', async t => {
   const dir = tempDir()
-  const first = await generateCaSet({ serverAltNames: LOCAL, clients: ['backend'] })
-  const other = await generateCaSet({ serverAltNames: LOCAL, clients: ['intruder'] })
+  const first = await generateCaSet({ serverAltNames: LOCAL_NAMES, clients: ['backend'] })
+  const other = await generateCaSet({ serverAltNames: LOCAL_NAMES, clients: ['intruder'] })
   const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem'), ca: join(dir, 'ca.pem') }
   writeFileSync(files.cert, first.server.cert)
   writeFileSync(files.key, first.server.key)
@@ -84,7 +84,7 @@ t.test('TLS with a CA: a client certificate is required; rotation keeps connecti
   t.ok(((status.certificate as Msg).days_left as number) >= 364, 'and its days left')
 
   // Rotate to a whole new CA set; the open connection must survive.
-  const next = await generateCaSet({ serverAltNames: LOCAL, serverCommonName: 'rotated', clients: ['backend'] })
+  const next = await generateCaSet({ serverAltNames: LOCAL_NAMES, serverCommonName: 'rotated', clients: ['backend'] })
   writeFileSync(files.cert, next.server.cert)
   writeFileSync(files.key, next.server.key)
   writeFileSync(files.ca, next.ca.cert)
@@ -106,10 +106,8 @@ t.test('TLS with a CA: a client certificate is required; rotation keeps connecti
 
 t.test("siptg's model: one self-signed pair is the server certificate and the only accepted client certificate", async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: LOCAL })
-  const stranger = await generateSelfSigned({ altNames: LOCAL })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
+  const stranger = await generateSelfSigned({ altNames: LOCAL_NAMES })
   const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' } }, { dir })
   t.teardown(b.stop)
   const port = b.broker.addresses.tls?.port ?? 0
@@ -121,9 +119,7 @@ t.test("siptg's model: one self-signed pair is the server certificate and the on
 
 t.test('an expired certificate stops the start unless allowed', async t => {
   const dir = tempDir()
-  const old = await generateSelfSigned({ altNames: LOCAL, notBefore: new Date(Date.now() - 400 * 86_400_000), days: 30 })
-  writeFileSync(join(dir, 'cert.pem'), old.cert)
-  writeFileSync(join(dir, 'key.pem'), old.key)
+  await writeSelfSignedPair(dir, { notBefore: new Date(Date.now() - 400 * 86_400_000), days: 30 })
   await t.rejects(startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' } }, { dir }), /expired/)
   const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem', allow_expired: true } }, { dir })
   t.teardown(b.stop)
@@ -181,10 +177,7 @@ t.test('WebSocket: the same protocol, the same policy, one object per message; o
 
 t.test('WebSocket over HTTPS with client certificates', async t => {
   const dir = tempDir()
-  const set = await generateCaSet({ serverAltNames: LOCAL, clients: ['ops'] })
-  writeFileSync(join(dir, 'server.pem'), set.server.cert)
-  writeFileSync(join(dir, 'server-key.pem'), set.server.key)
-  writeFileSync(join(dir, 'ca.pem'), set.ca.cert)
+  const set = await writeCaFiles(dir, ['ops'])
   const b = await startBroker({
     tls: { host: '127.0.0.1', port: 0, cert: 'server.pem', key: 'server-key.pem', ca: 'ca.pem' },
     websocket: { host: '127.0.0.1', port: 0, tls: true }

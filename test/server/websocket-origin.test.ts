@@ -5,13 +5,11 @@
  * follows the TCP listener's public-address rule.
  */
 import { once } from 'node:events'
-import { writeFileSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { join } from 'node:path'
 import t from 'tap'
 import { WebSocket } from 'ws'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 type Outcome = { opened: true, pong: unknown } | { opened: false, status: number }
 
@@ -70,9 +68,7 @@ t.test('a plain WebSocket listener on a public address needs allow_public_plain,
   t.ok(allowed.logs.find(r => r.msg === 'the plain WebSocket listener is reachable from other hosts (allow_public_plain): anyone who can reach it has full access unless clients are set'), 'with a warning')
 
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir, { altNames: [{ type: 'ip', value: '127.0.0.1' }] })
   const secure = await startBroker({
     tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' },
     websocket: { host: '0.0.0.0', port: 0, tls: true }

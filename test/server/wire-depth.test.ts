@@ -5,12 +5,10 @@
  * carries on, on TCP, TLS and WebSocket, authenticated or not.
  */
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import { keyClient, testKey } from '../helpers/clients.js'
 import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
 import { tcpPeer, tlsPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 const ISSUE_LINE = '{"@type":"broker.ping","@extra":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
 const DEEP_OBJECTS = (type: string): string => `{"@type":"${type}","@session":"1","x":` + '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000) + '}'
@@ -71,9 +69,7 @@ for (const withClients of [false, true]) {
 
 t.test('the issue line over TLS gets FRAME_TOO_DEEP; the broker carries on', async t => {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
   const b = await startBroker({ tls: { host: '127.0.0.1', port: 0, cert: 'cert.pem', key: 'key.pem', ca: 'cert.pem' } }, { dir })
   t.teardown(b.stop)
   const connect: Connect = async () => await tlsPeer(b.broker.addresses.tls?.port ?? 0, { cert: pair.cert, key: pair.key, ca: pair.cert })

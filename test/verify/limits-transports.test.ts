@@ -7,18 +7,14 @@
 import t from 'tap'
 import { once } from 'node:events'
 import { WebSocket } from 'ws'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import { startBroker, tempDir } from '../helpers/broker.js'
 import { keyClient, testKey } from '../helpers/clients.js'
 import { tcpPeer, tlsPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 async function listeners (raw: Record<string, unknown>): Promise<{ wsUrl: string, stop: () => Promise<void>, tcp: () => Promise<RawPeer>, tls: () => Promise<RawPeer>, ws: () => Promise<RawPeer> }> {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
   const b = await startBroker({
     ...raw,
     websocket: { host: '127.0.0.1', port: 0 },

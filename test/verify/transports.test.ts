@@ -9,13 +9,11 @@
  *   and TDLib's errors, and answers filtered for a chat-scoped client.
  */
 import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { generateSelfSigned } from '../../src/certs/generate.js'
 import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
 import { keyClient, testKey, type TestKey } from '../helpers/clients.js'
 import { tcpPeer, tlsPeer, wsPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { writeSelfSignedPair } from '../helpers/certs.js'
 
 const ALICE = 1000001
 const ISSUE_LINE = '{"@type":"broker.ping","@extra":' + '['.repeat(5000) + ']'.repeat(5000) + '}'
@@ -34,9 +32,7 @@ type Connect = () => Promise<RawPeer>
 
 async function broker (withClients: boolean, keys: { full: TestKey, desk: TestKey }): Promise<{ b: TestBroker, connectors: Array<[string, Connect]> }> {
   const dir = tempDir()
-  const pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })
-  writeFileSync(join(dir, 'cert.pem'), pair.cert)
-  writeFileSync(join(dir, 'key.pem'), pair.key)
+  const pair = await writeSelfSignedPair(dir)
   const b = await startBroker({
     tdlib: { backend: 'sandbox' },
     websocket: { host: '127.0.0.1', port: 0 },
