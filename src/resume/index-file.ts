@@ -7,8 +7,9 @@
  * session's numbering goes on (a crash), it is ignored and the numbers it
  * would have covered count as unknown, hence as lost.
  */
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../store/atomic-file.js'
 import type { IndexEntry } from './seq-index.js'
 
 export const INDEX_FILE = '.tdbroker-seq-index.json'
@@ -50,8 +51,6 @@ export async function readIndex (directory: string): Promise<SavedIndex | undefi
   return { knownFrom: file.known_from, last: file.last, entries }
 }
 
-let tempCounter = 0
-
 /** Writes the index atomically (temporary file, synced, renamed over the old one). */
 export async function writeIndex (directory: string, index: SavedIndex): Promise<void> {
   const types: string[] = []
@@ -65,16 +64,7 @@ export async function writeIndex (directory: string, index: SavedIndex): Promise
     return [e.seq, at, e.chatId ?? null]
   })
   const body: IndexFileV1 = { version: 1, known_from: index.knownFrom, last: index.last, types, entries }
-  const file = join(directory, INDEX_FILE)
-  const temp = `${file}.${process.pid}.${tempCounter++}.tmp`
-  const handle = await open(temp, 'w', 0o600)
-  try {
-    await handle.writeFile(JSON.stringify(body) + '\n')
-    await handle.datasync()
-  } finally {
-    await handle.close()
-  }
-  await rename(temp, file)
+  await writeFileAtomic(join(directory, INDEX_FILE), JSON.stringify(body) + '\n')
 }
 
 function isCount (value: unknown): value is number {

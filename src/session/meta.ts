@@ -5,8 +5,9 @@
  * hands out a number twice). Written atomically: a temporary file, synced,
  * then renamed over the old one.
  */
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../store/atomic-file.js'
 
 export const META_FILE = '.tdbroker-session.json'
 
@@ -70,18 +71,7 @@ export async function readMeta (directory: string): Promise<ReadMeta> {
   }
 }
 
-let tempCounter = 0
-
 /** Writes the file atomically (temporary file, synced, renamed over the old one). */
 export async function writeMeta (directory: string, meta: SessionMeta): Promise<void> {
-  const file = join(directory, META_FILE)
-  const temp = `${file}.${process.pid}.${tempCounter++}.tmp`
-  const handle = await open(temp, 'w', 0o600)
-  try {
-    await handle.writeFile(JSON.stringify(meta) + '\n')
-    await handle.datasync()
-  } finally {
-    await handle.close()
-  }
-  await rename(temp, file)
+  await writeFileAtomic(join(directory, META_FILE), JSON.stringify(meta) + '\n')
 }

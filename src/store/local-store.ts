@@ -9,8 +9,9 @@
  * file, never half of one; close() writes at once. Users and usernames are
  * bounded (the oldest are forgotten first); sessions are as many as folders.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from './atomic-file.js'
 import type { Logger } from '../log/logger.js'
 import type { MirrorWrite, SessionRecord, UsernameRecord, UserRecord } from './records.js'
 
@@ -175,13 +176,10 @@ export class LocalStore {
     if (!this.dirty) return
     this.dirty = false
     const data: StoreFile = { format: 1, sessions: this.listSessions(), users: this.listUsers(), usernames: this.listUsernames() }
-    const temp = `${this.file}.${process.pid}.tmp`
     try {
-      await writeFile(temp, JSON.stringify(data) + '\n', { mode: 0o600 })
-      await rename(temp, this.file)
+      await writeFileAtomic(this.file, JSON.stringify(data) + '\n')
     } catch (e) {
       this.dirty = true
-      await rm(temp, { force: true })
       throw e
     }
   }

@@ -12,8 +12,9 @@
  * session folders first and uploaded from there, so a backup taken during an
  * outage (or before a restart) is uploaded later.
  */
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from './atomic-file.js'
 import type { Logger } from '../log/logger.js'
 import type { MysqlSettings } from '../settings/types.js'
 import { isSessionId } from '../session/session-id.js'
@@ -144,9 +145,7 @@ export class MysqlMirror {
     const file = this.spoolFile(sessionId)
     const meta: Spooled = { sessionId, sha256: pack.sha256, taken, files: pack.files, loginOnly: pack.loginOnly, contentSha256: content }
     await this.spooling(async () => {
-      const temp = `${file}.${process.pid}.tmp`
-      await writeFile(temp, pack.data, { mode: 0o600 })
-      await rename(temp, file)
+      await writeFileAtomic(file, pack.data)
       await writeFile(`${file}.json`, JSON.stringify(meta) + '\n', { mode: 0o600 })
       this.spooled.set(sessionId, meta)
     })
