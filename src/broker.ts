@@ -115,7 +115,7 @@ export class Broker implements BrokerCore {
     this.authThrottle = new AuthThrottle(options.authThrottle)
     this.audit = new AuditLog(this.log)
     this.refusals = new RateLimitedLog(this.log)
-    this.registry = this.settings.cluster === undefined ? new SessionRegistry(this.settings, this.backend, this.log) : new ClusterRegistry(this.settings, this.backend, this.log)
+    this.registry = this.settings.cluster === undefined ? new SessionRegistry(this.settings, this.backend, this.log) : new ClusterRegistry(this.settings, this.backend, this.log, this.uploads)
     this.clock = options.clock ?? Date.now
     this.metrics = new BrokerMetrics(this.metricsSource(), this.settings.admin !== undefined)
     this.floodWaits = new FloodWaits(this.clock)

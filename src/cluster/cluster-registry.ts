@@ -6,6 +6,7 @@
  * loaded only when open() runs, so a broker without `cluster` never loads it.
  */
 import { BrokerError } from '../errors.js'
+import { UploadStore } from '../files/uploads.js'
 import type { Logger } from '../log/logger.js'
 import { SessionRegistry } from '../session/registry.js'
 import { isSessionId } from '../session/session-id.js'
@@ -23,7 +24,8 @@ export class ClusterRegistry extends SessionRegistry {
   private readonly handles = new Map<string, ClusterSession>()
   private nodeValue: ClusterNode | undefined
 
-  constructor (private readonly clusterSettings: Settings, private readonly clusterBackend: TdBackend, private readonly clusterLog: Logger) {
+  /** @param uploads the broker's uploads (broker.uploadFile): the node writes those of the sessions it runs */
+  constructor (private readonly clusterSettings: Settings, private readonly clusterBackend: TdBackend, private readonly clusterLog: Logger, private readonly uploads: UploadStore = new UploadStore()) {
     super(clusterSettings, clusterBackend, clusterLog)
     const log = clusterLog.child({ component: 'cluster' })
     this.backups = new ClusterBackups(clusterSettings, log)
@@ -40,7 +42,7 @@ export class ClusterRegistry extends SessionRegistry {
     await this.engine.open()
     try {
       const { ClusterNode } = await import('./node.js')
-      const node = await ClusterNode.open(this.clusterSettings, this.engine, this.backups, this.clusterLog.child({ component: 'cluster' }))
+      const node = await ClusterNode.open(this.clusterSettings, this.engine, this.backups, this.uploads, this.clusterLog.child({ component: 'cluster' }))
       this.nodeValue = node
       node.onSession = (id, facts) => { this.handle(id, facts) }
       for (const id of node.sessionIds()) this.handle(id, node.facts(id) ?? {})

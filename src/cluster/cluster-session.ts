@@ -7,9 +7,10 @@
  */
 import { Session, type ResumeResult, type SessionContext, type SessionMember, type SessionState } from '../session/session.js'
 import type { TdObject } from '../tdlib/backend.js'
+import type { UploadHost } from '../files/uploads.js'
 import type { ClusterNode } from './node.js'
 
-export class ClusterSession extends Session {
+export class ClusterSession extends Session implements UploadHost {
   constructor (private readonly node: ClusterNode, id: string, ctx: SessionContext, creator: string | undefined) {
     // No folder of its own: the owner's engine session has the folder.
     super(id, '', ctx, { seq_reserved: 0, ...(creator === undefined ? {} : { creator }) })
@@ -28,6 +29,8 @@ export class ClusterSession extends Session {
   override hasMember (member: SessionMember): boolean { return this.node.hasMember(this.id, member) }
   override async attach (member: SessionMember, lastSeq?: number): Promise<ResumeResult | undefined> { return await this.node.attach(this.id, member, lastSeq) }
   override detach (member: SessionMember): boolean { return this.node.detach(this.id, member) }
+  /** broker.uploadFile: written on the node that runs the session. */
+  async upload (req: Parameters<UploadHost['upload']>[0]): Promise<{ token: string, size: number }> { return await this.node.upload(this.id, req) }
   override async invoke (request: TdObject): Promise<TdObject> { return await this.node.invoke(this.id, request) }
   /** The broker is stopping: this node's clients of the session are told it ended for them. */
   override async stop (reason: string): Promise<void> { this.node.endView(this.id, reason) }

@@ -12,7 +12,7 @@
  * started again (on the node that ran it last if alive, else the least
  * loaded one), and tells each owner which of its sessions it still needs.
  */
-import type { Msg, Subscription } from '@nats-io/transport-node'
+import { headers, type Msg, type Subscription } from '@nats-io/transport-node'
 import type { KV } from '@nats-io/kv'
 import { BrokerError, type BrokerErrorName } from '../errors.js'
 import type { Logger } from '../log/logger.js'
@@ -21,6 +21,8 @@ import type { ResumeResult, SessionMember } from '../session/session.js'
 import type { Settings } from '../settings/types.js'
 import type { TdObject } from '../tdlib/backend.js'
 import type { ClusterBackups } from './backups.js'
+import { UPLOAD_PREFIX, type UploadHost, type UploadStore } from '../files/uploads.js'
+import { findLocalPaths } from '../policy/local-files.js'
 import { openLink, type CatalogueEntry, type ClusterLink, type LeaseValue, type NodeValue } from './link.js'
 import { LeaseTaken, Owner } from './owner.js'
 import type { ClusterSettings } from './settings.js'
@@ -33,6 +35,11 @@ type Request =
   | { op: 'invoke', session: string, request: TdObject }
   | { op: 'interest', sessions: string[], from: string }
   | { op: 'drain' }
+
+/** An upload sent to the node that runs its session: this in header UPLOAD_HEADER, the bytes as the body (base64 in JSON would pass NATS's max_payload). */
+interface UploadRequest { session: string, client: string, connectionId: string, name: string, appendTo?: string, maxFileSize: number, from: string }
+const UPLOAD_HEADER = 'Tdb-Upload'
+type UploadArgs = Parameters<UploadHost['upload']>[0]
 
 type Reply = { ok: true, value?: unknown } | { ok: false, error: string, message: string, redirect?: string }
 
@@ -63,17 +70,18 @@ export class ClusterNode {
     private readonly link: ClusterLink,
     private readonly engine: SessionRegistry,
     private readonly log: Logger,
-    backups: ClusterBackups
+    backups: ClusterBackups,
+    private readonly uploads: UploadStore
   ) {
     this.owner = new Owner(cluster, link, engine, settings.tdlib.path, backups, settings.terminate_delay * 1000, log, async id => await this.entry(id))
   }
 
   /** Connects to NATS, learns the cluster's state and starts answering. */
-  static async open (settings: Settings, engine: SessionRegistry, backups: ClusterBackups, log: Logger): Promise<ClusterNode> {
+  static async open (settings: Settings, engine: SessionRegistry, backups: ClusterBackups, uploads: UploadStore, log: Logger): Promise<ClusterNode> {
     const cluster = settings.cluster as ClusterSettings
     const link = await openLink(cluster, log)
     backups.store = link.backups
-    const node = new ClusterNode(cluster, settings, link, engine, log, backups)
+    const node = new ClusterNode(cluster, settings, link, engine, log, backups, uploads)
     backups.mayWrite = id => node.owner.mayBackUp(id)
     try {
       await node.start()
@@ -226,7 +234,7 @@ export class ClusterNode {
       if (holder === undefined) {
         await this.ensureRunning(id)
       } else if (holder === this.name && this.owner.has(id)) {
-        return await (await this.owner.session(id)).invoke(request)
+        return await (await this.owner.session(id)).invoke(this.withUploads(id, request))
       } else {
         try {
           return await this.ask(holder, { op: 'invoke', session: id, request }) as TdObject
@@ -238,6 +246,55 @@ export class ClusterNode {
       }
       if (Date.now() > deadline) throw new BrokerError('SESSION_CLOSED', `session ${id} has no node running it (within cluster.request_timeout)`)
     }
+  }
+
+  /** broker.uploadFile for a session: the bytes are written on the node that runs it (this one or another). */
+  async upload (id: string, req: UploadArgs): Promise<{ token: string, size: number }> {
+    const deadline = Date.now() + this.timeoutMs
+    for (;;) {
+      const holder = this.leaseHolder(id)
+      if (holder === undefined) {
+        await this.ensureRunning(id)
+      } else if (holder === this.name && this.owner.has(id)) {
+        return await this.uploadHere({ session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name }, req.data)
+      } else {
+        const h = headers()
+        h.set(UPLOAD_HEADER, JSON.stringify({ session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name } satisfies UploadRequest))
+        try {
+          return await this.ask(holder, req.data, h) as { token: string, size: number }
+        } catch (e) {
+          if (!(e instanceof NotThere) || Date.now() > deadline) throw asBrokerError(e)
+          await pause(100)
+        }
+      }
+      if (Date.now() > deadline) throw new BrokerError('SESSION_CLOSED', `session ${id} has no node running it (within cluster.request_timeout)`)
+    }
+  }
+
+  private async uploadHere (r: UploadRequest, data: Uint8Array): Promise<{ token: string, size: number }> {
+    if (!this.owner.has(r.session)) throw new NotThere(this.name, `session ${r.session} is not run by node ${this.name}`)
+    const session = await this.owner.session(r.session)
+    const bytes = Buffer.from(data)
+    // Connections of different nodes may share an id: the slot counts per node and connection.
+    const connection = `${r.from}/${r.connectionId}`
+    if (r.appendTo !== undefined) return { token: r.appendTo, size: await this.uploads.append(r.appendTo, r.session, r.client, connection, bytes, r.maxFileSize) }
+    return { token: await this.uploads.save(session, r.client, connection, r.name, bytes), size: bytes.length }
+  }
+
+  /**
+   * Swaps each upload reference in a request for its file here. The node the
+   * client is on checked that the reference was issued to that client; one
+   * not here was written on a node that ran the session before.
+   */
+  private withUploads (id: string, request: TdObject): TdObject {
+    for (const { holder, field, type } of findLocalPaths(request)) {
+      const value = holder[field]
+      if (type !== 'inputFileLocal' || typeof value !== 'string' || !value.startsWith(UPLOAD_PREFIX)) continue
+      const path = this.uploads.pathFor(value, id)
+      if (path === undefined) throw new BrokerError('LOCAL_FILE_NOT_ALLOWED', `the upload ${value} is not on node ${this.name}, which runs session ${id} now (the session moved since it was uploaded); upload the file again`)
+      holder[field] = path
+    }
+    return request
   }
 
   /** Makes sure some node runs `id`, asking (or becoming) its owner. One attempt at a time per session. */
@@ -295,10 +352,10 @@ export class ClusterNode {
 
   // --- talking to other nodes -----------------------------------------------------------
 
-  private async ask (node: string, request: Request): Promise<unknown> {
+  private async ask (node: string, request: Request | Uint8Array, h?: ReturnType<typeof headers>): Promise<unknown> {
     let reply: Reply
     try {
-      const m = await this.link.nc.request(this.link.nodeSubject(node), JSON.stringify(request), { timeout: this.timeoutMs })
+      const m = await this.link.nc.request(this.link.nodeSubject(node), request instanceof Uint8Array ? request : JSON.stringify(request), { timeout: this.timeoutMs, ...(h === undefined ? {} : { headers: h }) })
       reply = m.json<Reply>()
     } catch (e) {
       const message = (e as Error).message
@@ -314,8 +371,9 @@ export class ClusterNode {
   private async answer (m: Msg): Promise<void> {
     let reply: Reply
     try {
-      const request = m.json<Request>()
-      reply = { ok: true, value: await this.handle(request) }
+      const upload = m.headers?.get(UPLOAD_HEADER)
+      if (upload !== undefined && upload !== '') reply = { ok: true, value: await this.uploadHere(JSON.parse(upload) as UploadRequest, m.data) }
+      else reply = { ok: true, value: await this.handle(m.json<Request>()) }
     } catch (e) {
       if (e instanceof LeaseTaken) reply = { ok: false, error: 'LEASE_TAKEN', message: e.message, redirect: e.node }
       else if (e instanceof NotThere) reply = { ok: false, error: 'NOT_THERE', message: e.message }
@@ -333,7 +391,7 @@ export class ClusterNode {
       case 'open': await this.owner.own(r.session, r.from); return undefined
       case 'invoke':
         if (!this.owner.has(r.session)) throw new NotThere(this.name, `session ${r.session} is not run by node ${this.name}`)
-        return await (await this.owner.session(r.session)).invoke(r.request)
+        return await (await this.owner.session(r.session)).invoke(this.withUploads(r.session, r.request))
       case 'interest':
         for (const id of r.sessions) this.owner.interested(id, r.from)
         return undefined

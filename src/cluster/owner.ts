@@ -13,9 +13,10 @@
  * at once.
  *
  * Each owned session has one member of its own: the publisher,
- * which sends every update, in order and one at a time, to the session's
- * subject in the update stream (message id session-seq, so a retry after a
- * lost acknowledgement is dropped by the stream).
+ * which sends its updates, in order and one message at a time (a batch when
+ * they come fast), to the session's subject in the update stream (message
+ * id session-firstseq, so a retry after a lost acknowledgement is dropped
+ * by the stream).
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -29,7 +30,8 @@ import { headers } from '@nats-io/transport-node'
 import type { ClusterBackups } from './backups.js'
 import type { CatalogueEntry, ClusterLink, LeaseValue } from './link.js'
 import type { ClusterSettings } from './settings.js'
-import { EVENT_HEADER, SEQ_HEADER, lastInStream } from './view.js'
+import { lastInStream } from './view.js'
+import { BATCH_BYTES, BATCH_UPDATES, EVENT_HEADER, SEQ_HEADER, encodeUpdates } from './update-message.js'
 
 /** Updates waiting to be published for one session before the oldest are dropped (and logged). */
 const MAX_UNPUBLISHED = 100_000
@@ -239,13 +241,16 @@ export class LeaseTaken extends Error {
   constructor (readonly node: string) { super(`the lease is held by node ${node}`) }
 }
 
-/** The owned session's one member: publishes each update to the stream, in order. */
+/** The owned session's one member: publishes its updates to the stream, in order, batched when they come fast (update-message.ts). */
 class Publisher implements SessionMember {
   readonly id: string
   /** Updates at or below this number were published by an earlier owner. */
   floor = 0
   onEnded: ((reason: string) => void) | undefined
   private readonly queue: OutgoingUpdate[] = []
+  /** The message being published: the first `count` of the queue; kept as it is until acknowledged, so a retry is dropped by its id. */
+  private batch: { count: number, body: string, headers: Record<string, string>, msgID: string } | undefined
+  private lastPublished = 0
   private pumping: Promise<void> | undefined
   private warned = false
   private abandoned = false
@@ -257,7 +262,8 @@ class Publisher implements SessionMember {
   deliver (update: OutgoingUpdate): boolean {
     if (this.abandoned) return false
     if (this.queue.length >= MAX_UNPUBLISHED) {
-      this.queue.shift()
+      // The oldest not in the message being published.
+      this.queue.splice(this.batch?.count ?? 0, 1)
       if (!this.warned) this.log.error({ session: this.sessionId }, 'update stream unreachable for too long: oldest unpublished updates dropped')
       this.warned = true
     }
@@ -285,26 +291,46 @@ class Publisher implements SessionMember {
   abandon (): void {
     this.abandoned = true
     this.queue.length = 0
+    this.batch = undefined
   }
 
   async event (kind: string, text: string): Promise<void> {
     await this.flushed(5000)
     const h = headers()
     h.set(EVENT_HEADER, kind)
+    // The last number stays readable at the subject's end (a next owner numbers above it).
+    h.set(SEQ_HEADER, String(Math.max(this.lastPublished, this.floor)))
     await this.link.js.publish(this.link.updates(this.sessionId), text, { headers: h }).catch(() => {})
+  }
+
+  /** The next message: as many queued updates as fit in BATCH_UPDATES and about BATCH_BYTES. */
+  private nextBatch (): NonNullable<Publisher['batch']> {
+    const items: Array<{ seq: number, json: string }> = []
+    let bytes = 0
+    for (const u of this.queue) {
+      if (items.length >= BATCH_UPDATES) break
+      const json = JSON.stringify(u.update)
+      if (items.length > 0 && bytes + json.length > BATCH_BYTES) break
+      items.push({ seq: u.seq, json })
+      bytes += json.length + 16
+    }
+    return { count: items.length, ...encodeUpdates(items), msgID: `${this.sessionId}-${(items[0] as { seq: number }).seq}` }
   }
 
   private async pump (): Promise<void> {
     while (this.queue.length > 0 && !this.abandoned) {
-      const u = this.queue[0] as OutgoingUpdate
+      const batch = this.batch ??= this.nextBatch()
       const h = headers()
-      h.set(SEQ_HEADER, String(u.seq))
+      for (const [k, v] of Object.entries(batch.headers)) h.set(k, v)
       try {
-        await this.link.js.publish(this.link.updates(this.sessionId), JSON.stringify(u.update), { msgID: `${this.sessionId}-${u.seq}`, headers: h })
-        this.queue.shift()
+        await this.link.js.publish(this.link.updates(this.sessionId), batch.body, { msgID: batch.msgID, headers: h })
+        if (this.batch !== batch) continue // abandoned meanwhile
+        this.lastPublished = Number(batch.headers[SEQ_HEADER])
+        this.queue.splice(0, batch.count)
+        this.batch = undefined
         this.warned = false
       } catch (e) {
-        this.log.warn({ session: this.sessionId, seq: u.seq, err: (e as Error).message }, 'update not published yet; retrying')
+        this.log.warn({ session: this.sessionId, msg_id: batch.msgID, err: (e as Error).message }, 'updates not published yet; retrying')
         await new Promise(resolve => setTimeout(resolve, 250))
       }
     }

@@ -41,7 +41,7 @@ export interface ClusterSettings {
   request_timeout: number
   /** Seconds an update stays in the update stream. */
   updates_max_age: number
-  /** Updates kept per session in the update stream. */
+  /** Messages kept per session in the update stream (one update each, or a batch of up to 256). */
   updates_per_session: number
   /** Seconds between backups of a running, logged-in session (0: at login and clean stop only). */
   backup_interval: number

@@ -15,11 +15,9 @@ import type { ResumeResult, SessionMember } from '../session/session.js'
 import type { Settings } from '../settings/types.js'
 import type { TdObject } from '../tdlib/backend.js'
 import type { ClusterLink } from './link.js'
+import { SEQ_HEADER, EVENT_HEADER, decodeUpdates } from './update-message.js'
 
-/** Header with the session's own sequence number of an update. */
-export const SEQ_HEADER = 'Tdb-Seq'
-/** Header of the stream's non-update events ("closed": TDLib closed the session itself). */
-export const EVENT_HEADER = 'Tdb-Event'
+export { EVENT_HEADER, SEQ_HEADER } from './update-message.js'
 
 /** The session sequence number and the stream sequence of the session's last stream message (0, 0 when none). */
 export async function lastInStream (link: ClusterLink, sessionId: string): Promise<{ seq: number, streamSeq: number }> {
@@ -81,10 +79,10 @@ export class UpdateView {
         const event = m.headers?.get(EVENT_HEADER)
         if (event === 'closed') this.ended(m.string())
         else if (event === undefined || event === '') {
-          // An update that does not parse is logged and skipped rather than ending the consumer.
-          let update: TdObject | undefined
-          try { update = m.json<TdObject>() } catch (e) { this.log.error({ session: this.sessionId, seq: m.seq, err: (e as Error).message }, 'cluster: an update on the stream that is not valid JSON was skipped') }
-          if (update !== undefined) this.take(Number(m.headers?.get(SEQ_HEADER) ?? 0), update)
+          // A message that is not what an owner writes is logged and skipped rather than ending the consumer.
+          let updates: Array<{ seq: number, update: TdObject }> = []
+          try { updates = decodeUpdates(name => m.headers?.get(name), m.string()) } catch (e) { this.log.error({ session: this.sessionId, seq: m.seq, err: (e as Error).message }, 'cluster: an update on the stream that is not valid was skipped') }
+          for (const u of updates) this.take(u.seq, u.update)
         }
         this.wake()
       }

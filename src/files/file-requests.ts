@@ -11,7 +11,7 @@ import type { Session } from '../session/session.js'
 import type { Settings } from '../settings/types.js'
 import type { TdObject } from '../tdlib/backend.js'
 import type { Logger } from '../log/logger.js'
-import type { UploadStore } from './uploads.js'
+import { uploadHostOf, type UploadStore } from './uploads.js'
 
 /** What the two requests need of a connection (a small interface, so this file does not import it). */
 export interface FileRequester {
@@ -63,6 +63,18 @@ export async function uploadFile (conn: FileRequester, m: Record<string, unknown
   if (size > limit) throw new BrokerError('UPLOAD_TOO_LARGE', `the upload is ${size} bytes, more than max_upload_size (${limit})`)
   const bytes = Buffer.from(data, 'base64')
   const { uploads, settings } = conn.core
+  if (m.append_to !== undefined && typeof m.append_to !== 'string') throw new BrokerError('INVALID_REQUEST', 'append_to must be the path of a reference broker.uploadFile answered')
+  const host = uploadHostOf(session)
+  if (host !== undefined) {
+    // Written on the node that runs the session, where TDLib reads it.
+    const appendTo = m.append_to as string | undefined
+    if (appendTo === undefined && bytes.length > settings.max_upload_file_size) {
+      throw new BrokerError('UPLOAD_TOO_LARGE', `the upload is ${bytes.length} bytes, more than max_upload_file_size (${settings.max_upload_file_size})`)
+    }
+    const done = await host.upload({ client: conn.identity.name, connectionId: conn.id, name, data: bytes, ...(appendTo === undefined ? {} : { appendTo }), maxFileSize: settings.max_upload_file_size })
+    uploads.remember(done.token, session.id, conn.identity.name)
+    return { '@type': 'broker.fileUploaded', session: session.id, file: { '@type': 'inputFileLocal', path: done.token }, size: done.size }
+  }
   if (m.append_to !== undefined) {
     if (typeof m.append_to !== 'string') throw new BrokerError('INVALID_REQUEST', 'append_to must be the path of a reference broker.uploadFile answered')
     const total = await uploads.append(m.append_to, session.id, conn.identity.name, conn.id, bytes, settings.max_upload_file_size)

@@ -50,6 +50,19 @@ function writeFailed (e: unknown): BrokerError {
   return new BrokerError('UPLOAD_FAILED', `the broker could not write the upload (${code})`)
 }
 
+/**
+ * A session whose folder is on another process's disk (a cluster node's
+ * handle of a session): its uploads are written where it runs.
+ */
+export interface UploadHost {
+  upload (req: { client: string, connectionId: string, name: string, data: Buffer, appendTo?: string, maxFileSize: number }): Promise<{ token: string, size: number }>
+}
+
+/** The session's UploadHost, if its files are elsewhere. */
+export function uploadHostOf (session: object): UploadHost | undefined {
+  return typeof (session as Partial<UploadHost>).upload === 'function' ? session as UploadHost : undefined
+}
+
 export class UploadStore {
   private readonly issued = new Map<string, Issued>()
   private readonly inFlight = new Map<string, number>()
@@ -121,6 +134,23 @@ export class UploadStore {
     }
   }
 
+  /**
+   * Records a reference another node issued (a cluster session run there):
+   * the local-files step leaves it as it is for this client and session,
+   * and the node that runs the session swaps it for its file (pathFor).
+   */
+  remember (token: string, sessionId: string, client: string): void {
+    if (this.issued.has(token)) return
+    this.issued.set(token, { sessionId, client, path: token, folder: '', size: 0, appending: false })
+    if (this.issued.size > MAX_ISSUED) this.forgetOldest()
+  }
+
+  /** The path behind a reference issued here for this session, whoever it was issued to (the node that forwarded the request checked that). */
+  pathFor (token: string, sessionId: string): string | undefined {
+    const entry = this.issued.get(token)
+    return entry === undefined || entry.sessionId !== sessionId || entry.folder === '' ? undefined : entry.path
+  }
+
   /** The path behind a reference, if it was issued to this client for this session. */
   pathOf (token: string, sessionId: string, client: string): string | undefined {
     const entry = this.issued.get(token)
@@ -131,6 +161,7 @@ export class UploadStore {
   private forgetOldest (): void {
     const [token, entry] = this.issued.entries().next().value as [string, Issued]
     this.issued.delete(token)
+    if (entry.folder === '') return
     const removal = rm(entry.folder, { recursive: true, force: true }).catch(() => {})
     this.removals = this.removals.then(async () => { await removal })
   }

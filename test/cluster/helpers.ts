@@ -4,6 +4,7 @@ import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
 import type { Msg, TestClient } from '../helpers/client.js'
+import { EVENT_HEADER, decodeUpdates } from '../../src/cluster/update-message.js'
 
 export const REQUESTS = ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'getMe', 'getAuthorizationState', 'sendMessage', 'createPrivateChat', 'testSquareInt', 'getOption']
 export const UPDATES = ['updateNewMessage', 'updateChatLastMessage', 'updateMessageSendSucceeded', 'updateUser', 'updateNewChat', 'updateOption']
@@ -112,34 +113,54 @@ export async function startRelay (targetPort: number): Promise<{ url: string, cu
   }
 }
 
-/** Every update of a session in the stream, oldest first: its @seq and type (what the owners published and JetStream acknowledged). */
-export async function streamUpdates (url: string, prefix: string, session: string): Promise<Array<{ seq: number, type: string }>> {
+export interface StreamTally {
+  /** Every update of the session the stream holds so far, oldest first: its @seq and type. */
+  readonly updates: ReadonlyArray<{ seq: number, type: string }>
+  close(): Promise<void>
+}
+
+/**
+ * Follows a session's subject in the update stream from its first message
+ * (what the owners published and JetStream acknowledged), decoding batches
+ * as the nodes do. Used on a NATS that is not restarted while it runs.
+ */
+export async function streamTally (url: string, prefix: string, session: string): Promise<StreamTally> {
   const { connect } = await import('@nats-io/transport-node')
-  const { jetstream, jetstreamManager, DeliverPolicy } = await import('@nats-io/jetstream')
+  const { jetstream, DeliverPolicy } = await import('@nats-io/jetstream')
   const nc = await connect({ servers: url })
-  try {
-    const js = jetstream(nc)
-    const jsm = await jetstreamManager(nc)
-    const stream = `${prefix}-updates`
-    const subject = `${prefix}.updates.${session}`
-    const out: Array<{ seq: number, type: string }> = []
-    // Read up to the subject's last message as it is now (its stream sequence), not until the
-    // consumer's pending count says 0: that count can reach 0 before the end of a long stream.
-    const last = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch(() => null)
-    if (last === null) return out
-    const consumer = await js.consumers.get(stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.All })
-    const messages = await consumer.consume()
-    const timer = setTimeout(() => { void messages.close() }, 60_000)
+  const updates: Array<{ seq: number, type: string }> = []
+  const consumer = await jetstream(nc).consumers.get(`${prefix}-updates`, { filter_subjects: `${prefix}.updates.${session}`, deliver_policy: DeliverPolicy.All })
+  const messages = await consumer.consume()
+  const done = (async () => {
     for await (const m of messages) {
-      const seq = Number(m.headers?.get('Tdb-Seq') ?? 0)
-      if (seq > 0) out.push({ seq, type: (m.json<Record<string, unknown>>())['@type'] as string })
-      if (m.seq >= last.seq) break
+      if (m.headers?.get(EVENT_HEADER) !== undefined && m.headers?.get(EVENT_HEADER) !== '') continue
+      for (const u of decodeUpdates(name => m.headers?.get(name), m.string())) updates.push({ seq: u.seq, type: u.update['@type'] })
     }
-    clearTimeout(timer)
-    await messages.close()
-    return out
-  } finally {
-    await nc.close()
+  })()
+  return {
+    updates,
+    async close () { await messages.close(); await done.catch(() => {}); await nc.close() }
+  }
+}
+
+/**
+ * Waits (bounded) until every client's last update is the stream's last one
+ * its filters let through, and answers the stream and each client's updates
+ * as of that same moment. The owner may still be publishing when the load
+ * stops, so the stream is compared at a moment both sides agree on, not read once.
+ */
+export async function settled (tally: StreamTally, received: Array<() => readonly Msg[]>, accepts: (type: string) => boolean, timeoutMs: number): Promise<{ stream: Array<{ seq: number, type: string }>, received: Msg[][] }> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    // One synchronous look at both sides.
+    const stream = [...tally.updates]
+    const now = received.map(r => [...r()])
+    const last = stream.filter(u => accepts(u.type)).at(-1)?.seq
+    if (last !== undefined && now.every(r => r.at(-1)?.['@seq'] === last)) return { stream, received: now }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for every client to reach the stream's last update ${String(last)} (${stream.length} updates, @seq ${ranges(stream.map(u => u.seq))}); clients at ${now.map(r => String(r.at(-1)?.['@seq'])).join(', ')}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
   }
 }
 
@@ -177,14 +198,17 @@ export function compareWithStream (received: readonly Msg[], stream: Array<{ seq
   return { duplicated, lost, invented }
 }
 
-/** How many messages the cluster's update stream holds (a private NATS with one session: its published updates). */
-export async function streamCounter (url: string, prefix: string): Promise<{ count(): Promise<number>, close(): Promise<void> }> {
-  const { connect } = await import('@nats-io/transport-node')
-  const { jetstreamManager } = await import('@nats-io/jetstream')
-  const nc = await connect({ servers: url, maxReconnectAttempts: -1 })
-  const jsm = await jetstreamManager(nc)
-  return {
-    count: async () => (await jsm.streams.info(`${prefix}-updates`)).state.messages,
-    close: async () => { await nc.close() }
+/** Sequence numbers as runs, for messages: "1-53 10001-10038". */
+export function ranges (seqs: readonly number[]): string {
+  const out: string[] = []
+  let from: number | undefined
+  let to = 0
+  for (const n of seqs) {
+    if (from !== undefined && n === to + 1) { to = n; continue }
+    if (from !== undefined) out.push(from === to ? String(from) : `${from}-${to}`)
+    from = n
+    to = n
   }
+  if (from !== undefined) out.push(from === to ? String(from) : `${from}-${to}`)
+  return out.join(' ')
 }
