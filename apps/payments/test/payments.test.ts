@@ -107,6 +107,7 @@ t.test('a customer, their group, two operators, a payment approved', async t => 
   // The buttons.
   t.equal(await alice.press(groupId, groupWelcome.id, 'pay:how'), 'Instructions sent')
   t.match(textOf(await alice.fromBot(groupId, /^How to pay:/)), /Press "I have paid"/)
+  t.equal(await olga.press(groupId, groupWelcome.id, 'pay:paid'), '', "an operator's press opens no payment")
   t.equal(await alice.press(groupId, groupWelcome.id, 'pay:paid'), 'Payment #1 recorded')
   t.match(textOf(await alice.fromBot(groupId, /^Payment #1 is recorded/)), /An operator will check it/)
   t.equal(await alice.press(groupId, groupWelcome.id, 'pay:paid'), 'Payment #1 is already waiting for an operator.', 'one open payment at a time')
