@@ -14,7 +14,9 @@ import { OperatorFeed } from './operator-feed.js'
 
 const USAGE = `usage: tdbroker-payments start [--config FILE]      the desk (backend on its webhook, the account)
        tdbroker-payments operator [--config FILE]   an operator's feed of customers' messages (PAYMENTS_OPERATOR_TOKEN)
-       tdbroker-payments login [--config FILE]      logs the account in as a new broker session; prints its id`
+       tdbroker-payments login [--bot] [--config FILE]
+                                                    logs the account (or, with --bot, the messenger bot) in as a new
+                                                    broker session (PAYMENTS_BROKER_KEY); prints its id`
 
 function configPath (args: string[]): string {
   const i = args.indexOf('--config')
@@ -47,12 +49,18 @@ async function operator (file: string): Promise<void> {
   await feed.stop()
 }
 
-async function loginAccount (file: string): Promise<void> {
+async function loginSession (file: string, bot: boolean): Promise<void> {
   const target = brokerConfigFromObject(readConfigFile(file), process.env)
   const client = await connect({ url: target.url, auth: { name: target.client, key: target.key } })
   const rl = createInterface({ input: process.stdin, output: process.stderr })
   try {
     const session = await client.createSession()
+    if (bot) {
+      await login(session, { type: 'bot', getToken: async retry => await rl.question(retry ? 'Wrong token, again: ' : "The bot's token from BotFather: ") })
+      const me = await session.invoke({ '@type': 'getMe' })
+      console.log(`logged in as @${me.usernames?.active_usernames[0] ?? me.id}; bot session ${session.id}, bot id ${me.id} (for tdbroker bot-token add)`)
+      return
+    }
     await login(session, {
       getPhoneNumber: async () => await rl.question('Phone number of the account: '),
       getAuthCode: async retry => await rl.question(retry ? 'Wrong code, again: ' : 'Login code: '),
@@ -69,7 +77,7 @@ async function main (args: string[]): Promise<void> {
   const [command, ...rest] = args
   if (command === 'start') await start(configPath(rest))
   else if (command === 'operator') await operator(configPath(rest))
-  else if (command === 'login') await loginAccount(configPath(rest))
+  else if (command === 'login') await loginSession(configPath(rest), rest.includes('--bot'))
   else {
     console.error(USAGE)
     process.exitCode = 2
