@@ -18,7 +18,7 @@ function run (args: string[], env: Record<string, string>, expect: RegExp): Prom
   let printed = ''
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  return within(new Promise((resolve, reject) => {
+  return within(new Promise<{ printed: string, code: number | null }>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => { printed += d.toString(); if (expect.test(printed)) child.kill('SIGINT') })
     child.on('exit', code => { if (expect.test(printed)) resolve({ printed, code }); else reject(new Error(`exited ${String(code)}: ${printed} ${stderr}`)) })
   }), 30_000, `tdbroker-payments ${args[0] ?? ''}`).finally(() => { child.kill('SIGKILL') })
