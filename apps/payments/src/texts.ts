@@ -1,0 +1,26 @@
+/** What the messenger bot says: the seed's "cosmetic messaging", in one place. */
+export const TEXTS = {
+  privateWelcome: (name: string) => `Welcome, ${name}! Your private payments group is ready: only you, this bot and our operators are in it. Join it with the button below.`,
+  joinButton: 'Open my payments group',
+  groupWelcome: (name: string) => `Hello ${name}, this is your payments group. Our operators read it. Press "How to pay" for the instructions, and "I have paid" once you have sent the money.`,
+  howButton: 'How to pay',
+  paidButton: 'I have paid',
+  instructions: 'How to pay: 1. Transfer the amount to the account shown on your invoice. 2. Write the transfer reference here. 3. Press "I have paid". An operator checks it and confirms here.',
+  howAnswer: 'Instructions sent',
+  paymentOpened: (id: number) => `Payment #${id} is recorded. An operator will check it and confirm here. Write your transfer reference in this group if you have not yet.`,
+  paymentAlreadyOpen: (id: number) => `Payment #${id} is already waiting for an operator.`,
+  paidAnswer: (id: number) => `Payment #${id} recorded`,
+  paymentApproved: (id: number) => `Payment #${id} is approved. Thank you!`,
+  operatorWelcome: (name: string) => `Hello ${name}, you are an operator of the payments desk. Invite links to new customers' groups come here. Approve a payment with /approve <id>.`,
+  operatorInvite: (customer: string) => `New customer ${customer}: join their payments group.`,
+  operatorJoinButton: 'Join the group',
+  operatorPayment: (id: number, customer: string) => `Payment #${id} from ${customer} is waiting. Read their group, then /approve ${id} or press the button.`,
+  approveButton: (id: number) => `Approve #${id}`,
+  approved: (id: number) => `Payment #${id} approved.`,
+  alreadyApproved: (id: number) => `Payment #${id} was already approved.`,
+  noSuchPayment: (id: string) => `There is no payment #${id}.`,
+  approveUsage: 'Usage: /approve <payment id>',
+  notOperator: 'Only operators may approve payments.',
+  capacity: 'Sorry, the payments desk cannot take new customers right now. Please try again later.',
+  failed: 'Sorry, something went wrong on our side. Please try again in a minute.'
+} as const
