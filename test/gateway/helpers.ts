@@ -26,7 +26,8 @@ const REQUESTS = [
   'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer',
   'getChatMember', 'getBasicGroup', 'getBasicGroupFullInfo', 'getSupergroupFullInfo', 'getSupergroupMembers', 'banChatMember', 'setChatMemberStatus',
   'createChatInviteLink', 'checkChatInviteLink', 'joinChatByInviteLink', 'leaveChat', 'sendChatAction', 'setCommands', 'getCommands', 'deleteCommands',
-  'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat'
+  'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat',
+  'downloadFile', 'readFilePart'
 ]
 const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages',
   'updateNewInlineQuery', 'updateNewChosenInlineResult', 'updateChatMember', 'updateChatAction', 'updateSupergroup', 'updateBasicGroup']
@@ -176,10 +177,10 @@ export async function listenOn (server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port
 }
 
-/** The next message the bot sends in Alice's chats, as TDLib gives it to her. */
-export async function botMessage (alice: Customer, what = "the bot's message"): Promise<any> {
+/** A message the bot sent in Alice's chats (the first one `pred` accepts), as TDLib gives it to her. */
+export async function botMessage (alice: Customer, what = "the bot's message", pred: (message: any) => boolean = () => true): Promise<any> {
   const update = await alice.tcp.waitFor(m => m['@type'] === 'updateNewMessage' && m['@session'] === alice.session &&
-    (m.message as any).sender_id.user_id === INLINE_BOT.id, 10_000, what)
+    (m.message as any).sender_id.user_id === INLINE_BOT.id && pred(m.message), 10_000, what)
   return update.message
 }
 
