@@ -5,17 +5,11 @@
  * many fields and a body that is not multipart are refused with a clear 400.
  */
 import t from 'tap'
-import { tempDir } from '../helpers/broker.js'
 import { MAX_MULTIPART_FIELDS } from '../../src/gateway/params.js'
-import { ALICE, botCall, customer, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, botCall, say, withGateway } from './helpers.js'
 
 t.test('query string, JSON, form and multipart', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-params-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  // The bot may write to Alice once she has a chat with it.
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
   await say(alice, 'hello')
   const first = await botCall(running.apiRoot, world.consumers[0]!.token, 'getUpdates', { timeout: 20 })
   t.equal(first.body.result?.[0]?.message?.text, 'hello', 'the bot has met Alice')
