@@ -166,6 +166,18 @@ export class UploadStore {
     this.removals = this.removals.then(async () => { await removal })
   }
 
+  /**
+   * Forgets a reference and deletes its file, for a caller that knows the
+   * file is no longer needed (the Bot API gateway, once TDLib confirmed the
+   * message it was sent in). An unknown reference is nothing to do.
+   */
+  async release (token: string): Promise<void> {
+    const entry = this.issued.get(token)
+    if (entry === undefined) return
+    this.issued.delete(token)
+    await rm(entry.folder, { recursive: true, force: true }).catch(() => {})
+  }
+
   /** Resolves once every forgotten upload's file is deleted. */
   async settled (): Promise<void> { await this.removals }
 }

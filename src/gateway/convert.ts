@@ -7,6 +7,7 @@
  */
 import type { CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, MessageEntity, User, UserFromGetMe } from '@grammyjs/types'
 import type { TdObject } from '../tdlib/backend.js'
+import { addMedia } from './convert-media.js'
 
 /** TDLib message ids carry the server's id above 20 bits. */
 const MESSAGE_ID_SHIFT = 2 ** 20
@@ -136,8 +137,8 @@ export function toInlineKeyboard (markup: Obj | undefined): InlineKeyboardMarkup
 }
 
 /**
- * A TDLib message as a Bot API Message: text messages in full, other kinds
- * with their common fields only. A reply in the same chat carries the
+ * A TDLib message as a Bot API Message: text messages, documents and
+ * photos in full (convert-media.ts), other kinds with their common fields only. A reply in the same chat carries the
  * message it answers (without that one's own reply), as telegram-bot-api
  * does; a replied message TDLib no longer has is left out.
  */
@@ -157,7 +158,7 @@ export async function toMessage (m: Obj, known: Known, withReply = true): Promis
     if (entities.length > 0) message.entities = entities
     const preview = toLinkPreviewOptions(content.link_preview_options as Obj | undefined)
     if (preview !== undefined) message.link_preview_options = preview
-  }
+  } else await addMedia(message, content, async list => await toEntities(list, known))
   const reply = m.reply_to as Obj | undefined
   if (withReply && reply?.['@type'] === 'messageReplyToMessage' && Number(reply.chat_id) === Number(m.chat_id) && Number(reply.message_id) > 0) {
     const replied = await known.message(Number(m.chat_id), Number(reply.message_id))

@@ -10,6 +10,7 @@ import type { AddressInfo, Server } from 'node:net'
 import { join } from 'node:path'
 import type { CertificateStore } from '../certs/store.js'
 import type { ClientDirectory } from '../clients/directory.js'
+import type { UploadStore } from '../files/uploads.js'
 import { AuthThrottle, remoteAddress, ThrottleRefused } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import type { ClientPolicy } from '../policy/policy.js'
@@ -40,6 +41,8 @@ export interface GatewayHost {
   execute(ctx: RequestContext): Promise<TdObject>
   /** Counts a refused token (metrics), by reason. */
   tokenRefused?(reason: string): void
+  /** Where uploaded file parts go (the broker's, as for broker.uploadFile). */
+  readonly uploads: UploadStore
   /** The certificates of the tls section, for bot_api.tls. */
   readonly certificates?: CertificateStore
 }
@@ -98,7 +101,7 @@ export class BotApiGateway {
     for (const c of this.consumers.values()) c.webhook.kick()
     const listener = botApiListener(async (token, method, params, meta) => await this.call(token, method, params, meta), e => {
       this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'Bot API call failed')
-    })
+    }, { maxUpload: this.settings.max_upload_size })
     const server = this.settings.tls ? this.httpsServer(listener) : http.createServer({ keepAlive: true }, listener)
     server.maxConnections = MAX_HTTP_CONNECTIONS
     this.server = server
@@ -195,7 +198,8 @@ export class BotApiGateway {
     if (!policy.allowsSession(consumer.bot.session)) throw forbidden(`the client "${settings.client}" may not use session ${settings.session}`)
     const refused = def.td.find(type => !policy.allowsRequest(type))
     if (refused !== undefined) throw forbidden(`${method} needs the TDLib request ${refused}, which the scope of client "${settings.client}" does not allow`)
-    const client: ClientIdentity = { name: settings.client, connectionId: `bot-api:${settings.name}`, remote, auth: 'key', policy }
+    const connectionId = `bot-api:${settings.name}`
+    const client: ClientIdentity = { name: settings.client, connectionId, remote, auth: 'key', policy }
     const session = consumer.bot.session
     const log = this.log.child({ consumer: settings.name, method })
     return await def.run({
@@ -206,7 +210,13 @@ export class BotApiGateway {
       webhook: consumer.webhook,
       poller,
       backend: this.host.backend,
-      call: async request => expectTd(await this.host.execute({ client, session, request, log }))
+      call: async request => expectTd(await this.host.execute({ client, session, request, log })),
+      upload: async file => {
+        const uploads = this.host.uploads
+        const path = await uploads.save(session, settings.client, connectionId, file.name === '' ? 'file' : file.name, file.bytes)
+        log.debug({ size: file.bytes.length }, 'file part written for TDLib')
+        return { input: { '@type': 'inputFileLocal', path }, release: async () => { await uploads.release(path) } }
+      }
     })
   }
 }

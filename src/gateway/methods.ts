@@ -11,13 +11,14 @@ import type { TdBackend, TdObject } from '../tdlib/backend.js'
 import type { BotSession } from './bot-session.js'
 import { toChat, toMe, toMessage, toTdMessageId } from './convert.js'
 import { badRequest } from './errors.js'
-import type { Params } from './params.js'
+import type { Params, UploadedFile } from './params.js'
 import type { Poller, UpdateQueue } from './queue.js'
 import { formattedText, linkPreviewOptions, replyMarkup, replyTo } from './text.js'
 import { checkWebhookUrl, type WebhookSender } from './webhook.js'
 import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
 import { CHAT_METHODS } from './chat-methods.js'
 import { BOT_METHODS } from './bot-methods.js'
+import { MEDIA_METHODS } from './media-methods.js'
 
 export interface MethodContext {
   readonly consumer: BotApiConsumerSettings
@@ -30,6 +31,8 @@ export interface MethodContext {
   readonly backend: Pick<TdBackend, 'execute'>
   /** Sends a TDLib request through the broker's pipeline as the consumer's client; a TDLib error is thrown as the Bot API's. */
   call(request: TdObject): Promise<TdObject>
+  /** Writes an uploaded file part into the bot session (the broker's upload store); `release` deletes it. */
+  upload(file: UploadedFile): Promise<{ input: TdObject, release(): Promise<void> }>
 }
 
 export interface MethodDef {
@@ -204,5 +207,5 @@ const getWebhookInfo: MethodDef = {
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
 export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
   getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat,
-  ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS
+  ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS, ...MEDIA_METHODS
 }).map(([name, def]) => [name.toLowerCase(), def]))

@@ -2,20 +2,31 @@
  * A method's parameters, from the query string and the body (JSON or
  * x-www-form-urlencoded or multipart/form-data), read with the Bot API's leniency: numbers and
  * booleans may come as strings, objects and arrays as JSON text. Every
- * getter names the parameter in its error.
+ * getter names the parameter in its error. A multipart file part is an
+ * UploadedFile, which only the file getter (media.ts) takes.
  */
 import { badRequest } from './errors.js'
+import { readMultipart } from './multipart.js'
+
+/** A file part of a multipart/form-data body, held in memory (its size is bounded by bot_api.max_upload_size). */
+export class UploadedFile {
+  constructor (readonly name: string, readonly type: string, readonly bytes: Buffer) {}
+}
 
 export class Params {
   constructor (private readonly values: Record<string, unknown>) {}
 
   has (name: string): boolean { return this.values[name] !== undefined && this.values[name] !== '' }
 
+  /** The raw value (a string, a JSON value or an UploadedFile), for getters of their own (media.ts). */
+  raw (name: string): unknown { return this.values[name] }
+
   string (name: string): string | undefined {
     const v = this.values[name]
     if (v === undefined) return undefined
     if (typeof v === 'string') return v
     if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+    if (v instanceof UploadedFile) throw badRequest(`parameter "${name}" must be a string, not a file`)
     throw badRequest(`parameter "${name}" must be a string`)
   }
 
@@ -51,6 +62,7 @@ export class Params {
   json (name: string): unknown {
     const v = this.values[name]
     if (v === undefined || v === '') return undefined
+    if (v instanceof UploadedFile) throw badRequest(`parameter "${name}" must be JSON, not a file`)
     if (typeof v !== 'string') return v
     try {
       return JSON.parse(v)
@@ -65,8 +77,7 @@ export const MAX_MULTIPART_FIELDS = 256
 
 /**
  * Reads a body of this content type into parameters. multipart/form-data
- * gives its text fields; a file part is refused with a clear error, as file
- * uploads are not supported yet.
+ * gives its text fields as strings and its file parts as UploadedFile.
  */
 export async function parseBody (contentType: string | undefined, body: Buffer): Promise<Record<string, unknown>> {
   if (body.length === 0) return {}
@@ -82,26 +93,14 @@ export async function parseBody (contentType: string | undefined, body: Buffer):
     return data as Record<string, unknown>
   }
   if (type === 'application/x-www-form-urlencoded' || type === '') return Object.fromEntries(new URLSearchParams(body.toString('utf8')))
-  if (type === 'multipart/form-data') return await multipartFields(contentType as string, body)
+  if (type === 'multipart/form-data') return multipartFields(contentType as string, body)
   throw badRequest(`unsupported content type ${type}; send JSON, x-www-form-urlencoded or multipart/form-data`)
 }
 
-async function multipartFields (contentType: string, body: Buffer): Promise<Record<string, unknown>> {
-  let form: FormData
-  try {
-    // undici's parser (Node's fetch): boundaries, quoting and encodings as browsers and frameworks send them.
-    form = await new Response(body, { headers: { 'content-type': contentType } }).formData()
-  } catch {
-    throw badRequest('the multipart/form-data body could not be read (check its boundary)')
-  }
+function multipartFields (contentType: string, body: Buffer): Record<string, unknown> {
   const fields: Record<string, unknown> = {}
-  let count = 0
-  for (const [name, value] of form.entries()) {
-    if (++count > MAX_MULTIPART_FIELDS) throw badRequest(`a multipart/form-data body may have at most ${MAX_MULTIPART_FIELDS} fields`)
-    if (typeof value !== 'string') {
-      throw badRequest(`file uploads are not supported yet by the tdbroker gateway (the part "${name.slice(0, 64)}" is a file); send a file_id or an HTTP URL instead`)
-    }
-    fields[name] = value
+  for (const part of readMultipart(contentType, body, MAX_MULTIPART_FIELDS)) {
+    fields[part.name] = part.filename === undefined ? part.data.toString('utf8') : new UploadedFile(part.filename, part.type, part.data)
   }
   return fields
 }

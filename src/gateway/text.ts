@@ -36,7 +36,7 @@ const ENTITY_TYPES: Record<string, string> = {
 }
 
 /** The formattedText of `text` with `parse_mode` or `entities` (not both, as in the Bot API). */
-export function formattedText (backend: Pick<TdBackend, 'execute'>, params: Params, textName = 'text'): TdObject {
+export function formattedText (backend: Pick<TdBackend, 'execute'>, params: Params, textName = 'text', entitiesName = 'entities'): TdObject {
   const text = params.requiredString(textName)
   const mode = params.string('parse_mode')
   if (mode !== undefined && mode !== '') {
@@ -46,14 +46,14 @@ export function formattedText (backend: Pick<TdBackend, 'execute'>, params: Para
     if (parsed === null || isTdError(parsed)) throw badRequest(`can't parse entities: ${String(parsed?.message ?? 'TDLib could not parse the text')}`)
     return parsed
   }
-  const entities = params.json('entities')
-  return { '@type': 'formattedText', text, entities: entities === undefined ? [] : toTdEntities(entities) }
+  const entities = params.json(entitiesName)
+  return { '@type': 'formattedText', text, entities: entities === undefined ? [] : toTdEntities(entities, entitiesName) }
 }
 
-function toTdEntities (value: unknown): TdObject[] {
-  if (!Array.isArray(value)) throw badRequest('parameter "entities" must be an array of MessageEntity')
+function toTdEntities (value: unknown, name: string): TdObject[] {
+  if (!Array.isArray(value)) throw badRequest(`parameter "${name}" must be an array of MessageEntity`)
   return value.map((e: Obj, i) => {
-    if (typeof e !== 'object' || e === null || !Number.isInteger(e.offset) || !Number.isInteger(e.length)) throw badRequest(`entities[${i}] needs integer offset and length`)
+    if (typeof e !== 'object' || e === null || !Number.isInteger(e.offset) || !Number.isInteger(e.length)) throw badRequest(`${name}[${i}] needs integer offset and length`)
     const simple = ENTITY_TYPES[String(e.type)]
     let type: TdObject
     if (simple !== undefined) type = { '@type': simple }
@@ -61,7 +61,7 @@ function toTdEntities (value: unknown): TdObject[] {
     else if (e.type === 'text_link' && typeof e.url === 'string') type = { '@type': 'textEntityTypeTextUrl', url: e.url }
     else if (e.type === 'text_mention' && Number.isInteger(e.user?.id)) type = { '@type': 'textEntityTypeMentionName', user_id: e.user.id }
     else if (e.type === 'custom_emoji' && typeof e.custom_emoji_id === 'string') type = { '@type': 'textEntityTypeCustomEmoji', custom_emoji_id: e.custom_emoji_id }
-    else throw badRequest(`entities[${i}]: unsupported or incomplete entity type ${JSON.stringify(e.type)}`)
+    else throw badRequest(`${name}[${i}]: unsupported or incomplete entity type ${JSON.stringify(e.type)}`)
     return { '@type': 'textEntity', offset: e.offset, length: e.length, type }
   })
 }

@@ -274,6 +274,7 @@ export const botApiSchema = {
     port: port(0),
     tls: { type: 'boolean', default: false },
     max_queue: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    max_upload_size: { type: 'integer', minimum: 1048576, maximum: 52428800, default: 20971520 },
     consumers: {
       type: 'array',
       default: [],

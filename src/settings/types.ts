@@ -150,6 +150,8 @@ export interface BotApiSettings {
   tls: boolean
   /** Updates kept per consumer until confirmed; the oldest are dropped beyond it. Default 1000. */
   max_queue: number
+  /** Largest multipart/form-data body (file uploads: sendDocument, sendPhoto), in bytes; 1 MiB to 50 MiB. Default 20 MiB. */
+  max_upload_size: number
   consumers: readonly BotApiConsumerSettings[]
 }
 

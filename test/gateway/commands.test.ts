@@ -5,17 +5,12 @@
  */
 import t from 'tap'
 import { Bot, GrammyError } from 'grammy'
-import { tempDir } from '../helpers/broker.js'
 import { loadShapes, shapeProblems } from './bot-api-shape.js'
-import { ALICE, botCall, customer, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, botCall, say, withGateway } from './helpers.js'
 
 t.test('bot commands by scope and language', async t => {
   loadShapes()
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, reader: { allowed_requests: ['getMe', 'getCommands'] } })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {}, reader: { allowed_requests: ['getMe', 'getCommands'] } })
   const api = new Bot(world.consumers[0]!.token, { client: { apiRoot: running.apiRoot } }).api
   const reader = world.consumers[1]!.token
   // The bot knows Alice's chat once she has written to it.

@@ -8,16 +8,12 @@
 import t from 'tap'
 import { Bot, GrammyError } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { ALICE, botCall, customer, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, botCall, customer, prepareWorld, say, startGateway, withGateway } from './helpers.js'
 
 const OPERATOR_SCOPE = { allowed_requests: ['getMe', 'getChat', 'getUser'] }
 
 t.test('two operators on long polling both get every message; their sendMessage is 403', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, 'ops-a': OPERATOR_SCOPE, 'ops-b': OPERATOR_SCOPE })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {}, 'ops-a': OPERATOR_SCOPE, 'ops-b': OPERATOR_SCOPE })
   const [backend, opsA, opsB] = world.consumers as [typeof world.consumers[0], typeof world.consumers[0], typeof world.consumers[0]]
 
   const texts = { a: [] as string[], b: [] as string[] }

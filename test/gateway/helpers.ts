@@ -3,12 +3,16 @@
  * Bot API consumers of it with tokens of their own, and a customer (Alice)
  * driven through the broker's TDLib protocol.
  */
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Test } from 'tap'
 import { pino } from 'pino'
 import { Broker } from '../../src/broker.js'
 import { hashClientKey } from '../../src/clients/key-hash.js'
 import { newBotToken } from '../../src/gateway/tokens.js'
 import { settingsFromObject } from '../../src/settings/load.js'
 import { createSandboxBackend, type SandboxBackend } from '../../src/tdlib/sandbox/index.js'
+import { tempDir } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { connectAs, keyClient, TEST_SCRYPT, testKey, type TestKey } from '../helpers/clients.js'
 import { LogSink } from '../helpers/log-sink.js'
@@ -22,7 +26,8 @@ const REQUESTS = [
   'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer',
   'getChatMember', 'getBasicGroup', 'getBasicGroupFullInfo', 'getSupergroupFullInfo', 'getSupergroupMembers', 'banChatMember', 'setChatMemberStatus',
   'createChatInviteLink', 'checkChatInviteLink', 'joinChatByInviteLink', 'leaveChat', 'sendChatAction', 'setCommands', 'getCommands', 'deleteCommands',
-  'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat'
+  'answerInlineQuery', 'getInlineQueryResults', 'sendInlineQueryResultMessage', 'createNewSupergroupChat', 'createNewBasicGroupChat',
+  'downloadFile', 'readFilePart'
 ]
 const UPDATES = ['updateNewMessage', 'updateMessageEdited', 'updateNewCallbackQuery', 'updateUser', 'updateNewChat', 'updateMessageSendSucceeded', 'updateMessageContent', 'updateDeleteMessages',
   'updateNewInlineQuery', 'updateNewChosenInlineResult', 'updateChatMember', 'updateChatAction', 'updateSupergroup', 'updateBasicGroup']
@@ -134,4 +139,56 @@ export async function until (pred: () => boolean, what: string, ms = 10_000): Pr
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
+}
+
+/** What `withGateway` sets up for one test. */
+export interface GatewayFixture {
+  world: GatewayWorld
+  running: RunningGateway
+  alice: Customer
+  /** Each consumer's token by its name. */
+  tokens: Record<string, string>
+}
+
+/** Options of `withGateway`: startGateway's arguments, and whether Alice logs in. */
+export interface FixtureOptions {
+  botApi?: Record<string, unknown>
+  extra?: Record<string, Record<string, unknown>>
+  top?: Record<string, unknown>
+}
+
+/**
+ * The setup most gateway tests share: a world with these consumers' scopes in
+ * a temporary folder of its own, a running gateway, and Alice with the bot's
+ * chat open; all of it torn down when `t` ends.
+ */
+export async function withGateway (t: Test, scopes: Record<string, Record<string, unknown>>, options: FixtureOptions = {}): Promise<GatewayFixture> {
+  const world = await prepareWorld(tempDir('tdbroker-gw-'), scopes)
+  const running = await startGateway(world, options.botApi, options.extra, options.top)
+  t.teardown(async () => { await running.stop() })
+  const alice = await customer(running, world)
+  t.teardown(() => { alice.close() })
+  return { world, running, alice, tokens: Object.fromEntries(world.consumers.map(c => [c.name, c.token])) }
+}
+
+/** Listens on a free port of 127.0.0.1; resolves with the port. */
+export async function listenOn (server: http.Server): Promise<number> {
+  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
+  return (server.address() as AddressInfo).port
+}
+
+/** A message the bot sent in Alice's chats (the first one `pred` accepts), as TDLib gives it to her. */
+export async function botMessage (alice: Customer, what = "the bot's message", pred: (message: any) => boolean = () => true): Promise<any> {
+  const update = await alice.tcp.waitFor(m => m['@type'] === 'updateNewMessage' && m['@session'] === alice.session &&
+    (m.message as any).sender_id.user_id === INLINE_BOT.id && pred(m.message), 10_000, what)
+  return update.message
+}
+
+/** Alice presses the first button of a bot's message (TDLib's form); resolves with the bot's answer. */
+export async function press (alice: Customer, message: any): Promise<Msg> {
+  const button = message.reply_markup.rows[0][0]
+  return await alice.tcp.request({
+    '@type': 'getCallbackQueryAnswer', '@session': alice.session, chat_id: message.chat_id, message_id: message.id,
+    payload: { '@type': 'callbackQueryPayloadData', data: button.type.data }
+  })
 }

@@ -8,17 +8,12 @@
 import t from 'tap'
 import { Bot, InlineKeyboard } from 'grammy'
 import type { ChosenInlineResult, InlineQuery, Update } from '@grammyjs/types'
-import { tempDir } from '../helpers/broker.js'
 import { loadShapes, shapeProblems } from './bot-api-shape.js'
-import { ALICE, botCall, customer, INLINE_BOT, prepareWorld, startGateway } from './helpers.js'
+import { ALICE, INLINE_BOT, botCall, withGateway } from './helpers.js'
 
 t.test('inline queries and chosen results', async t => {
   loadShapes()
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
 
   const bot = new Bot(world.consumers[0]!.token, { client: { apiRoot: running.apiRoot } })
   let queried: (q: InlineQuery) => void = () => {}
@@ -57,11 +52,7 @@ t.test('inline queries and chosen results', async t => {
 })
 
 t.test('answerInlineQuery refuses what it cannot send', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
   const token = world.consumers[0]!.token
   const pending = alice.tcp.request({ '@type': 'getInlineQueryResults', '@session': alice.session, bot_user_id: INLINE_BOT.id, chat_id: alice.chatId, query: 'x', offset: '' })
   let update: Update | undefined

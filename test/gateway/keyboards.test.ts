@@ -10,18 +10,13 @@
 import t from 'tap'
 import { Bot, GrammyError, Keyboard } from 'grammy'
 import type { Message, Update } from '@grammyjs/types'
-import { tempDir } from '../helpers/broker.js'
 import type { Msg } from '../helpers/client.js'
 import { loadShapes, shapeProblems } from './bot-api-shape.js'
-import { ALICE, botCall, customer, INLINE_BOT, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, INLINE_BOT, botCall, say, withGateway } from './helpers.js'
 
 t.test('keyboards, entities, replies, link previews and chat actions', async t => {
   loadShapes()
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
   const token = world.consumers[0]!.token
   const api = new Bot(token, { client: { apiRoot: running.apiRoot } }).api
 

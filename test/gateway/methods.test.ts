@@ -7,15 +7,10 @@
  */
 import t from 'tap'
 import type { Message, Update } from '@grammyjs/types'
-import { tempDir } from '../helpers/broker.js'
-import { ALICE, botCall, customer, INLINE_BOT, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, INLINE_BOT, botCall, say, withGateway } from './helpers.js'
 
 t.test('send, edit, delete, edited_message, flood wait, chat scope', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, elsewhere: { chats: [1000002] } })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {}, elsewhere: { chats: [1000002] } })
   const [backend, elsewhere] = [world.consumers[0]!.token, world.consumers[1]!.token]
 
   await say(alice, 'hello')
@@ -87,11 +82,7 @@ t.test('send, edit, delete, edited_message, flood wait, chat scope', async t => 
 })
 
 t.test('forwardMessage, copyMessage, editMessageReplyMarkup, deleteMessages', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
   const token = world.consumers[0]!.token
   await say(alice, 'forward me')
   const original = ((await botCall(running.apiRoot, token, 'getUpdates', { timeout: 10 })).body.result as Update[])[0]!.message!
@@ -118,11 +109,7 @@ t.test('forwardMessage, copyMessage, editMessageReplyMarkup, deleteMessages', as
 })
 
 t.test('channel posts', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
   const token = world.consumers[0]!.token
   const news = await alice.tcp.request({ '@type': 'searchPublicChat', username: 'sandbox_news', '@session': alice.session })
   t.equal(news['@type'], 'chat')

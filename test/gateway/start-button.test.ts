@@ -7,15 +7,10 @@
 import t from 'tap'
 import { Bot, InlineKeyboard } from 'grammy'
 import type { Message } from '@grammyjs/types'
-import { tempDir } from '../helpers/broker.js'
-import { ALICE, customer, INLINE_BOT, prepareWorld, say, startGateway } from './helpers.js'
+import { ALICE, INLINE_BOT, say, withGateway } from './helpers.js'
 
 t.test('a grammY bot answers /start with a keyboard and handles the press', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
-  const running = await startGateway(world)
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
+  const { world, running, alice } = await withGateway(t, { backend: {} })
 
   const bot = new Bot(world.consumers[0]!.token, { client: { apiRoot: running.apiRoot } })
   let started: (m: Message) => void = () => {}

@@ -7,6 +7,7 @@
  */
 import { pino } from 'pino'
 import t from 'tap'
+import { UploadStore } from '../../src/files/uploads.js'
 import { AuthThrottle } from '../../src/clients/throttle.js'
 import { ClientDirectory } from '../../src/clients/directory.js'
 import { hashClientKey } from '../../src/clients/key-hash.js'
@@ -48,9 +49,10 @@ t.test('a flood is refused at once with 429', async t => {
     clients: new ClientDirectory({ clients: [], allowed_requests: [], allowed_updates: [] }),
     backend: { execute: () => ({ '@type': 'error', code: 500, message: 'unused' }) },
     execute: async () => ({ '@type': 'error', code: 500, message: 'unused' }),
+    uploads: new UploadStore(),
     tokenRefused: reason => { refused.push(reason) }
   }
-  const gateway = new BotApiGateway({ host: '127.0.0.1', port: 0, tls: false, max_queue: 10, consumers: [consumer] }, host, pino(logs),
+  const gateway = new BotApiGateway({ host: '127.0.0.1', port: 0, tls: false, max_queue: 10, max_upload_size: 1048576, consumers: [consumer] }, host, pino(logs),
     new AuthThrottle({ baseDelayMs: 10_000, maxQueueMs: 1_000 }))
   const address = await gateway.start()
   t.teardown(async () => { await gateway.stop() })

@@ -7,16 +7,10 @@
  * allowed, are refused.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { botCall, customer, INLINE_BOT, prepareWorld, say, startGateway } from './helpers.js'
-
-async function listenOn (server: http.Server): Promise<number> {
-  await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })
-  return (server.address() as AddressInfo).port
-}
+import { INLINE_BOT, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway } from './helpers.js'
 
 t.test('a backend on a webhook, down first, then answering', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
@@ -149,12 +143,8 @@ t.test('a webhook and its waiting updates survive a restart', async t => {
 })
 
 t.test('a webhook that answers 200 and then sends a body without end: read to 1 MiB at most, and the next update still goes out', async t => {
-  const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
+  const { world, running, alice } = await withGateway(t, { backend: {} }, { extra: { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } } })
   const [backend] = world.consumers as [typeof world.consumers[0]]
-  const running = await startGateway(world, {}, { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } })
-  t.teardown(async () => { await running.stop() })
-  const alice = await customer(running, world)
-  t.teardown(() => { alice.close() })
   const received: string[] = []
   let streamed = 0
   const chunk = Buffer.alloc(64 * 1024, 'x')

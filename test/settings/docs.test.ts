@@ -49,7 +49,7 @@ t.test('docs/settings.md marks tdbroker additions apart from siptg options', asy
     'local_files', 'max_upload_size', 'max_upload_file_size', 'max_read_size',
     'auth_timeout', 'max_frame_size_unauthenticated', 'max_connections', 'max_connections_per_address', 'idle_timeout',
     'proxy_protocol', 'proxy_protocol_trusted',
-    'bot_api', 'bot_api/host', 'bot_api/port', 'bot_api/tls', 'bot_api/max_queue', 'bot_api/consumers',
+    'bot_api', 'bot_api/host', 'bot_api/port', 'bot_api/tls', 'bot_api/max_queue', 'bot_api/max_upload_size', 'bot_api/consumers',
     ...settingsOptions().map(o => o.path).filter(p => /^admin(\/|$)/.test(p)), 'flood_wait_guard',
   ])
   const others = [...documentedOptions().values()].filter(row => row.origin !== '**tdbroker**')
