@@ -30,7 +30,6 @@ import { createWebSocketListener, type WebSocketListener } from './server/websoc
 import { BotApiGateway } from './gateway/gateway.js'
 import { storageFor, type BrokerStore, type BrokerStoreOptions } from './store/storage.js'
 import { BrokerMetrics, type MetricsSource } from './metrics/broker-metrics.js'
-import { metricsStep } from './metrics/metrics-step.js'
 import { RateLimiter } from './limits/rate-limiter.js'
 import { FloodWaits } from './limits/flood-waits.js'
 import { floodWaitStep, rateLimitStep } from './limits/limit-steps.js'
@@ -121,9 +120,9 @@ export class Broker implements BrokerCore {
     this.floodWaits = new FloodWaits(this.clock)
     const limiter = new RateLimiter(this.clock)
     const limits = [rateLimitStep(limiter, () => this.clientsValue), floodWaitStep(this.floodWaits, () => this.settings.flood_wait_guard)]
-    // Metrics outermost (they count every refusal; left out without an admin listener to read them); policy, rate limits and flood waits, local files,
-    // resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
-    this.runPipeline = compose([...(this.metrics.enabled ? [metricsStep(this.metrics)] : []), ...requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))])])
+    // Policy, rate limits and flood waits, local files, resolution, chat scope, formatting (pipeline-assembly.ts says why), then `steps`.
+    // Metrics are counted around the whole chain, in execute().
+    this.runPipeline = compose(requestSteps(() => this.settings, this.store, options.backend, this.log, steps, [...limits, localFilesStep(this.uploads, forbiddenFolders(this.settings))]))
   }
 
   /** What the metrics' gauges read when scraped. */
@@ -193,11 +192,32 @@ export class Broker implements BrokerCore {
     if (settings.audit_file !== undefined || this.audit.file !== undefined) this.audit.reopen(settings.audit_file)
     const running = this.reloadedFrom ?? this.settings
     this.clientsValue = clients
+    this.metrics.relabel()
     this.reloadedFrom = settings
     return reevaluateConnections(this.connections, running, settings, clients.size, this.log, this.audit)
   }
 
-  async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
+  /**
+   * Runs a request through the pipeline. With metrics on, every request is
+   * counted by type and outcome (refusals by the steps too) and timed here,
+   * inside the await this function has anyway rather than in a step of its
+   * own: a step would cost every request a promise and a microtask turn more.
+   */
+  async execute (ctx: RequestContext): Promise<TdObject> {
+    const metrics = this.metrics
+    if (!metrics.enabled) return await this.runPipeline(ctx)
+    // Read before the steps run: they may replace the request.
+    const type = metrics.typeId(ctx.request['@type'] as string)
+    const start = metrics.startedMs(ctx.client.name)
+    try {
+      const answer = await this.runPipeline(ctx)
+      metrics.answered(type, answer, start)
+      return answer
+    } catch (e) {
+      metrics.failed(type, e, start, ctx.client.name)
+      throw e
+    }
+  }
   forget (connection: Connection): void {
     if (!this.connections.delete(connection)) return
     const address = remoteAddress(connection.transport.remote)

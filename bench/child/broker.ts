@@ -28,7 +28,7 @@ serveCommands({
     broker = new Broker({ settings, backend, logger: log })
     await broker.start()
     const a = broker.addresses
-    return { tcp: a.tcp?.port, tls: a.tls?.port, websocket: a.websocket?.port, tdlib: backend.tdlibVersion }
+    return { tcp: a.tcp?.port, tls: a.tls?.port, websocket: a.websocket?.port, admin: a.admin?.port, tdlib: backend.tdlibVersion }
   },
   memory: () => memoryNow(),
   cpu: () => process.cpuUsage(),

@@ -9,7 +9,9 @@
  *
  * DIR is another checkout, compiled (`npx tsc -p tsconfig.json` there), whose
  * dist/bench/child/broker.js is side "other"; side "this" is this build.
- * --env=K=V sets an environment variable for side "this" only. BENCH_PROFILE=DIR
+ * --env=K=V sets an environment variable for side "this" only; --admin gives side
+ * "this" an admin section (metrics on), so `--other=.` is metrics off against on
+ * in one build. BENCH_PROFILE=DIR
  * writes a CPU profile of both brokers (bench/lib/options.ts). Side "this" also
  * reports main-thread CPU and write system calls per request, from procfs.
  */
@@ -28,11 +30,13 @@ const HERE = fileURLToPath(new URL('../../../', import.meta.url))
 
 interface Side { name: string, child: Child, client: BenchClient, prefix: string }
 
-async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv = {}): Promise<Side> {
+async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv = {}, extra: Record<string, unknown> = {}): Promise<Side> {
   const child = new Child(`broker (${name})`, pathToFileURL(join(root, 'dist/bench/child/broker.js')), { execArgv: profileFlags(`ab-${name}`), env })
   const dir = tempFolder()
-  const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions' } }
-  const started = await child.call<{ tcp: number }>('start', { settings, dir })
+  const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions' }, ...extra }
+  const started = await child.call<{ tcp: number, admin?: number }>('start', { settings, dir })
+  // One scrape, as Prometheus would have made: Node's default metrics start with the first.
+  if (started.admin !== undefined) await (await fetch(`http://127.0.0.1:${started.admin}/metrics`)).text()
   const client = await BenchClient.connect('tcp', { ports: { tcp: started.tcp } })
   const session = await createSession(client)
   return { name, child, client, prefix: `{"@type":"testSquareInt","x":3,"@session":"${session}"` }
@@ -40,7 +44,7 @@ async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv =
 
 async function startProxy (): Promise<Side> {
   const child = new Child('minimal proxy', pathToFileURL(join(HERE, 'dist/bench/child/minimal-proxy.js')))
-  const port = await child.call<number>('start')
+  const port = await child.call<number>('start', { dir: tempFolder() })
   const client = await BenchClient.connect('tcp', { ports: { tcp: port } })
   return { name: 'proxy', child, client, prefix: '{"@type":"testSquareInt","x":3,"@session":"none"' }
 }
@@ -107,7 +111,7 @@ async function main (): Promise<void> {
   const durationMs = quick ? 700 : 1500
   // --env=K=V: an environment variable for side "this" only (to compare a setting of the same build).
   const env = Object.fromEntries(args.filter(a => a.startsWith('--env=')).map(a => { const [k, ...v] = a.slice(6).split('='); return [k!, v.join('=')] }))
-  const sides = [await startProxy(), await startBroker('other', other), await startBroker('this', HERE, env)]
+  const sides = [await startProxy(), await startBroker('other', other), await startBroker('this', HERE, env, args.includes('--admin') ? { admin: { host: '127.0.0.1', port: 0 } } : {})]
   const r = new Repeats()
   const loads: number[] = []
   for (let round = 0; round < rounds; round++) {

@@ -5,10 +5,11 @@
  * flight. Prints main-thread CPU µs per request (process.cpuUsage: this
  * process has no other busy thread), per round, for each build given:
  *
- *   node dist/bench/tools/js-cost.js [--rounds=N] ROOT...
+ *   node dist/bench/tools/js-cost.js [--rounds=N] [--admin] ROOT...
  *
  * ROOT is a compiled checkout (dist/src/broker.js under it); the builds take
- * turns within every round.
+ * turns within every round. --admin runs every build twice, without and with
+ * an admin section (metrics off and on), scraped once as Prometheus would.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -34,16 +35,18 @@ function fakeBackend (): unknown {
   }
 }
 
-interface Side { root: string, receive: (line: string) => void, lines: () => number, session: string, stop: () => Promise<void> }
+interface Side { root: string, label: string, receive: (line: string) => void, lines: () => number, session: string, stop: () => Promise<void> }
 
-async function start (root: string): Promise<Side> {
+async function start (root: string, admin: boolean): Promise<Side> {
   const { Broker } = await import(pathToFileURL(join(root, 'dist/src/broker.js')).href)
   const { settingsFromObject } = await import(pathToFileURL(join(root, 'dist/src/settings/load.js')).href)
   const { pino } = await import('pino')
   const dir = mkdtempSync(join(tmpdir(), 'tdbroker-jscost-'))
-  const settings = settingsFromObject({ host: '127.0.0.1', port: 0, allowed_requests: ['testSquareInt'], tdlib: { path: 'sessions' } }, dir)
+  const settings = settingsFromObject({ host: '127.0.0.1', port: 0, allowed_requests: ['testSquareInt'], tdlib: { path: 'sessions' }, ...(admin ? { admin: { host: '127.0.0.1', port: 0 } } : {}) }, dir)
   const broker = new Broker({ settings, backend: fakeBackend(), logger: pino({ level: 'info' }, { write: () => {} }) })
   await broker.start()
+  // Node's default metrics start with the first scrape.
+  if (admin) await broker.metrics.text()
   let count = 0
   let last = ''
   const waiters: Array<() => void> = []
@@ -59,7 +62,7 @@ async function start (root: string): Promise<Side> {
   while (!last.includes('"broker.session"')) await next()
   const session = (JSON.parse(last) as { session: string }).session
   return {
-    root, session, receive: line => { conn!.receive(line) }, lines: () => count,
+    root, label: admin ? `${root} (metrics on)` : root, session, receive: line => { conn!.receive(line) }, lines: () => count,
     stop: async () => { await broker.stop('done'); rmSync(dir, { recursive: true, force: true }) }
   }
 }
@@ -84,19 +87,20 @@ async function main (): Promise<void> {
   const args = process.argv.slice(2)
   const rounds = Number(args.find(a => a.startsWith('--rounds='))?.slice(9) ?? 5)
   const roots = args.filter(a => !a.startsWith('--'))
+  const modes = args.includes('--admin') ? [false, true] : [false]
   const sides: Side[] = []
-  for (const root of roots) sides.push(await start(root))
-  const results = new Map<string, number[]>(roots.map(r => [r, []]))
+  for (const root of roots) for (const admin of modes) sides.push(await start(root, admin))
+  const results = new Map<string, number[]>(sides.map(s => [s.label, []]))
   for (const side of sides) await round(side, 20_000)
   for (let i = 0; i < rounds; i++) {
     for (let j = 0; j < sides.length; j++) {
       const side = sides[(i + j) % sides.length]!
-      results.get(side.root)!.push(await round(side, 50_000))
+      results.get(side.label)!.push(await round(side, 50_000))
     }
   }
-  for (const [root, values] of results) {
+  for (const [label, values] of results) {
     const sorted = [...values].sort((a, b) => a - b)
-    process.stdout.write(`${root}: median ${sorted[sorted.length >> 1]!.toFixed(2)} µs CPU/request [${sorted[0]!.toFixed(2)}–${sorted[sorted.length - 1]!.toFixed(2)}] over ${rounds} rounds of 50,000\n`)
+    process.stdout.write(`${label}: median ${sorted[sorted.length >> 1]!.toFixed(2)} µs CPU/request [${sorted[0]!.toFixed(2)}–${sorted[sorted.length - 1]!.toFixed(2)}] over ${rounds} rounds of 50,000\n`)
   }
   for (const side of sides) await side.stop()
 }

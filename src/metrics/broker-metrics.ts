@@ -1,15 +1,17 @@
 /**
  * The broker's Prometheus metrics (prom-client), in a registry of its own
  * with Node's default metrics. Counters are bumped by small hooks on the
- * hot paths: per request and per update as plain numbers (hot-counters.ts),
- * the rare ones through prom-client children; gauges are read
- * from the broker only when scraped. Labels stay bounded: request types
+ * hot paths: per request and per update as plain numbers indexed by small
+ * ids (hot-counters.ts), with no prom-client call, label or string built per
+ * request; the rare ones through prom-client children; gauges are read from
+ * the broker only when scraped. Labels stay bounded: request types
  * only when whitelisted (else "other"), client names only from the clients
  * list, never a session or chat id. docs/operations.md lists every metric.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { FloodWait } from '../limits/flood-waits.js'
-import { DISCONNECT_REASONS, OUTCOMES, type Outcome } from './outcome.js'
+import { answerOutcomeIndex, DISCONNECT_REASONS, errorOutcome, OUTCOME_INDEX, OUTCOMES, type Outcome } from './outcome.js'
+import type { TdObject } from '../tdlib/backend.js'
 import { ClientRates } from './client-rates.js'
 import { IndexedCounter, RequestSeries } from './hot-counters.js'
 
@@ -31,7 +33,6 @@ export interface MetricsSource {
 export const SESSION_STATES = ['stopped', 'starting', 'running', 'stopping']
 export const UPDATE_RESULTS = ['delivered', 'filtered', 'dropped'] as const
 const TRANSPORTS = ['tcp', 'tls', 'websocket']
-const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>
 const UPDATE_INDEX = Object.fromEntries(UPDATE_RESULTS.map((r, i) => [r, i])) as Record<typeof UPDATE_RESULTS[number], number>
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
@@ -69,7 +70,7 @@ export class BrokerMetrics {
     this.requests = new RequestSeries(
       { name: 'tdbroker_requests_total', help: 'TDLib requests by type (whitelisted types, else "other") and outcome' },
       { name: 'tdbroker_request_duration_seconds', help: 'Time from a request entering the pipeline to its answer, by type' },
-      OUTCOMES, LATENCY_BUCKETS, this.registry)
+      OUTCOMES, LATENCY_BUCKETS, type => source.typeLabel(type), 'other', this.registry)
     this.updates = new IndexedCounter('tdbroker_updates_total', 'Updates per connection: delivered, filtered by its policy, dropped (connection closing)', 'result', UPDATE_RESULTS, this.registry)
     this.disconnects = new Counter({ name: 'tdbroker_disconnects_total', help: 'Closed client connections by reason', labelNames: ['reason'], registers })
     this.replayed = new Counter({ name: 'tdbroker_resume_replayed_updates_total', help: 'Updates replayed to clients resuming with last_seq', registers })
@@ -165,13 +166,41 @@ export class BrokerMetrics {
     remaining = new Gauge({ name: 'tdbroker_flood_wait_remaining_seconds', help: 'Longest FLOOD_WAIT still to run, by request type', labelNames: ['type'], registers })
   }
 
-  /** Counts a request's outcome and, for those that went through the pipeline, its latency (`startMs` from performance.now()). */
-  request (type: string, outcome: Outcome, startMs?: number): void {
-    if (!this.enabled) return
-    const series = this.requests.of(this.source.typeLabel(type))
-    series.outcomes[OUTCOME_INDEX[outcome]]!++
-    if (startMs !== undefined) this.requests.observe(series, (performance.now() - startMs) / 1000)
+  /** Counts a request refused before the pipeline (not timed). */
+  request (type: string, outcome: Outcome): void {
+    if (this.enabled) this.requests.count(this.requests.id(type), OUTCOME_INDEX[outcome])
   }
+
+  /**
+   * A request enters the pipeline: its type's id, for answered() or
+   * failed(). Its client's rate is counted with the start time that
+   * startedMs() gives (the one clock read at the start).
+   */
+  typeId (type: string): number { return this.requests.id(type) }
+
+  /** The start of a request of `client` (performance.now()), counted in its request rate. */
+  startedMs (client: string): number {
+    const now = performance.now()
+    this.clientRates.hit(client, now)
+    return now
+  }
+
+  /** A request from the pipeline answered: counted by outcome, timed (the one clock read at the end). */
+  answered (typeId: number, answer: TdObject, startMs: number): void {
+    this.requests.count(typeId, answerOutcomeIndex(answer))
+    this.requests.observe(typeId, performance.now() - startMs)
+  }
+
+  /** A request from the pipeline ended in an error (refused by a step, or the broker failed). */
+  failed (typeId: number, e: unknown, startMs: number, client: string): void {
+    const outcome = errorOutcome(e)
+    this.requests.count(typeId, OUTCOME_INDEX[outcome])
+    this.requests.observe(typeId, performance.now() - startMs)
+    if (outcome === 'rate_limited') this.rateLimit(client)
+  }
+
+  /** The whitelists changed (reload): request types get their label again. */
+  relabel (): void { this.requests.relabel() }
 
   update (result: typeof UPDATE_RESULTS[number]): void { if (this.enabled) this.updates.inc(UPDATE_INDEX[result]) }
   disconnect (reason: string): void { if (this.enabled) this.disconnects.labels(reason).inc() }

@@ -1,10 +1,11 @@
 /**
  * Counters and a histogram for the hot paths (every request, every update
- * delivered): plain numbers bumped in place, handed to prom-client's
- * registry only when scraped. prom-client's own label children hash their
- * labels again on every inc() and observe() (about 1 µs each on a loaded
- * 2-core machine, measured by `npm run bench -- --only=metrics`), which is
- * what these avoid. The scrape output is the same text format.
+ * delivered): plain numbers in typed arrays, indexed by small integer ids,
+ * handed to prom-client's registry only when scraped (the registry calls
+ * get() as it does on its own metrics). prom-client's own label children
+ * build and hash a label key on every inc() and observe() (about 1 µs each on
+ * a loaded 2-core machine), which is what these avoid. The scrape output is
+ * the same text format, with the same names and label sets.
  */
 import type { Metric, Registry } from 'prom-client'
 
@@ -39,63 +40,96 @@ export class IndexedCounter {
   }
 }
 
-/** One request type's counts by outcome and its latency buckets. */
-export class TypeSeries {
+/** One type label's counts by outcome and its latency buckets. */
+class TypeSeries {
   readonly outcomes: Float64Array
-  /** Per bucket (not cumulative), for observations at most its upper bound and above the previous one. */
+  /** Per bucket (not cumulative, the last one +Inf): observations at most its bound and above the previous one. */
   readonly buckets: Float64Array
-  sum = 0
+  /** Milliseconds, turned into seconds when scraped. */
+  sumMs = 0
   count = 0
-  constructor (outcomes: number, buckets: number) {
+  constructor (readonly type: string, outcomes: number, buckets: number) {
     this.outcomes = new Float64Array(outcomes)
-    this.buckets = new Float64Array(buckets)
+    this.buckets = new Float64Array(buckets + 1)
   }
 }
 
 /**
  * tdbroker_requests_total{type,outcome} and tdbroker_request_duration_seconds{type},
- * kept together because every request bumps both: one map lookup per request.
- * Only label sets that happened are scraped, as with prom-client's own.
+ * kept together because every request bumps both. A request's type is turned
+ * into a small id once per request (one Map lookup on the type TDLib was
+ * sent); outcomes are indexes into OUTCOMES; nothing builds a label or a key
+ * string until a scrape. Only label sets that happened are scraped, as with
+ * prom-client's own.
  */
 export class RequestSeries {
-  private readonly byType = new Map<string, TypeSeries>()
+  /** By id; an id is a type label's position here. */
+  private readonly series: TypeSeries[] = []
+  private readonly idOfLabel = new Map<string, number>()
+  /**
+   * Request type → id, for types whose label is the type itself (whitelisted,
+   * so as many as settings list); "other" types are not kept, so clients
+   * sending made-up types cannot grow it.
+   */
+  private readonly idOfType = new Map<string, number>()
+  private readonly boundsMs: Float64Array
 
   constructor (
     private readonly counter: { name: string, help: string },
     private readonly histogram: { name: string, help: string },
     private readonly outcomes: readonly string[],
     private readonly bounds: readonly number[],
+    /** The type as a label: itself if whitelisted, else `other`. */
+    private readonly typeLabel: (type: string) => string,
+    private readonly other: string,
     registry: Registry
   ) {
+    this.boundsMs = Float64Array.from(bounds, b => b * 1000)
     const self = this
     register(registry, { name: counter.name, get: async () => self.counted() })
     register(registry, { name: histogram.name, get: async () => self.timed() })
   }
 
-  /** The series of a type label (created on first use; labels are bounded by the caller). */
-  of (type: string): TypeSeries {
-    let series = this.byType.get(type)
-    if (series === undefined) {
-      series = new TypeSeries(this.outcomes.length, this.bounds.length)
-      this.byType.set(type, series)
-    }
-    return series
+  /** The id of a request type's label. */
+  id (type: string): number {
+    const known = this.idOfType.get(type)
+    if (known !== undefined) return known
+    const label = this.typeLabel(type)
+    const id = this.labelId(label)
+    if (label !== this.other) this.idOfType.set(type, id)
+    return id
   }
 
-  /** Adds a latency in seconds to a type's histogram. */
-  observe (series: TypeSeries, seconds: number): void {
-    const bounds = this.bounds
+  /** Whitelists changed (a reload): types are labelled again as they come. Counts so far stay. */
+  relabel (): void { this.idOfType.clear() }
+
+  count (id: number, outcome: number): void { this.series[id]!.outcomes[outcome]!++ }
+
+  /** Adds a latency in milliseconds to an id's histogram. */
+  observe (id: number, ms: number): void {
+    const s = this.series[id]!
+    const bounds = this.boundsMs
     let i = 0
-    while (i < bounds.length && seconds > bounds[i]!) i++
-    if (i < bounds.length) series.buckets[i]!++
-    series.sum += seconds
-    series.count++
+    while (i < bounds.length && ms > bounds[i]!) i++
+    s.buckets[i]!++
+    s.sumMs += ms
+    s.count++
+  }
+
+  private labelId (label: string): number {
+    let id = this.idOfLabel.get(label)
+    if (id === undefined) {
+      id = this.series.length
+      this.series.push(new TypeSeries(label, this.outcomes.length, this.bounds.length))
+      this.idOfLabel.set(label, id)
+    }
+    return id
   }
 
   private counted (): Collected {
     const values: Value[] = []
-    for (const [type, s] of this.byType) {
-      this.outcomes.forEach((outcome, i) => { if (s.outcomes[i]! > 0) values.push({ value: s.outcomes[i]!, labels: { type, outcome } }) })
+    for (const s of this.series) {
+      this.outcomes.forEach((outcome, i) => { if (s.outcomes[i]! > 0) values.push({ value: s.outcomes[i]!, labels: { type: s.type, outcome } }) })
     }
     return { ...this.counter, type: 'counter', aggregator: 'sum', values }
   }
@@ -103,15 +137,16 @@ export class RequestSeries {
   private timed (): Collected {
     const name = this.histogram.name
     const values: Value[] = []
-    for (const [type, s] of this.byType) {
+    for (const s of this.series) {
       if (s.count === 0) continue
+      const type = s.type
       let cumulative = 0
       this.bounds.forEach((le, i) => {
         cumulative += s.buckets[i]!
         values.push({ metricName: `${name}_bucket`, value: cumulative, labels: { le, type } })
       })
       values.push({ metricName: `${name}_bucket`, value: s.count, labels: { le: '+Inf', type } },
-        { metricName: `${name}_sum`, value: s.sum, labels: { type } },
+        { metricName: `${name}_sum`, value: s.sumMs / 1000, labels: { type } },
         { metricName: `${name}_count`, value: s.count, labels: { type } })
     }
     return { ...this.histogram, type: 'histogram', aggregator: 'sum', values }

@@ -20,10 +20,16 @@ const BY_ERROR: Partial<Record<BrokerErrorName, Outcome>> = {
   FLOOD_WAIT_GUARDED: 'flood_wait',
 }
 
-/** The outcome of an answer TDLib (or a step) gave. */
-export function answerOutcome (answer: TdObject): Outcome {
-  if (!isTdError(answer)) return 'answered'
-  return answer.code === 429 ? 'flood_wait' : 'tdlib_error'
+/** An outcome's position in OUTCOMES: how the counters are indexed. */
+export const OUTCOME_INDEX = Object.fromEntries(OUTCOMES.map((o, i) => [o, i])) as Record<Outcome, number>
+const ANSWERED = OUTCOME_INDEX.answered
+const FLOOD_WAIT = OUTCOME_INDEX.flood_wait
+const TDLIB_ERROR = OUTCOME_INDEX.tdlib_error
+
+/** The outcome of an answer TDLib (or a step) gave, as its index in OUTCOMES. */
+export function answerOutcomeIndex (answer: TdObject): number {
+  if (!isTdError(answer)) return ANSWERED
+  return answer.code === 429 ? FLOOD_WAIT : TDLIB_ERROR
 }
 
 /** The outcome of a request that ended in a thrown error. */
