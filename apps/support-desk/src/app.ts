@@ -9,7 +9,7 @@ import { deskBot } from './bot.js'
 import type { Bridge } from './bridge.js'
 import type { DeskConfig } from './config.js'
 import { Desk, type DeskLog } from './desk.js'
-import { attachPuppets, type Puppet } from './puppets.js'
+import { attachPuppets, openChatsWithBot, type Puppet } from './puppets.js'
 import { DeskStore } from './store.js'
 import { TelegramStaffBridge } from './telegram-staff.js'
 
@@ -62,11 +62,12 @@ export async function startDesk (config: Readonly<DeskConfig>, options: StartOpt
     staffBridge = new TelegramStaffBridge(bot, store, nameOf)
     const bridges = [staffBridge, ...(options.bridges ?? [])]
     desk = new Desk(store, bot, bridges, log)
-    const puppets = await attachPuppets(client, config.staff, botUser, config.requestTimeoutMs)
+    const puppets = await attachPuppets(client, config.staff, config.requestTimeoutMs)
     for (const p of puppets) names.set(p.userId, p.name)
     desk.setStaff(puppets.map(({ userId, name, department }) => ({ userId, name, department })))
     for (const b of bridges) await b.start(desk)
     await bot.start()
+    await openChatsWithBot(puppets, botUser, config.requestTimeoutMs)
     const typing = onTyping(desk, staffBridge, log)
     session.on('update', typing)
     await desk.assignWaiting()

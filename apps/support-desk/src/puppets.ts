@@ -12,7 +12,8 @@ import type { StaffMember } from './desk.js'
 
 export interface Puppet extends StaffMember { session: BrokerSession }
 
-export async function attachPuppets (client: BrokerClient, staff: ReadonlyArray<{ session: string, department: DepartmentId, name?: string }>, bot: { id: number, username: string }, timeoutMs: number): Promise<Puppet[]> {
+/** Attaches each staff member's session and reads who it is; fails when one is missing or not logged in. */
+export async function attachPuppets (client: BrokerClient, staff: ReadonlyArray<{ session: string, department: DepartmentId, name?: string }>, timeoutMs: number): Promise<Puppet[]> {
   const puppets: Puppet[] = []
   for (const s of staff) {
     let session: BrokerSession
@@ -25,10 +26,14 @@ export async function attachPuppets (client: BrokerClient, staff: ReadonlyArray<
     if (state['@type'] !== 'authorizationStateReady') throw new DeskError('STAFF_SESSION', `staff session ${s.session} is not logged in (${state['@type']}): log it in with "support-desk login"`)
     const me = await session.invoke({ '@type': 'getMe' }, { timeoutMs })
     if (me.type['@type'] === 'userTypeBot') throw new DeskError('STAFF_SESSION', `staff session ${s.session} is a bot, not a staff member's account`)
-    await openChatWithBot(session, bot, timeoutMs)
     puppets.push({ session, userId: me.id, department: s.department, name: s.name ?? [me.first_name, me.last_name].filter(x => x !== '').join(' ') })
   }
   return puppets
+}
+
+/** Opens the chat with the bot from each account that never wrote to it: once the bot runs, so that it answers. */
+export async function openChatsWithBot (puppets: Puppet[], bot: { id: number, username: string }, timeoutMs: number): Promise<void> {
+  for (const p of puppets) await openChatWithBot(p.session, bot, timeoutMs)
 }
 
 async function openChatWithBot (session: BrokerSession, bot: { id: number, username: string }, timeoutMs: number): Promise<void> {
