@@ -78,7 +78,7 @@ export async function runLoad (o: LoadOptions, log: (line: string) => void = () 
       staff: staff.map(s => ({ session: s.deskSession, department: s.department }))
     }))
     log(`world ready: ${staff.length} staff members, ${customers.length} customers; starting the desk process`)
-    child = spawn(process.execPath, [MAIN, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(process.execPath, ['--max-semi-space-size=2', MAIN, 'start', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
     const pid = child.pid ?? 0
     await waitForLine(child, 'support desk running', 30_000)
 

@@ -20,6 +20,10 @@ const HISTORY_ON_TRANSFER = 10
 export class TelegramStaffBridge implements Bridge {
   readonly name = 'telegram-staff'
   private desk: DeskPort | undefined
+  /** Relays still waiting for Telegram's confirmation, per staff member: a reply to one may come before it is confirmed. */
+  private readonly inFlight = new Map<number, Set<Promise<unknown>>>()
+  /** Confirmed copies not yet stored by the desk: staff member:copy id -> conversation (bounded). */
+  private readonly copies = new Map<string, number>()
   /** When a typing action was last relayed into each chat (bounded). */
   private readonly typedAt = new Map<number, number>()
 
@@ -51,8 +55,19 @@ export class TelegramStaffBridge implements Bridge {
 
   async onCustomerMessage (c: Conversation, m: StoredMessage): Promise<number> {
     if (c.staffId === 0) return 0
-    const sent = await this.bot.sendTo(c.staffId, `#${c.id} · ${c.customerName}: ${m.text}`)
-    return sent.id
+    const sending = this.bot.sendTo(c.staffId, `#${c.id} · ${c.customerName}: ${m.text}`)
+    const pending = this.inFlight.get(c.staffId) ?? new Set()
+    this.inFlight.set(c.staffId, pending)
+    pending.add(sending)
+    try {
+      const sent = await sending
+      this.copies.set(`${c.staffId}:${sent.id}`, c.id)
+      if (this.copies.size > TYPING_KEPT) this.copies.delete(this.copies.keys().next().value as string)
+      return sent.id
+    } finally {
+      pending.delete(sending)
+      if (pending.size === 0) this.inFlight.delete(c.staffId)
+    }
   }
 
   async onStaffMessage (): Promise<void> {}
@@ -68,8 +83,9 @@ export class TelegramStaffBridge implements Bridge {
    */
   async fromStaff (staffId: number, text: string, messageId: number, replyTo: number | undefined): Promise<string | undefined> {
     const desk = this.port()
-    const target = replyTo === undefined ? undefined : this.store.conversationOfStaffMessage(staffId, replyTo)
-    const id = target?.id ?? this.store.focus(staffId)
+    if (replyTo !== undefined) await Promise.allSettled([...(this.inFlight.get(staffId) ?? [])])
+    const target = replyTo === undefined ? undefined : this.copies.get(`${staffId}:${replyTo}`) ?? this.store.conversationOfStaffMessage(staffId, replyTo)?.id
+    const id = target ?? this.store.focus(staffId)
     if (id === undefined) return 'Which conversation? Reply to one of its messages, or choose one with /to <number> (/open lists yours).'
     try {
       await desk.answer(id, staffId, text, messageId)
