@@ -15,7 +15,7 @@ import { Notifier, type NotificationOptions } from './notifications.js'
 import { parseCommand } from './parse.js'
 import { Scheduler, type FireOutcome } from './scheduler.js'
 import { ToolkitStore, type ScheduledEvent } from './store.js'
-import { buttonId, DELETE_BUTTON_ID, RESERVED_BUTTON_PREFIX, Telegram, type Message, type TextInput } from './telegram.js'
+import { buttonId, DELETE_BUTTON_ID, RESERVED_BUTTON_PREFIX, Telegram, type Buttons, type Message, type Sent, type TextInput } from './telegram.js'
 
 export interface ToolkitOptions {
   /** The SQLite file (created if missing); ':memory:' keeps nothing. */
@@ -155,6 +155,17 @@ export class Toolkit {
   /** Sends to every chat registered for the topic, paced; reports what could not be delivered. */
   async notify (topic: string, text: TextInput): ReturnType<Notifier['notify']> {
     return await this.notifier.notify(topic, text)
+  }
+
+  /**
+   * Sends to any chat without taking its machine's lock, as Telegram stored
+   * the message (like ctx.send). For relaying between chats: a handler of
+   * one chat that awaited inChat() of another could wait on it forever.
+   */
+  async sendTo (chatId: number, text: TextInput, options: { buttons?: Buttons, replyTo?: number } = {}): Promise<Sent> {
+    if (this.stateValue !== 'running') throw new ToolkitError('STOPPED', `sendTo() on a toolkit that is ${this.stateValue}`)
+    if (this.me?.isBot !== true && options.buttons !== undefined) throw new ToolkitError('NOT_A_BOT', 'only bots can send buttons (Telegram drops a user account\'s keyboard)')
+    return await this.telegram.send(chatId, text, options.buttons, options.replyTo)
   }
 
   /** Runs `fn` in the chat's machine, as an event of its own (e.g. from outside Telegram). */
