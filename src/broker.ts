@@ -197,7 +197,8 @@ export class Broker implements BrokerCore {
     return reevaluateConnections(this.connections, running, settings, clients.size, this.log, this.audit)
   }
 
-  async execute (ctx: RequestContext): Promise<TdObject> { return await this.runPipeline(ctx) }
+  // compose() never throws: its promise is handed on without an async frame of its own.
+  execute (ctx: RequestContext): Promise<TdObject> { return this.runPipeline(ctx) }
   forget (connection: Connection): void {
     if (!this.connections.delete(connection)) return
     const address = remoteAddress(connection.transport.remote)
