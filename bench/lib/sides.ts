@@ -78,7 +78,7 @@ export async function startSides (label: string, secure: boolean): Promise<Sides
 }
 
 /** Asks the broker session for its state until TDLib has taken the parameters (bounded: 60 s). */
-async function waitForState (client: BenchClient, session: string): Promise<void> {
+export async function waitForState (client: BenchClient, session: string): Promise<void> {
   const deadline = Date.now() + 60_000
   for (;;) {
     const state = await client.request({ '@type': 'getAuthorizationState', '@session': session })

@@ -25,6 +25,8 @@ import { removeAllFolders, tempFolder } from '../lib/temp.js'
 import { Repeats, sleep } from '../lib/stats.js'
 import { sequentialLatency } from '../lib/latency.js'
 import { profileFlags } from '../lib/options.js'
+import { BENCH_CREDENTIALS } from '../lib/direct.js'
+import { waitForState } from '../lib/sides.js'
 
 const HERE = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -33,17 +35,20 @@ interface Side { name: string, child: Child, client: BenchClient, prefix: string
 async function startBroker (name: string, root: string, env: NodeJS.ProcessEnv = {}, extra: Record<string, unknown> = {}): Promise<Side> {
   const child = new Child(`broker (${name})`, pathToFileURL(join(root, 'dist/bench/child/broker.js')), { execArgv: profileFlags(`ab-${name}`), env })
   const dir = tempFolder()
-  const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions' }, ...extra }
+  // The settings and state of bench/lib/sides.ts: parameters set, waiting for a phone number, like the proxy's client.
+  const settings = { debug_level: 4, logfile: 'broker.log', allowed_requests: ['testSquareInt', 'getAuthorizationState'], host: '127.0.0.1', port: 0, tdlib: { path: 'sessions', ...BENCH_CREDENTIALS }, ...extra }
   const started = await child.call<{ tcp: number, admin?: number }>('start', { settings, dir })
   // One scrape, as Prometheus would have made: Node's default metrics start with the first.
   if (started.admin !== undefined) await (await fetch(`http://127.0.0.1:${started.admin}/metrics`)).text()
   const client = await BenchClient.connect('tcp', { ports: { tcp: started.tcp } })
   const session = await createSession(client)
+  await waitForState(client, session)
   return { name, child, client, prefix: `{"@type":"testSquareInt","x":3,"@session":"${session}"` }
 }
 
 async function startProxy (): Promise<Side> {
   const child = new Child('minimal proxy', pathToFileURL(join(HERE, 'dist/bench/child/minimal-proxy.js')))
+  // The proxy's TDLib client is in the broker's sessions' state, in a folder of its own.
   const port = await child.call<number>('start', { dir: tempFolder() })
   const client = await BenchClient.connect('tcp', { ports: { tcp: port } })
   return { name: 'proxy', child, client, prefix: '{"@type":"testSquareInt","x":3,"@session":"none"' }

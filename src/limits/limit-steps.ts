@@ -12,16 +12,18 @@ import type { RateLimiter } from './rate-limiter.js'
 
 /** Refuses a request over its client's scope.rate_limit with RATE_LIMITED and retry_after; it never reaches TDLib. */
 export function rateLimitStep (limiter: RateLimiter, clients: () => ClientDirectory): Step {
-  return async (ctx, next) => {
+  // Plain functions, not `async` (both steps here): a request they let pass goes on with next()'s own
+  // promise, without a promise and microtask turns of their own; a refusal is a rejection (the Step contract).
+  return (ctx, next) => {
     const limits = clients().byName(ctx.client.name)?.settings.scope.rate_limit
-    if (limits === undefined) return await next()
+    if (limits === undefined) return next()
     const type = ctx.request['@type'] as string
     const refusal = limiter.check(ctx.client.name, limits, type)
-    if (refusal === undefined) return await next()
+    if (refusal === undefined) return next()
     const which = refusal.limit === 'overall' ? 'its rate_limit' : `its rate_limit for ${type}`
-    throw new BrokerError('RATE_LIMITED',
+    return Promise.reject(new BrokerError('RATE_LIMITED',
       `client ${ctx.client.name} is over ${which} (${refusal.rate} requests per second, burst ${refusal.burst}); retry after ${refusal.retryAfter} s`,
-      { retry_after: refusal.retryAfter })
+      { retry_after: refusal.retryAfter }))
   }
 }
 
@@ -31,23 +33,24 @@ export function rateLimitStep (limiter: RateLimiter, clients: () => ClientDirect
  * FLOOD_WAIT_GUARDED with the time left, without reaching TDLib.
  */
 export function floodWaitStep (waits: FloodWaits, guard: () => boolean): Step {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     const type = ctx.request['@type'] as string
     if (guard()) {
       const left = waits.remaining(ctx.session.id, type)
       if (left > 0) {
-        throw new BrokerError('FLOOD_WAIT_GUARDED',
+        return Promise.reject(new BrokerError('FLOOD_WAIT_GUARDED',
           `Too Many Requests: retry after ${left} (session ${ctx.session.id} is under a FLOOD_WAIT for ${type}; flood_wait_guard held the request)`,
-          { retry_after: left })
+          { retry_after: left }))
       }
     }
-    const answer = await next()
-    if (!isTdError(answer) || answer.code !== 429) return answer
-    const seconds = retryAfterOf(answer.message)
-    if (seconds === undefined) return answer
-    waits.record(ctx.session.id, type, seconds)
-    ctx.log.warn({ session: ctx.session.id, type, retry_after: seconds }, 'FLOOD_WAIT from Telegram')
-    const withField: TdObject = { ...answer, retry_after: seconds }
-    return withField
+    return next().then(answer => {
+      if (!isTdError(answer) || answer.code !== 429) return answer
+      const seconds = retryAfterOf(answer.message)
+      if (seconds === undefined) return answer
+      waits.record(ctx.session.id, type, seconds)
+      ctx.log.warn({ session: ctx.session.id, type, retry_after: seconds }, 'FLOOD_WAIT from Telegram')
+      const withField: TdObject = { ...answer, retry_after: seconds }
+      return withField
+    })
   }
 }

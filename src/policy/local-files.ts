@@ -18,7 +18,7 @@ import { lstat, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { BrokerError } from '../errors.js'
 import type { UploadStore } from '../files/uploads.js'
-import type { Step } from '../server/pipeline.js'
+import type { RequestContext, Step } from '../server/pipeline.js'
 import type { Settings } from '../settings/types.js'
 import type { TdObject } from '../tdlib/backend.js'
 import { isWithin, PATH_OPTION, REQUEST_PATH_FIELDS, stripLocalPaths } from './local-paths.js'
@@ -105,32 +105,46 @@ export async function allowedLocalPath (path: string, folders: readonly string[]
  * `forbidden` are the broker's folders (forbiddenFolders).
  */
 export function localFilesStep (uploads: UploadStore, forbidden: readonly string[]): Step {
-  return async (ctx, next) => {
-    const { policy, name } = ctx.client
-    for (const { holder, field, type } of findLocalPaths(ctx.request)) {
-      const value = holder[field]
-      const where = type === 'setOption' ? `option ${PATH_OPTION}` : `${type}.${field}`
-      if (type === 'inputFileLocal' && typeof value === 'string') {
-        const uploaded = uploads.pathOf(value, ctx.session.id, name)
-        if (uploaded !== undefined) {
-          holder[field] = uploaded
-          continue
-        }
-      }
-      if (policy.localFiles.length === 0) {
-        throw new BrokerError('LOCAL_FILE_NOT_ALLOWED', `${where}: client ${name} may not name local files; send the bytes with broker.uploadFile and use the reference it answers`)
-      }
-      // TDLib does not read original_path; the generation itself is what needs local_files.
-      if (type === 'inputFileGenerated' || value === '') continue
-      if (typeof value !== 'string') throw new BrokerError('INVALID_REQUEST', `${where} must be a string`)
-      const real = await allowedLocalPath(value, policy.localFiles, forbidden)
-      if (real === undefined) {
-        // The same answer whether the file exists or not, so paths cannot be probed.
-        throw new BrokerError('LOCAL_FILE_NOT_ALLOWED', `${where}: ${JSON.stringify(value)} is not inside a folder of local_files for client ${name} (or does not exist)`)
-      }
-      holder[field] = real
+  // Most requests name no local file: those pass without the async frame of the checks (a promise and
+  // microtask turns per request), their answers blanked as the checked path blanks them.
+  return (ctx, next) => {
+    let found: Found[]
+    try {
+      found = findLocalPaths(ctx.request)
+    } catch (e) {
+      return Promise.reject(e)
     }
-    const answer: TdObject = await next()
-    return policy.localFiles.length === 0 ? stripLocalPaths(answer) : answer
+    if (found.length > 0) return checkPaths(found, uploads, forbidden, ctx, next)
+    return ctx.client.policy.localFiles.length === 0 ? next().then(stripLocalPaths) : next()
   }
+}
+
+/** The step for a request that names local files (`found`, from findLocalPaths). */
+async function checkPaths (found: Found[], uploads: UploadStore, forbidden: readonly string[], ctx: RequestContext, next: () => Promise<TdObject>): Promise<TdObject> {
+  const { policy, name } = ctx.client
+  for (const { holder, field, type } of found) {
+    const value = holder[field]
+    const where = type === 'setOption' ? `option ${PATH_OPTION}` : `${type}.${field}`
+    if (type === 'inputFileLocal' && typeof value === 'string') {
+      const uploaded = uploads.pathOf(value, ctx.session.id, name)
+      if (uploaded !== undefined) {
+        holder[field] = uploaded
+        continue
+      }
+    }
+    if (policy.localFiles.length === 0) {
+      throw new BrokerError('LOCAL_FILE_NOT_ALLOWED', `${where}: client ${name} may not name local files; send the bytes with broker.uploadFile and use the reference it answers`)
+    }
+    // TDLib does not read original_path; the generation itself is what needs local_files.
+    if (type === 'inputFileGenerated' || value === '') continue
+    if (typeof value !== 'string') throw new BrokerError('INVALID_REQUEST', `${where} must be a string`)
+    const real = await allowedLocalPath(value, policy.localFiles, forbidden)
+    if (real === undefined) {
+      // The same answer whether the file exists or not, so paths cannot be probed.
+      throw new BrokerError('LOCAL_FILE_NOT_ALLOWED', `${where}: ${JSON.stringify(value)} is not inside a folder of local_files for client ${name} (or does not exist)`)
+    }
+    holder[field] = real
+  }
+  const answer: TdObject = await next()
+  return policy.localFiles.length === 0 ? stripLocalPaths(answer) : answer
 }

@@ -56,9 +56,14 @@ export function watchBackend (backend: TdBackend, watcher: SessionWatcher): TdBa
       })
       let closing: Promise<void> | undefined
       return {
-        async invoke (request) {
-          watcher.used(sessionId)
-          return await inner.invoke(request)
+        // Not async: every request passes here, and the client's own promise serves.
+        invoke (request) {
+          try {
+            watcher.used(sessionId)
+          } catch (e) {
+            return Promise.reject(e)
+          }
+          return inner.invoke(request)
         },
         close () {
           closing ??= (async () => {
