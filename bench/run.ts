@@ -19,6 +19,7 @@ import { runFormat } from './parts/format.js'
 import { runClient } from './parts/client.js'
 import { runGateway } from './parts/gateway.js'
 import { runMetrics } from './parts/metrics.js'
+import { runCluster } from './parts/cluster.js'
 import { readResults, writeReport, writeResults } from './report.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -34,7 +35,8 @@ const PARTS: ReadonlyArray<{ readonly name: string, readonly run: Runner }> = [
   { name: 'format', run: runFormat },
   { name: 'client', run: runClient },
   { name: 'metrics', run: runMetrics },
-  { name: 'gateway', run: runGateway }
+  { name: 'gateway', run: runGateway },
+  { name: 'cluster', run: runCluster }
 ]
 
 async function main (): Promise<number> {

@@ -1,0 +1,262 @@
+/**
+ * 8. Cluster (issue #16, docs/cluster.md): three broker nodes, each in its
+ * own child process on the sandbox backend, and a private nats-server with
+ * JetStream on a free port with a temporary store (killed at the end).
+ * - Round trip: testSquareInt on one logged-in session through a client of
+ *   the owner node and through a client of another node (forwarded over
+ *   NATS request/reply), one request at a time; every round runs both, the
+ *   order alternating, and the difference is taken within the round.
+ * - Failover: kill -9 of the owner's process, then probes through a
+ *   surviving node every PROBE_MS until the first testSquareInt answer (from
+ *   the new owner); the killed node is started again before the next one.
+ *   Default cluster timings (lease_ttl 4 s, heartbeat 1 s).
+ * Deliveries/s across nodes is not measured here yet.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import net from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { BenchClient, attach, type Msg } from '../lib/client.js'
+import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js'
+import { loadAverage } from '../lib/machine.js'
+import type { BenchOptions } from '../lib/options.js'
+import { fmt, num, table, type PartReport } from '../lib/report-types.js'
+import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
+import { sequentialLatency } from '../lib/latency.js'
+import { removeFolder, tempFolder } from '../lib/temp.js'
+import { loginAlice } from './fanout.js'
+
+const NODES = ['a', 'b', 'c'] as const
+/** Milliseconds between failover probes: the resolution of the failover figure. */
+const PROBE_MS = 50
+/** Every wait of this part is bounded by one of these. */
+const REQUEST_TIMEOUT_MS = 30_000
+const FAILOVER_LIMIT_MS = 60_000
+const BACKUP_LIMIT_MS = 30_000
+
+export async function runCluster (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
+  const samples = options.quick ? 1000 : 4000
+  const warmup = options.quick ? 200 : 1000
+  const failovers = options.quick ? 3 : 8
+  const nats = await startNats()
+  const prefix = `bench${randomBytes(4).toString('hex')}`
+  const nodes = new Map<string, BrokerProcess>()
+  const clients = new Map<string, BenchClient>()
+  const settings = (node: string): Record<string, unknown> => ({
+    tdlib: { backend: 'sandbox' },
+    terminate_delay: 3600,
+    allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'testSquareInt'],
+    allowed_updates: ['updateNewMessage'],
+    cluster: { node, prefix, servers: [nats.url] }
+  })
+  const startNode = async (node: string): Promise<void> => {
+    nodes.set(node, await startBrokerProcess({ label: `cluster-${node}`, settings: settings(node) }))
+  }
+  try {
+    for (const node of NODES) await startNode(node)
+    for (const node of NODES) clients.set(node, await BenchClient.connect('tcp', nodes.get(node)!))
+    const session = await bounded(loginAlice(clients.get('a')!), REQUEST_TIMEOUT_MS, 'logging in')
+    await until(async () => await hasBackup(nats.url, prefix, session), BACKUP_LIMIT_MS, 'the backup taken at login')
+    const prefixLine = `{"@type":"testSquareInt","x":3,"@session":"${session}"`
+    const square = async (client: BenchClient): Promise<Msg> => await bounded(client.requestPrefix(prefixLine), REQUEST_TIMEOUT_MS, 'testSquareInt')
+    for (const node of NODES) if (node !== 'a') await attach(clients.get(node)!, session)
+
+    // 1. Round trip through the owner against through another node.
+    const owner = await ownerOf(clients, session)
+    const other = NODES.find(n => n !== owner)!
+    const paths = { owner: clients.get(owner)!, other: clients.get(other)! }
+    for (const [name, client] of Object.entries(paths)) {
+      const check = await square(client)
+      if (check.value !== 9) throw new Error(`testSquareInt through the ${name} node answered ${JSON.stringify(check)}`)
+    }
+    const r = new Repeats()
+    for (let round = 0; round < options.repeats; round++) {
+      r.add('rt.load', loadAverage())
+      const order = round % 2 === 0 ? ['owner', 'other'] as const : ['other', 'owner'] as const
+      const p50: Record<string, number> = {}
+      for (const path of order) {
+        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples)
+        p50[path] = percentileSorted(lat, 50)
+        r.add(`rt.${path}.p50`, p50[path])
+        r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
+      }
+      r.add('rt.difference', p50.other! - p50.owner!)
+      log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
+        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs`)
+    }
+
+    // 2. Failover: kill -9 of the owner, first answer through a surviving node.
+    const failoverMs: number[] = []
+    for (let rep = 0; rep < failovers; rep++) {
+      const dead = await ownerOf(clients, session)
+      const prober = clients.get(NODES.find(n => n !== dead)!)!
+      r.add('failover.load', loadAverage())
+      nodes.get(dead)!.child.kill()
+      const killed = process.hrtime.bigint()
+      clients.get(dead)!.close()
+      const ms = await firstAnswer(prober, prefixLine, killed)
+      failoverMs.push(ms)
+      log(`  failover ${rep + 1} of ${failovers}: owner ${dead} killed, first answer after ${num(ms, 0)} ms (load ${num(loadAverage(), 2)})`)
+      // Back to three nodes (a fresh folder under the same name) with a client attached, for the next one.
+      await nodes.get(dead)!.stop()
+      await startNode(dead)
+      const client = await BenchClient.connect('tcp', nodes.get(dead)!)
+      clients.set(dead, client)
+      await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching after the restart')
+    }
+    const failover = { p50: percentileSorted([...failoverMs].sort((x, y) => x - y), 50), p99: percentileSorted([...failoverMs].sort((x, y) => x - y), 99) }
+    const difference = r.get('rt.difference')
+    const rtLoad = r.get('rt.load')
+    const foLoad = r.get('failover.load')
+    return {
+      part: 'cluster',
+      markdown: [
+        '## 8. Cluster (three nodes on NATS JetStream)',
+        '',
+        'Three broker nodes, each in its own process on the sandbox backend, and a private `nats-server -js` on a free port with a temporary store, all on ' +
+        'this machine\'s loopback; default cluster timings (`lease_ttl` 4 s, `heartbeat` 1 s). One session, logged in as the sandbox\'s Alice, with a client ' +
+        'attached through every node.',
+        '',
+        `Round trip: \`testSquareInt\` one at a time, ${samples.toLocaleString('en-US')} per path per round after ${warmup.toLocaleString('en-US')} warm-up ones, ` +
+        `${options.repeats} rounds, the order alternating; the difference of the p50s is taken within each round. Through the owner the request is answered ` +
+        'in its process; through another node it passes that node\'s pipeline and is forwarded to the owner over NATS request/reply. ' +
+        `1-minute load average at the start of the rounds: ${fmt(rtLoad, 2)}.`,
+        '',
+        table(['path', 'p50 µs', 'p99 µs'], [
+          ['through the owner node', fmt(r.get('rt.owner.p50')), fmt(r.get('rt.owner.p99'))],
+          ['through another node (forwarded over NATS)', fmt(r.get('rt.other.p50')), fmt(r.get('rt.other.p99'))],
+          ['difference of the p50s, per round', fmt(difference), '']
+        ]),
+        '',
+        `Failover: ${failovers} times, kill -9 of the owner's process, then a \`testSquareInt\` through a surviving node every ${PROBE_MS} ms until the first ` +
+        'answer (from the new owner, which took the lease once it expired, restored the backup and started the session); the killed node is started again ' +
+        `before the next one. From the kill to that answer: p50 ${num(failover.p50, 0)} ms, p99 ${num(failover.p99, 0)} ms ` +
+        `(with ${failovers} runs the p99 is the slowest one; every run: ${failoverMs.map(ms => num(ms, 0)).join(', ')} ms). Load average: ${fmt(foLoad, 2)}.`,
+        '',
+        'Not measured yet: deliveries/s to clients spread over three nodes against one node.'
+      ].join('\n'),
+      targets: [{
+        name: 'cluster round trip p50, through another node − through the owner ≤ 150 µs',
+        measured: `${fmt(difference)} µs over ${options.repeats} rounds (owner ${num(r.get('rt.owner.p50').median)} µs, other node ${num(r.get('rt.other.p50').median)} µs); load ${fmt(rtLoad, 2)}`,
+        pass: difference.median <= 150
+      }, {
+        name: 'failover, kill -9 of the owner to the first answer on the new owner, < 5 s (default settings)',
+        measured: `p50 ${num(failover.p50, 0)} ms, p99 ${num(failover.p99, 0)} ms over ${failovers} runs; load ${fmt(foLoad, 2)}`,
+        pass: failover.p99 < 5000
+      }],
+      charts: [{
+        title: 'Cluster round trip p50 (µs, lower is better)',
+        unit: 'µs',
+        groups: [{ label: 'testSquareInt', bars: [{ series: 'through the owner', value: r.get('rt.owner.p50') }, { series: 'through another node', value: r.get('rt.other.p50') }] }]
+      }],
+      figures: { ...r.all(), 'failover.ms': spread(failoverMs) }
+    }
+  } finally {
+    for (const client of clients.values()) client.close()
+    for (const node of nodes.values()) await node.stop()
+    await nats.stop()
+  }
+}
+
+/** Which node runs the session, from the nodes' own status (sessions_owned); bounded. */
+async function ownerOf (clients: Map<string, BenchClient>, session: string): Promise<string> {
+  let found: string | undefined
+  await until(async () => {
+    for (const [node, client] of clients) {
+      const status = await bounded(client.request({ '@type': 'broker.getStatus' }), REQUEST_TIMEOUT_MS, 'broker.getStatus')
+      const owned = (status.cluster as Msg | undefined)?.sessions_owned
+      if (Array.isArray(owned) && owned.includes(session)) { found = node; return true }
+    }
+    return false
+  }, REQUEST_TIMEOUT_MS, `an owner of session ${session}`)
+  return found!
+}
+
+/**
+ * Sends a probe every PROBE_MS (each in flight until it is answered) and
+ * resolves with the milliseconds from `since` to the first right answer.
+ */
+async function firstAnswer (client: BenchClient, prefixLine: string, since: bigint): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    let done = false
+    const finish = (error?: Error): void => {
+      if (done) return
+      done = true
+      clearInterval(timer)
+      clearTimeout(limit)
+      if (error !== undefined) reject(error)
+      else resolve(Number(process.hrtime.bigint() - since) / 1e6)
+    }
+    const probe = (): void => {
+      client.requestPrefix(prefixLine).then(answer => { if (answer.value === 9) finish() }, () => {})
+    }
+    const timer = setInterval(probe, PROBE_MS)
+    const limit = setTimeout(() => { finish(new Error(`no answer within ${FAILOVER_LIMIT_MS} ms of the kill`)) }, FAILOVER_LIMIT_MS)
+    probe()
+  })
+}
+
+async function bounded<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what}: no answer within ${ms} ms`)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+async function until (check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+/** Whether the session's backup is in the cluster's object store. */
+async function hasBackup (url: string, prefix: string, session: string): Promise<boolean> {
+  const { connect } = await import('@nats-io/transport-node')
+  const { Objm } = await import('@nats-io/obj')
+  const nc = await connect({ servers: url })
+  try {
+    const os = await new Objm(nc).open(`${prefix}-backups`)
+    return (await os.info(session)) !== null
+  } finally {
+    await nc.close()
+  }
+}
+
+/** A private nats-server with JetStream on a free port and a temporary store; stop() kills it and removes the store. */
+async function startNats (): Promise<{ url: string, stop(): Promise<void> }> {
+  const port = await freePort()
+  const store = tempFolder()
+  const child: ChildProcess = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: 'ignore' })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+    removeFolder(store)
+  }
+  // The benchmark's own exit (an interrupt, a failure) must not leave it running.
+  process.once('exit', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  try {
+    await until(async () => await new Promise<boolean>(resolve => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+      s.on('error', () => { resolve(false) })
+    }), 20_000, `nats-server on port ${port}`)
+  } catch (e) {
+    await stop()
+    throw e
+  }
+  return { url: `nats://127.0.0.1:${port}`, stop }
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => { resolve(port) })
+    })
+    server.on('error', reject)
+  })
+}
