@@ -93,9 +93,10 @@ function progress (client: FanoutClient): void {
 let finished: Promise<void> | undefined
 
 serveCommands({
-  /** Opens `count` connections and attaches each to `session`. */
-  connect: async (args: { port: number, count: number, session: string }) => {
-    const opened = await Promise.all(Array.from({ length: args.count }, async () => await attached(args.port, args.session)))
+  /** Opens `count` connections and attaches each to `session`; with `ports` (cluster nodes), round robin over them. */
+  connect: async (args: { port: number, count: number, session: string, ports?: number[] }) => {
+    const ports = args.ports ?? [args.port]
+    const opened = await Promise.all(Array.from({ length: args.count }, async (_, i) => await attached(ports[i % ports.length]!, args.session)))
     clients = opened.map(socket => new FanoutClient(socket, progress))
     return clients.length
   },

@@ -10,12 +10,18 @@
  *   surviving node every PROBE_MS until the first testSquareInt answer (from
  *   the new owner); the killed node is started again before the next one.
  *   Default cluster timings (lease_ttl 4 s, heartbeat 1 s).
- * Deliveries/s across nodes is not measured here yet.
+ * - Fan-out: 100 clients (in a second process, bench/child/fanout-clients.ts)
+ *   attached through the owner alone against spread round robin over the
+ *   three nodes; the owner's sandbox injects the messages (as in part 3's
+ *   in-process injection), the other nodes get them from the update stream.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { BenchClient, attach, type Msg } from '../lib/client.js'
+import { Child } from '../lib/child.js'
+import type { FanoutPlan } from '../lib/ipc.js'
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js'
 import { loadAverage } from '../lib/machine.js'
 import type { BenchOptions } from '../lib/options.js'
@@ -23,7 +29,7 @@ import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
 import { sequentialLatency } from '../lib/latency.js'
 import { removeFolder, tempFolder } from '../lib/temp.js'
-import { loginAlice } from './fanout.js'
+import { ALICE, BOB, loginAlice } from './fanout.js'
 
 const NODES = ['a', 'b', 'c'] as const
 /** Milliseconds between failover probes: the resolution of the failover figure. */
@@ -32,6 +38,14 @@ const PROBE_MS = 50
 const REQUEST_TIMEOUT_MS = 30_000
 const FAILOVER_LIMIT_MS = 60_000
 const BACKUP_LIMIT_MS = 30_000
+const FANOUT_LIMIT_MS = 120_000
+const FANOUT_CLIENTS = 100
+/** As in part 3: deliveries in flight at most, messages per event-loop turn at most. */
+const WINDOW_DELIVERIES = 4000
+const MAX_BATCH = 32
+const SPREADS = ['one', 'three'] as const
+type Spreading = typeof SPREADS[number]
+const SPREAD_LABEL: Record<Spreading, string> = { one: `${FANOUT_CLIENTS} clients on the owner node`, three: `${FANOUT_CLIENTS} clients spread over the three nodes` }
 
 export async function runCluster (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const samples = options.quick ? 1000 : 4000
@@ -50,6 +64,12 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
   })
   const startNode = async (node: string): Promise<void> => {
     nodes.set(node, await startBrokerProcess({ label: `cluster-${node}`, settings: settings(node) }))
+  }
+  /** CPU microseconds so far of the three nodes and nats-server (every thread). */
+  const clusterCpu = async (): Promise<number> => {
+    let sum = nats.cpuMicros()
+    for (const node of nodes.values()) sum += await node.child.cpuMicros()
+    return sum
   }
   try {
     for (const node of NODES) await startNode(node)
@@ -74,7 +94,9 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       const order = round % 2 === 0 ? ['owner', 'other'] as const : ['other', 'owner'] as const
       const p50: Record<string, number> = {}
       for (const path of order) {
-        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples)
+        let cpuStart = 0
+        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await clusterCpu() })
+        r.add(`rt.${path}.cpu`, (await clusterCpu() - cpuStart) / samples)
         p50[path] = percentileSorted(lat, 50)
         r.add(`rt.${path}.p50`, p50[path])
         r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
@@ -82,6 +104,47 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       r.add('rt.difference', p50.other! - p50.owner!)
       log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
         `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs`)
+    }
+
+    // 3. Fan-out to 100 clients: on the owner alone, or spread over the three nodes.
+    const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
+    try {
+      const ownerNode = nodes.get(owner)!
+      let onProgress: (upTo: number) => void = () => {}
+      fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
+      onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
+      const messages = options.quick ? 200 : 1500
+      let index = 0
+      const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
+      const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number }> => {
+        await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
+        try {
+          const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
+          index += count
+          await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
+          const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
+          if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
+          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000 }
+        } finally {
+          await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
+        }
+      }
+      for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
+      for (let round = 0; round < options.repeats; round++) {
+        r.add('fan.load', loadAverage())
+        const rates: Partial<Record<Spreading, number>> = {}
+        for (const spreading of round % 2 === 0 ? SPREADS : [...SPREADS].reverse()) {
+          const res = await once(spreading, messages)
+          rates[spreading] = res.rate
+          r.add(`fan.${spreading}.rate`, res.rate)
+          r.add(`fan.${spreading}.p50`, res.p50)
+          r.add(`fan.${spreading}.p99`, res.p99)
+          log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms (load ${num(loadAverage(), 2)})`)
+        }
+        r.add('fan.threeToOne', rates.three! / rates.one!)
+      }
+    } finally {
+      await fanClients.stop()
     }
 
     // 2. Failover: kill -9 of the owner, first answer through a surviving node.
@@ -127,12 +190,23 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
           ['difference of the p50s, per round', fmt(difference), '']
         ]),
         '',
+        'CPU: user and system time of the three node processes and the nats-server process over the measured round trips, per request ' +
+        `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs.`,
+        '',
+        `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
+        'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
+        `at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight; the other nodes get them from the JetStream update stream. ` +
+        `${(options.quick ? 200 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
+        `Load average: ${fmt(r.get('fan.load'), 2)}.`,
+        '',
+        table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms'], SPREADS.map(sp => [SPREAD_LABEL[sp], fmt(r.get(`fan.${sp}.rate`), 0), fmt(r.get(`fan.${sp}.p50`), 2), fmt(r.get(`fan.${sp}.p99`), 2)])),
+        '',
+        `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}.`,
+        '',
         `Failover: ${failovers} times, kill -9 of the owner's process, then a \`testSquareInt\` through a surviving node every ${PROBE_MS} ms until the first ` +
         'answer (from the new owner, which took the lease once it expired, restored the backup and started the session); the killed node is started again ' +
         `before the next one. From the kill to that answer: p50 ${num(failover.p50, 0)} ms, p99 ${num(failover.p99, 0)} ms ` +
         `(with ${failovers} runs the p99 is the slowest one; every run: ${failoverMs.map(ms => num(ms, 0)).join(', ')} ms). Load average: ${fmt(foLoad, 2)}.`,
-        '',
-        'Not measured yet: deliveries/s to clients spread over three nodes against one node.'
       ].join('\n'),
       targets: [{
         name: 'cluster round trip p50, through another node − through the owner ≤ 150 µs',
@@ -144,6 +218,10 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         pass: failover.p99 < 5000
       }],
       charts: [{
+        title: 'Cluster fan-out to 100 clients (deliveries/s, higher is better)',
+        unit: 'deliveries/s',
+        groups: [{ label: `${FANOUT_CLIENTS} clients`, bars: SPREADS.map(sp => ({ series: SPREAD_LABEL[sp], value: r.get(`fan.${sp}.rate`) })) }]
+      }, {
         title: 'Cluster round trip p50 (µs, lower is better)',
         unit: 'µs',
         groups: [{ label: 'testSquareInt', bars: [{ series: 'through the owner', value: r.get('rt.owner.p50') }, { series: 'through another node', value: r.get('rt.other.p50') }] }]
@@ -226,7 +304,7 @@ async function hasBackup (url: string, prefix: string, session: string): Promise
 }
 
 /** A private nats-server with JetStream on a free port and a temporary store; stop() kills it and removes the store. */
-async function startNats (): Promise<{ url: string, stop(): Promise<void> }> {
+async function startNats (): Promise<{ url: string, cpuMicros(): number, stop(): Promise<void> }> {
   const port = await freePort()
   const store = tempFolder()
   const child: ChildProcess = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: 'ignore' })
@@ -247,7 +325,13 @@ async function startNats (): Promise<{ url: string, stop(): Promise<void> }> {
     await stop()
     throw e
   }
-  return { url: `nats://127.0.0.1:${port}`, stop }
+  const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+  const cpuMicros = (): number => {
+    // utime and stime, fields 14 and 15 of /proc/PID/stat, after the command in parentheses.
+    const fields = readFileSync(`/proc/${child.pid!}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * tick
+  }
+  return { url: `nats://127.0.0.1:${port}`, cpuMicros, stop }
 }
 
 async function freePort (): Promise<number> {
