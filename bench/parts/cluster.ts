@@ -107,24 +107,28 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
     }
 
     // 3. Fan-out to 100 clients: on the owner alone, or spread over the three nodes.
+    // The benchmark's own clients let go meanwhile, so "on the owner alone" means no other node consumes the stream.
+    for (const client of clients.values()) await detach(client, session)
     const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
     try {
       const ownerNode = nodes.get(owner)!
       let onProgress: (upTo: number) => void = () => {}
       fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
       onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
-      const messages = options.quick ? 200 : 1500
+      const messages = options.quick ? 500 : 1500
       let index = 0
       const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
-      const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number }> => {
+      const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number }> => {
         await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
         try {
           const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
           index += count
           await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
+          const cpuStart = await clusterCpu()
           const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
           if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
-          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000 }
+          const cpu = (await clusterCpu() - cpuStart) / result.deliveries
+          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu }
         } finally {
           await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
         }
@@ -139,13 +143,15 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
           r.add(`fan.${spreading}.rate`, res.rate)
           r.add(`fan.${spreading}.p50`, res.p50)
           r.add(`fan.${spreading}.p99`, res.p99)
-          log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms (load ${num(loadAverage(), 2)})`)
+          r.add(`fan.${spreading}.cpu`, res.cpu)
+          log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
         }
         r.add('fan.threeToOne', rates.three! / rates.one!)
       }
     } finally {
       await fanClients.stop()
     }
+    for (const client of clients.values()) await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching again after the fan-out')
 
     // 2. Failover: kill -9 of the owner, first answer through a surviving node.
     const failoverMs: number[] = []
@@ -196,10 +202,12 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
         `at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight; the other nodes get them from the JetStream update stream. ` +
-        `${(options.quick ? 200 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
+        'The owner publishes every update to the stream in both cases (it is a cluster node); on the owner alone no other node consumes it ' +
+        '(the benchmark\'s own clients detach meanwhile). ' +
+        `${(options.quick ? 500 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
         `Load average: ${fmt(r.get('fan.load'), 2)}.`,
         '',
-        table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms'], SPREADS.map(sp => [SPREAD_LABEL[sp], fmt(r.get(`fan.${sp}.rate`), 0), fmt(r.get(`fan.${sp}.p50`), 2), fmt(r.get(`fan.${sp}.p99`), 2)])),
+        table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'CPU µs/delivery (nodes + nats-server)'], SPREADS.map(sp => [SPREAD_LABEL[sp], fmt(r.get(`fan.${sp}.rate`), 0), fmt(r.get(`fan.${sp}.p50`), 2), fmt(r.get(`fan.${sp}.p99`), 2), fmt(r.get(`fan.${sp}.cpu`), 2)])),
         '',
         `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}.`,
         '',
@@ -233,6 +241,11 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
     for (const node of nodes.values()) await node.stop()
     await nats.stop()
   }
+}
+
+async function detach (client: BenchClient, session: string): Promise<void> {
+  const answer = await bounded(client.request({ '@type': 'broker.detachSession', session }), REQUEST_TIMEOUT_MS, 'broker.detachSession')
+  if (answer['@type'] !== 'broker.detached') throw new Error(`detachSession failed: ${JSON.stringify(answer)}`)
 }
 
 /** Which node runs the session, from the nodes' own status (sessions_owned); bounded. */
