@@ -21,7 +21,7 @@ export const chatAdminHandlers: ReadyHandlers = {
       '@type': 'chatAdministrators',
       administrators: admins.map(m => ({
         '@type': 'chatAdministrator' as const, user_id: m.userId, custom_title: '', is_owner: m.status === 'creator',
-        can_be_edited: mine === 'creator' && m.status !== 'creator'
+        can_be_edited: (mine === 'creator' && m.status !== 'creator') || m.promotedBy === ctx.me.id
       }))
     }
   },
