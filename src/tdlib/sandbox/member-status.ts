@@ -67,10 +67,16 @@ function changeMember (ctx: ReadyCtx, g: Group, m: Member, change: (m: Member) =
   announceMemberChange(ctx.world, g, m.userId, ctx.me.id, before)
 }
 
+/** The actor's rights in a supergroup it administers; CHAT_ADMIN_REQUIRED otherwise (checked before the target, as Telegram does). */
+function promoterRights (ctx: ReadyCtx, g: Group): Rights {
+  const mine = adminRightsOf(g, ctx.me.id)
+  if (g.kind !== 'super' || mine === undefined) return fail(400, 'CHAT_ADMIN_REQUIRED')
+  return mine
+}
+
 /** May the actor promote, demote or edit `m`? Throws as Telegram answers when not. */
 function checkCanPromote (ctx: ReadyCtx, g: Group, m: Member, rights: Rights | undefined): void {
-  const mine = adminRightsOf(g, ctx.me.id)
-  if (g.kind !== 'super' || mine === undefined) fail(400, 'CHAT_ADMIN_REQUIRED')
+  const mine = promoterRights(ctx, g)
   if (ctx.me.id === g.creatorId) return
   if (m.userId === ctx.me.id) fail(400, 'Can\'t promote self')
   if (mine.can_promote_members !== true) fail(400, 'Not enough rights')
@@ -81,6 +87,7 @@ function checkCanPromote (ctx: ReadyCtx, g: Group, m: Member, rights: Rights | u
 
 /** setChatMemberStatus to chatMemberStatusAdministrator. */
 export function promote (ctx: ReadyCtx, g: Group, userId: number, status: TdIn<Tl.chatMemberStatusAdministrator$Input>): void {
+  promoterRights(ctx, g)
   const m = participant(g, userId)
   // No rights object at all: the sandbox's default set (as its tests and seed have always promoted); rights with none set: a demotion.
   const rights = status.rights === undefined || status.rights === null ? defaultAdminRights() : normalRights(status.rights)
@@ -96,6 +103,7 @@ export function promote (ctx: ReadyCtx, g: Group, userId: number, status: TdIn<T
 
 /** setChatMemberStatus to chatMemberStatusMember: demotes an administrator, lifts a restriction. */
 export function demote (ctx: ReadyCtx, g: Group, userId: number): void {
+  if (g.members.get(userId)?.status !== 'restricted') promoterRights(ctx, g)
   const m = participant(g, userId)
   if (m.status === 'restricted') return unrestrict(ctx, g, m)
   checkCanPromote(ctx, g, m, undefined)
@@ -123,8 +131,8 @@ function unrestrict (ctx: ReadyCtx, g: Group, m: Member): void {
 
 /** setChatMemberStatus to chatMemberStatusRestricted (of a member: the sandbox does not restrict users outside the group). */
 export function restrict (ctx: ReadyCtx, g: Group, userId: number, status: TdIn<Tl.chatMemberStatusRestricted$Input>): void {
-  const m = participant(g, userId)
   checkRestrictRight(ctx, g, userId)
+  const m = participant(g, userId)
   const permissions = normalPermissions(status.permissions)
   if (PERMISSIONS.every(name => permissions[name])) return unrestrict(ctx, g, m)
   const until = Math.max(0, int(status.restricted_until_date))
