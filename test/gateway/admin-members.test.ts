@@ -7,7 +7,7 @@
  * an administrator the bot did not promote, is out of its reach).
  */
 import t from 'tap'
-import type { ChatMember } from '@grammyjs/types'
+import type { ChatMember, Update } from '@grammyjs/types'
 import { loadShapes, shapeProblems } from './bot-api-shape.js'
 import { ALICE, botCall, INLINE_BOT, withGateway } from './helpers.js'
 
@@ -41,6 +41,8 @@ t.test('promoting and restricting members within the bot\'s rights', async t => 
     t.equal(done['@type'], 'ok', `Alice gives the bot ${Object.keys(rights).join(', ')}`)
   }
 
+  // Hear chat_member (not sent by default, as in Telegram).
+  await call('getUpdates', { allowed_updates: ['chat_member'] })
   t.equal((await alice.tcp.request({ '@type': 'searchPublicChat', username: 'sandbox_lounge', '@session': alice.session })).id, LOUNGE, 'Alice opens her supergroup')
   t.not((await alice.tcp.request({ '@type': 'addChatMember', '@session': alice.session, chat_id: LOUNGE, user_id: INLINE_BOT.id, forward_limit: 0 }))['@type'], 'error')
   t.same(await refusal('promoteChatMember', { chat_id: LOUNGE, user_id: CAROL, can_invite_users: true }), [400, 'Bad Request: CHAT_ADMIN_REQUIRED'], 'a plain member promotes nobody')
@@ -62,6 +64,14 @@ t.test('promoting and restricting members within the bot\'s rights', async t => 
   t.same([carol.status, carol.user.id, carol.can_invite_users, carol.can_pin_messages, carol.can_manage_chat, carol.can_promote_members, carol.can_restrict_members],
     ['administrator', CAROL, true, true, true, false, false])
   t.equal(carol.can_post_messages, undefined, 'channel rights are not shown in a supergroup')
+  let update: Update | undefined
+  for (let i = 0; i < 5 && update === undefined; i++) {
+    const got = (await call('getUpdates', { timeout: 5 })).body.result as Update[]
+    for (const u of got) t.same(shapeProblems(u, 'Update'), [], `update ${u.update_id} is a Bot API Update`)
+    update = got.find(u => u.chat_member?.new_chat_member.user.id === CAROL && u.chat_member.new_chat_member.status === 'administrator')
+    if (got.length > 0) await call('getUpdates', { offset: got.at(-1)!.update_id + 1, timeout: 0 })
+  }
+  t.same([update?.chat_member?.from.id, update?.chat_member?.old_chat_member.status], [INLINE_BOT.id, 'member'], 'chat_member tells of the promotion, by the bot')
   const admins = (await call('getChatAdministrators', { chat_id: LOUNGE })).body.result as ChatMember[]
   t.ok(admins.some(m => m.user.id === CAROL && m.status === 'administrator'), 'Carol is listed among the administrators')
   t.same(await refusal('promoteChatMember', { chat_id: LOUNGE, user_id: ECHO, can_delete_messages: true }), [400, 'Bad Request: RIGHT_FORBIDDEN'], 'no right the bot lacks')
