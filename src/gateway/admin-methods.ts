@@ -48,10 +48,11 @@ async function withBotApiWords (request: Promise<TdObject>): Promise<TdObject> {
   }
 }
 
-/** The supergroup or channel of `chat_id`, read through the pipeline; 400 `refusal` for other chats. */
-async function supergroupChat (ctx: MethodContext, refusal: string): Promise<TdObject> {
+/** The supergroup (or channel, when `channels`) of `chat_id`, read through the pipeline; 400 `refusal` for other chats. */
+async function supergroupChat (ctx: MethodContext, refusal: string, channels: boolean): Promise<TdObject> {
   const chat = await ctx.call({ '@type': 'getChat', chat_id: chatIdParam(ctx.params) })
-  if ((chat.type as Record<string, unknown>)['@type'] !== 'chatTypeSupergroup') throw badRequest(refusal)
+  const type = chat.type as Record<string, unknown>
+  if (type['@type'] !== 'chatTypeSupergroup' || (type.is_channel === true && !channels)) throw badRequest(refusal)
   return chat
 }
 
@@ -64,7 +65,7 @@ const promoteChatMember: MethodDef = {
     const userId = p.requiredInt('user_id')
     // A right TDLib 1.8.65 lacks: refused rather than silently not given.
     if (p.bool('can_send_welcome_messages')) throw badRequest('can_send_welcome_messages is not supported by the tdbroker gateway (TDLib 1.8.65 has no such right)')
-    const chat = await supergroupChat(ctx, 'method is available for supergroup and channel chats only')
+    const chat = await supergroupChat(ctx, 'method is available for supergroup and channel chats only', true)
     const rights: TdObject = { '@type': 'chatAdministratorRights' }
     for (const name of RIGHTS) rights[name] = p.bool(name)
     // No right set: TDLib makes it chatMemberStatusMember, which demotes, as promoteChatMember with all false does.
@@ -106,7 +107,7 @@ const restrictChatMember: MethodDef = {
     const userId = p.requiredInt('user_id')
     if (!p.has('permissions')) throw badRequest('parameter "permissions" is required')
     const permissions = toTdPermissions(p.json('permissions'), p.bool('use_independent_chat_permissions'))
-    const chat = await supergroupChat(ctx, 'method is available only for supergroups')
+    const chat = await supergroupChat(ctx, 'method is available only for supergroups', false)
     const status = { '@type': 'chatMemberStatusRestricted', is_member: true, restricted_until_date: p.int('until_date') ?? 0, permissions }
     await withBotApiWords(ctx.call({ '@type': 'setChatMemberStatus', chat_id: chat.id, member_id: member(userId), status }))
     return true

@@ -114,6 +114,9 @@ t.test('promoting and restricting members within the bot\'s rights', async t => 
     [400, 'Bad Request: can_send_welcome_messages is not supported by the tdbroker gateway (TDLib 1.8.65 has no such right)'])
   t.same(await refusal('promoteChatMember', { chat_id: ALICE.id, user_id: ALICE.id, can_invite_users: true }), [400, 'Bad Request: method is available for supergroup and channel chats only'])
   t.same(await refusal('restrictChatMember', { chat_id: ALICE.id, user_id: ALICE.id, permissions: {} }), [400, 'Bad Request: method is available only for supergroups'])
+  const news = await alice.tcp.request({ '@type': 'searchPublicChat', username: 'sandbox_news', '@session': alice.session })
+  t.not((await alice.tcp.request({ '@type': 'addChatMember', '@session': alice.session, chat_id: news.id, user_id: INLINE_BOT.id, forward_limit: 0 }))['@type'], 'error', 'the bot joins Alice\'s channel')
+  t.same(await refusal('restrictChatMember', { chat_id: news.id, user_id: CAROL, permissions: {} }), [400, 'Bad Request: method is available only for supergroups'], 'not in a channel')
 
   // Scope: both need setChatMemberStatus.
   for (const method of ['promoteChatMember', 'restrictChatMember']) {
