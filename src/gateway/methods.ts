@@ -19,6 +19,7 @@ import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
 import { CHAT_METHODS } from './chat-methods.js'
 import { BOT_METHODS } from './bot-methods.js'
 import { MEDIA_METHODS } from './media-methods.js'
+import { ADMIN_METHODS } from './admin-methods.js'
 
 export interface MethodContext {
   readonly consumer: BotApiConsumerSettings
@@ -207,5 +208,5 @@ const getWebhookInfo: MethodDef = {
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
 export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
   getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat,
-  ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS, ...MEDIA_METHODS
+  ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS, ...MEDIA_METHODS, ...ADMIN_METHODS
 }).map(([name, def]) => [name.toLowerCase(), def]))

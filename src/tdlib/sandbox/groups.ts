@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { fail, int, str, type Td, type Tl } from './td.js'
 import type { ReadyCtx, ReadyHandlers } from './dispatch.js'
 import type { Group } from './model.js'
-import { basicGroupObject, chatObject, supergroupObject } from './objects.js'
+import { basicGroupObject, chatObject, defaultAdminRights, supergroupObject } from './objects.js'
 import { announceMessage, storeMessage } from './delivery.js'
 import { knownChat, knownUser } from './lookups.js'
 import { announceMemberChange, memberBefore } from './member-updates.js'
@@ -34,6 +34,14 @@ export function groupOf (ctx: ReadyCtx, chatId: number): Group {
 export function isAdmin (g: Group, userId: number): boolean {
   const status = g.members.get(userId)?.status
   return status === 'creator' || status === 'administrator'
+}
+
+/** What `userId` may do as an administrator of `g` (every right for the creator); undefined for others. */
+export function adminRightsOf (g: Group, userId: number): Td<Tl.chatAdministratorRights> | undefined {
+  const m = g.members.get(userId)
+  if (m?.status === 'creator') return { ...defaultAdminRights(), can_promote_members: true, can_manage_topics: true, can_post_stories: true, can_edit_stories: true, can_delete_stories: true, can_manage_direct_messages: true, can_manage_tags: true }
+  if (m?.status === 'administrator') return m.rights ?? defaultAdminRights()
+  return undefined
 }
 
 /** updateBasicGroup / updateSupergroup to every member device that knows the chat. */

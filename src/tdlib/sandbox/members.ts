@@ -1,8 +1,8 @@
 /**
  * Who is in a group, and leaving it: getChatMember, getBasicGroupFullInfo,
  * getSupergroupFullInfo, getSupergroupMembers, banChatMember,
- * setChatMemberStatus (banned, left, and promotion to administrator or back
- * to member by the creator), leaveChat. Removals give the
+ * setChatMemberStatus (banned, left; promotion, restriction and back to
+ * member in member-status.ts), leaveChat. Removals give the
  * remaining members messageChatDeleteMember (not in channels), the removed
  * user its new status, and the bots concerned updateChatMember.
  */
@@ -13,6 +13,7 @@ import { basicGroupObject, chatMemberObject, supergroupObject } from './objects.
 import { groupOf, isAdmin, refreshGroup, serviceMessage } from './groups.js'
 import { knownChat } from './lookups.js'
 import { announceMemberChange, memberBefore } from './member-updates.js'
+import { checkCanRestrict, demote, promote, restrict } from './member-status.js'
 
 /** Members listed at most per getSupergroupMembers, as TDLib's limit. */
 const MAX_MEMBERS_PAGE = 200
@@ -49,12 +50,6 @@ function removeMember (ctx: ReadyCtx, g: Group, userId: number, banUntil?: numbe
   }
   if (wasMember && !g.isChannel) serviceMessage(world, g, me.id, { '@type': 'messageChatDeleteMember', user_id: userId })
   announceMemberChange(world, g, userId, me.id, before)
-}
-
-/** An administrator acting on someone who is not the creator. */
-function checkCanRestrict (ctx: ReadyCtx, g: Group, userId: number): void {
-  if (!isAdmin(g, ctx.me.id)) fail(400, 'CHAT_ADMIN_REQUIRED')
-  if (userId === g.creatorId || (g.members.get(userId)?.status === 'administrator' && ctx.me.id !== g.creatorId)) fail(400, 'USER_ADMIN_INVALID')
 }
 
 /** The chatMember objects of these users, each user (and who invited them) told to the session first, as TDLib does. */
@@ -94,13 +89,14 @@ export const memberHandlers: ReadyHandlers = {
 
   getSupergroupFullInfo: (ctx, req) => {
     const g = knownGroup(ctx, 'super', int(req.supergroup_id))
-    const admins = [...g.members.values()].filter(m => m.status !== 'member').length
+    const admins = [...g.members.values()].filter(m => isAdmin(g, m.userId)).length
+    const restricted = [...g.members.values()].filter(m => m.status === 'restricted').length
     return {
       '@type': 'supergroupFullInfo',
       description: g.description,
       member_count: g.members.size,
       administrator_count: admins,
-      restricted_count: 0,
+      restricted_count: restricted,
       banned_count: g.banned.size,
       linked_chat_id: 0,
       direct_messages_chat_id: 0,
@@ -142,8 +138,9 @@ export const memberHandlers: ReadyHandlers = {
     const filter = req.filter?.['@type'] ?? 'supergroupMembersFilterRecent'
     let ids: number[]
     if (filter === 'supergroupMembersFilterRecent') ids = [...g.members.keys()]
-    else if (filter === 'supergroupMembersFilterAdministrators') ids = [...g.members.values()].filter(m => m.status !== 'member').map(m => m.userId)
+    else if (filter === 'supergroupMembersFilterAdministrators') ids = [...g.members.values()].filter(m => isAdmin(g, m.userId)).map(m => m.userId)
     else if (filter === 'supergroupMembersFilterBanned') ids = [...g.banned.keys()]
+    else if (filter === 'supergroupMembersFilterRestricted') ids = [...g.members.values()].filter(m => m.status === 'restricted').map(m => m.userId)
     else return fail(400, `Supergroup members filter ${filter} is not supported by the sandbox`)
     return membersPage(ctx, g, ids, int(req.offset), int(req.limit))
   },
@@ -172,19 +169,12 @@ export const memberHandlers: ReadyHandlers = {
         refreshGroup(ctx.world, g)
         announceMemberChange(ctx.world, g, userId, ctx.me.id, before)
       } else removeMember(ctx, g, userId)
-    } else if (status?.['@type'] === 'chatMemberStatusAdministrator' || status?.['@type'] === 'chatMemberStatusMember') {
-      // Promotion and demotion, by the creator only (the sandbox's administrators cannot promote), with the sandbox's one set of rights.
-      const m = g.members.get(userId)
-      if (g.kind !== 'super' || ctx.me.id !== g.creatorId) fail(400, 'CHAT_ADMIN_REQUIRED')
-      if (m === undefined) return fail(400, 'USER_NOT_PARTICIPANT')
-      if (m.status === 'creator') fail(400, 'USER_CREATOR')
-      const next = status['@type'] === 'chatMemberStatusAdministrator' ? 'administrator' : 'member'
-      if (m.status !== next) {
-        const before = memberBefore(g, userId)
-        m.status = next
-        refreshGroup(ctx.world, g)
-        announceMemberChange(ctx.world, g, userId, ctx.me.id, before)
-      }
+    } else if (status?.['@type'] === 'chatMemberStatusAdministrator') {
+      promote(ctx, g, userId, status)
+    } else if (status?.['@type'] === 'chatMemberStatusMember') {
+      demote(ctx, g, userId)
+    } else if (status?.['@type'] === 'chatMemberStatusRestricted') {
+      restrict(ctx, g, userId, status)
     } else {
       fail(400, `Chat member status ${String(status?.['@type'])} is not supported by the sandbox's setChatMemberStatus`)
     }

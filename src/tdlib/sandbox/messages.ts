@@ -24,7 +24,10 @@ export function checkCanSend ({ world, me }: ReadyCtx, conv: Conversation): void
     return
   }
   const member = g.members.get(me.id)
-  if (member === undefined || (g.isChannel && member.status === 'member')) fail(400, 'Have no write access to the chat')
+  const admin = member?.status === 'creator' || member?.status === 'administrator'
+  // A restricted member's can_send_basic_messages decides for every kind of message (the sandbox keeps no per-kind check).
+  const muted = member?.status === 'restricted' && member.restriction?.permissions.can_send_basic_messages !== true
+  if (member === undefined || (!admin && (g.isChannel || muted))) fail(400, 'Have no write access to the chat')
 }
 
 /**

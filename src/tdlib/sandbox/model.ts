@@ -55,13 +55,20 @@ export interface Account {
   readonly devices: Set<Device>
 }
 
-export type MemberStatus = 'creator' | 'administrator' | 'member'
+/** A restricted member is still a member (is_member), with fewer permissions. */
+export type MemberStatus = 'creator' | 'administrator' | 'member' | 'restricted'
 
 export interface Member {
   readonly userId: number
   status: MemberStatus
   readonly joinedDate: number
   readonly inviterId: number
+  /** An administrator's rights when promoted through setChatMemberStatus (seeded ones have the sandbox's default set). */
+  rights?: Td<Tl.chatAdministratorRights>
+  /** Who promoted an administrator: only they and the creator may edit its rights, as in Telegram. */
+  promotedBy?: number
+  /** A restricted member's permissions and until when (0: for ever; not lifted by time in the sandbox). */
+  restriction?: { readonly permissions: Td<Tl.chatPermissions>, readonly untilDate: number }
 }
 
 export interface Group {

@@ -97,7 +97,10 @@ export function memberStatus (g: Group, userId: number): Td<Tl.ChatMemberStatus>
   if (member === undefined) return { '@type': 'chatMemberStatusLeft' }
   if (member.status === 'creator') return { '@type': 'chatMemberStatusCreator', is_anonymous: false, is_member: true }
   if (member.status === 'administrator') {
-    return { '@type': 'chatMemberStatusAdministrator', can_be_edited: false, rights: adminRights() }
+    return { '@type': 'chatMemberStatusAdministrator', can_be_edited: false, rights: member.rights ?? defaultAdminRights() }
+  }
+  if (member.status === 'restricted' && member.restriction !== undefined) {
+    return { '@type': 'chatMemberStatusRestricted', is_member: true, restricted_until_date: member.restriction.untilDate, permissions: member.restriction.permissions }
   }
   return { '@type': 'chatMemberStatusMember', member_until_date: 0 }
 }
@@ -116,7 +119,8 @@ export function chatMemberObject (g: Group, userId: number): Td<Tl.chatMember> {
   }
 }
 
-function adminRights (): Td<Tl.chatAdministratorRights> {
+/** The rights of administrators the seed made (and of those promoted before rights were kept). */
+export function defaultAdminRights (): Td<Tl.chatAdministratorRights> {
   return {
     '@type': 'chatAdministratorRights',
     can_manage_chat: true,
