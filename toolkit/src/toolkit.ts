@@ -249,6 +249,12 @@ export class Toolkit {
     if (offer !== 'none') { answerQuietly(offer === 'not_yours' ? this.messages.notYourQuestion : ''); return }
     if (id.startsWith(RESERVED_BUTTON_PREFIX)) { answerQuietly(); return }
     void this.inChat(chatId, userId, async ctx => {
+      // The press may have come before its question's waiter: the asking handler was still
+      // waiting for Telegram's confirmation of the question (the confirmation and the press can
+      // come in one read), holding the chat's lock. Now that this event has the lock, the
+      // waiter is registered: offered again, the press answers the question instead of being lost.
+      const late = this.dialogs.offerButton(chatId, userId, messageId, id)
+      if (late !== 'none') { await answer(late === 'not_yours' ? this.messages.notYourQuestion : ''); return }
       try {
         return await this.states[ctx.state]?.onButton?.(ctx, { id, userId, messageId, answer })
       } finally {
