@@ -228,40 +228,38 @@ export class ClusterNode {
 
   /** Sends a TDLib request to the session's owner (this node or another) and resolves with TDLib's answer. */
   async invoke (id: string, request: TdObject): Promise<TdObject> {
-    const deadline = Date.now() + this.timeoutMs
-    for (;;) {
-      const holder = this.leaseHolder(id)
-      if (holder === undefined) {
-        await this.ensureRunning(id)
-      } else if (holder === this.name && this.owner.has(id)) {
-        return await (await this.owner.session(id)).invoke(this.withUploads(id, request))
-      } else {
-        try {
-          return await this.ask(holder, { op: 'invoke', session: id, request }) as TdObject
-        } catch (e) {
-          // Not run there (any more): the request never reached TDLib, so it may be sent again.
-          if (!(e instanceof NotThere) || Date.now() > deadline) throw asBrokerError(e)
-          await pause(100)
-        }
-      }
-      if (Date.now() > deadline) throw new BrokerError('SESSION_CLOSED', `session ${id} has no node running it (within cluster.request_timeout)`)
-    }
+    return await this.onOwner(id,
+      async () => await (await this.owner.session(id)).invoke(this.withUploads(id, request)),
+      async holder => await this.ask(holder, { op: 'invoke', session: id, request }) as TdObject)
   }
 
   /** broker.uploadFile for a session: the bytes are written on the node that runs it (this one or another). */
   async upload (id: string, req: UploadArgs): Promise<{ token: string, size: number }> {
+    const r: UploadRequest = { session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name }
+    return await this.onOwner(id, async () => await this.uploadHere(r, req.data), async holder => {
+      const h = headers()
+      h.set(UPLOAD_HEADER, JSON.stringify(r))
+      return await this.ask(holder, req.data, h) as { token: string, size: number }
+    })
+  }
+
+  /**
+   * Runs `here` when this node runs the session, else `there` on the lease's
+   * holder; with no holder, starts the session somewhere first. A NotThere
+   * answer means the request never reached TDLib (the session moved), so it is
+   * tried again until cluster.request_timeout.
+   */
+  private async onOwner<T> (id: string, here: () => Promise<T>, there: (holder: string) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.timeoutMs
     for (;;) {
       const holder = this.leaseHolder(id)
       if (holder === undefined) {
         await this.ensureRunning(id)
       } else if (holder === this.name && this.owner.has(id)) {
-        return await this.uploadHere({ session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name }, req.data)
+        return await here()
       } else {
-        const h = headers()
-        h.set(UPLOAD_HEADER, JSON.stringify({ session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name } satisfies UploadRequest))
         try {
-          return await this.ask(holder, req.data, h) as { token: string, size: number }
+          return await there(holder)
         } catch (e) {
           if (!(e instanceof NotThere) || Date.now() > deadline) throw asBrokerError(e)
           await pause(100)

@@ -39,6 +39,7 @@ function boundaryOf (contentType: string): string {
 /** Reads every part of `body` (at most `maxParts`, else 400 naming the limit). */
 export function readMultipart (contentType: string, body: Buffer, maxParts: number): Part[] {
   const delimiter = Buffer.from(`--${boundaryOf(contentType)}`)
+  const nextDelimiter = Buffer.concat([Buffer.from('\r\n'), delimiter])
   const parts: Part[] = []
   let at = body.indexOf(delimiter)
   if (at === -1) throw unreadable()
@@ -50,7 +51,7 @@ export function readMultipart (contentType: string, body: Buffer, maxParts: numb
     else throw unreadable()
     const headersEnd = body.indexOf('\r\n\r\n', at)
     if (headersEnd === -1) throw unreadable()
-    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd + 4)
+    const next = body.indexOf(nextDelimiter, headersEnd + 4)
     if (next === -1) throw unreadable()
     if (parts.length >= maxParts) throw badRequest(`a multipart/form-data body may have at most ${maxParts} fields`)
     let disposition = ''
