@@ -113,7 +113,7 @@ export class ClusterNode {
       else this.nodes.set(key, { value: JSON.parse(value) as NodeValue, at: Date.now() })
     })
     void this.watchConnection()
-    this.subscription = this.link.nc.subscribe(this.link.nodeSubject(this.name), { callback: (e, m) => { if (e === null) void this.answer(m) } })
+    this.subscription = this.link.nc.subscribe(this.link.nodeSubject(this.name), { callback: (e, m) => { if (e === null) this.answer(m).catch(err => { this.log.warn({ node: this.name, err }, 'could not answer a cluster request (the connection closed under it?)') }) } })
     await this.heartbeat()
     this.timer = setInterval(() => { void this.tick() }, this.cluster.heartbeat * 1000)
     this.log.info({ node: this.name, servers: this.cluster.servers, sessions: this.catalogue.size }, 'cluster node joined')
