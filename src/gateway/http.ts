@@ -56,6 +56,10 @@ export function botApiListener (handle: CallHandler, onError: (e: unknown) => vo
       const error = toBotApiError(e)
       if (error.code === 500) onError(e)
       reply(res, error.code, error.body())
+    }).catch((e: unknown) => {
+      // Writing the answer itself failed (a result that cannot be serialised): logged, never an unhandled rejection.
+      onError(e)
+      if (!res.headersSent && !res.destroyed) res.destroy()
     })
   }
 }
