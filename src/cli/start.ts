@@ -113,6 +113,11 @@ export async function runStart (args: string[], out: (line: string) => void, err
     }
     broker.reloadCertificates().catch(() => { /* logged by the broker; the old certificates stay in use */ })
   })
+  // A failed promise nobody awaited is a bug of ours, not a reason to drop every session (Node would end
+  // the process): it is logged, loudly, and the broker goes on.
+  process.on('unhandledRejection', reason => {
+    log.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection (a bug: please report it); the broker goes on')
+  })
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
   return 0
