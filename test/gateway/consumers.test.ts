@@ -8,7 +8,7 @@
 import t from 'tap'
 import { Bot, GrammyError } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { ALICE, botCall, customer, prepareWorld, say, startGateway, withGateway } from './helpers.js'
+import { ALICE, botCall, customer, prepareWorld, say, startGateway, withGateway, wrongToken } from './helpers.js'
 
 const OPERATOR_SCOPE = { allowed_requests: ['getMe', 'getChat', 'getUser'] }
 
@@ -62,7 +62,7 @@ t.test('errors in the Bot API form', async t => {
   t.teardown(async () => { await running.stop() })
   const token = world.consumers[0]!.token
 
-  const unknownToken = await botCall(running.apiRoot, token.replace(/:./, ':X'), 'getMe')
+  const unknownToken = await botCall(running.apiRoot, wrongToken(token), 'getMe')
   t.same([unknownToken.status, unknownToken.body], [401, { ok: false, error_code: 401, description: 'Unauthorized' }])
   const unknownMethod = await botCall(running.apiRoot, token, 'getNothing')
   t.same([unknownMethod.status, unknownMethod.body], [404, { ok: false, error_code: 404, description: 'Not Found' }])

@@ -192,3 +192,8 @@ export async function press (alice: Customer, message: any): Promise<Msg> {
     payload: { '@type': 'callbackQueryPayloadData', data: button.type.data }
   })
 }
+
+/** The token with the first character of its secret changed: always a different, wrong token (a fixed replacement was the token itself when the secret began with it). */
+export function wrongToken (token: string): string {
+  return token.replace(/:(.)/, (_, c: string) => `:${c === 'X' ? 'Y' : 'X'}`)
+}

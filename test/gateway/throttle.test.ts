@@ -16,7 +16,7 @@ import { newBotToken } from '../../src/gateway/tokens.js'
 import { tempDir } from '../helpers/broker.js'
 import { TEST_SCRYPT } from '../helpers/clients.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { botCall, prepareWorld, startGateway } from './helpers.js'
+import { botCall, prepareWorld, startGateway, wrongToken } from './helpers.js'
 
 t.test('wrong tokens: 401, counted, and the address slowed down', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-throttle-'), { backend: {} })
@@ -24,7 +24,7 @@ t.test('wrong tokens: 401, counted, and the address slowed down', async t => {
   const running = await startGateway(world, {}, {}, { admin: { host: '127.0.0.1', port: 0 } })
   t.teardown(async () => { await running.stop() })
   const token = world.consumers[0]!.token
-  const wrong = token.replace(/:./, ':X')
+  const wrong = wrongToken(token)
   for (let i = 0; i < 3; i++) {
     const answer = await botCall(running.apiRoot, wrong, 'getMe')
     t.same([answer.status, answer.body], [401, { ok: false, error_code: 401, description: 'Unauthorized' }], `wrong token ${i + 1}: 401`)
@@ -57,7 +57,7 @@ t.test('a flood is refused at once with 429', async t => {
   const address = await gateway.start()
   t.teardown(async () => { await gateway.stop() })
   const root = `http://127.0.0.1:${address.port}`
-  const wrong = token.replace(/:./, ':X')
+  const wrong = wrongToken(token)
   t.equal((await botCall(root, wrong, 'getMe')).status, 401, 'the first wrong token is only unauthorized')
   const flood = await botCall(root, wrong, 'getMe')
   t.same([flood.status, flood.body.error_code, flood.body.description, flood.body.parameters], [429, 429, 'Too Many Requests: retry after 10', { retry_after: 10 }], 'the next one would wait longer than maxQueueMs: 429 at once')
