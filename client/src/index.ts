@@ -9,6 +9,7 @@ export { BrokerSession, type BrokerSessionEvents, type UpdateIteratorOptions } f
 export { TdError, ConnectionLostError, RequestTimeoutError, RequestAbortedError, ClientClosedError, UpdateOverflowError } from './errors.js'
 export { uploadFile, readFile, type UploadedFile, type FileSource, type UploadOptions, type ReadOptions } from './files.js'
 export { login, type LoginDetails, type UserLoginDetails, type BotLoginDetails } from './login.js'
+export { linePrompt, type LinePrompt } from './prompt.js'
 export { createClient, TdlClient, renameDeep, type TdlClientOptions, type TdlLoginDetails } from './tdl.js'
 export { BROKER_ERROR_NAMES, type SessionInfo, type ResumeInfo, type BrokerVersion, type WireObject } from './protocol.js'
 export { NODE_PLATFORM } from './transport-node.js'

@@ -4,8 +4,7 @@
  * account in. Every command takes --config FILE (default payments.json);
  * secrets come from the environment (README.md).
  */
-import { createInterface } from 'node:readline/promises'
-import { connect, login } from '@tdbroker/client'
+import { connect, linePrompt, login } from '@tdbroker/client'
 import { PaymentsApp } from './app.js'
 import { brokerConfigFromObject, feedConfigFromObject, loadConfig, readConfigFile } from './config.js'
 import { PaymentsError } from './errors.js'
@@ -52,19 +51,19 @@ async function operator (file: string): Promise<void> {
 async function loginSession (file: string, bot: boolean): Promise<void> {
   const target = brokerConfigFromObject(readConfigFile(file), process.env)
   const client = await connect({ url: target.url, auth: { name: target.client, key: target.key } })
-  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  const rl = linePrompt()
   try {
     const session = await client.createSession()
     if (bot) {
-      await login(session, { type: 'bot', getToken: async retry => await rl.question(retry ? 'Wrong token, again: ' : "The bot's token from BotFather: ") })
+      await login(session, { type: 'bot', getToken: async retry => await rl.ask(retry ? 'Wrong token, again: ' : "The bot's token from BotFather: ") })
       const me = await session.invoke({ '@type': 'getMe' })
       console.log(`logged in as @${me.usernames?.active_usernames[0] ?? me.id}; bot session ${session.id}, bot id ${me.id} (for tdbroker bot-token add)`)
       return
     }
     await login(session, {
-      getPhoneNumber: async () => await rl.question('Phone number of the account: '),
-      getAuthCode: async retry => await rl.question(retry ? 'Wrong code, again: ' : 'Login code: '),
-      getPassword: async (hint, retry) => await rl.question(`${retry ? 'Wrong password, again' : 'Password'}${hint === '' ? '' : ` (hint: ${hint})`}: `)
+      getPhoneNumber: async () => await rl.ask('Phone number of the account: '),
+      getAuthCode: async retry => await rl.ask(retry ? 'Wrong code, again: ' : 'Login code: '),
+      getPassword: async (hint, retry) => await rl.ask(`${retry ? 'Wrong password, again' : 'Password'}${hint === '' ? '' : ` (hint: ${hint})`}: `)
     })
     console.log(`logged in; put this in the settings: "account_session": "${session.id}"`)
   } finally {

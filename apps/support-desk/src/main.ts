@@ -4,8 +4,7 @@
  * support-desk login --url tcp://host:port  logs a staff member's account (or, with --bot, the bot) into a
  *                                           new broker session and prints its id for desk.json
  */
-import { createInterface } from 'node:readline/promises'
-import { connect, login } from '@tdbroker/client'
+import { connect, linePrompt, login } from '@tdbroker/client'
 import { startDesk } from './app.js'
 import { loadConfig } from './config.js'
 import { DeskError } from './errors.js'
@@ -31,15 +30,15 @@ async function loginCommand (args: string[]): Promise<void> {
   const key = process.env.DESK_BROKER_KEY
   const name = flag(args, '--auth-name')
   const client = await connect({ url, ...(name === undefined || key === undefined ? {} : { auth: { name, key } }) })
-  const rl = createInterface({ input: process.stdin, output: process.stderr })
+  const rl = linePrompt()
   try {
     const session = await client.createSession()
-    if (args.includes('--bot')) await login(session, { type: 'bot', getToken: async () => await rl.question('bot token: ') })
+    if (args.includes('--bot')) await login(session, { type: 'bot', getToken: async () => await rl.ask('bot token: ') })
     else {
       await login(session, {
-        getPhoneNumber: async () => await rl.question('phone number: '),
-        getAuthCode: async retry => await rl.question(retry ? 'wrong code, again: ' : 'login code: '),
-        getPassword: async (hint, retry) => await rl.question(`${retry ? 'wrong password, again' : 'password'}${hint === '' ? '' : ` (hint: ${hint})`}: `)
+        getPhoneNumber: async () => await rl.ask('phone number: '),
+        getAuthCode: async retry => await rl.ask(retry ? 'wrong code, again: ' : 'login code: '),
+        getPassword: async (hint, retry) => await rl.ask(`${retry ? 'wrong password, again' : 'password'}${hint === '' ? '' : ` (hint: ${hint})`}: `)
       })
     }
     const me = await session.invoke({ '@type': 'getMe' })
