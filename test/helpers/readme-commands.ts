@@ -8,9 +8,13 @@ import { spawn } from 'node:child_process'
 import type { Test } from 'tap'
 import { ROOT } from './cli.js'
 
-/** Every non-empty line of every `sh` block (the indented ones in numbered steps too), trimmed. */
+/**
+ * Every command of every `sh` block (the indented ones in numbered steps
+ * too): a line, with the lines a trailing backslash continues joined to it,
+ * trimmed; empty lines left out.
+ */
 export function shellLines (markdown: string): string[] {
-  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(m => (m[1] as string).split('\n').map(l => l.trim()).filter(l => l !== ''))
+  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(m => (m[1] as string).replace(/\\\n\s*/g, ' ').split('\n').map(l => l.trim()).filter(l => l !== ''))
 }
 
 /** The one line of `lines` that contains `part` (throws when there are none or several). */
