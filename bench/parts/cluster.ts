@@ -46,11 +46,25 @@ const MAX_BATCH = 32
 const SPREADS = ['one', 'three'] as const
 type Spreading = typeof SPREADS[number]
 const SPREAD_LABEL: Record<Spreading, string> = { one: `${FANOUT_CLIENTS} clients on the owner node`, three: `${FANOUT_CLIENTS} clients spread over the three nodes` }
+const SECTIONS = ['roundtrip', 'fanout', 'failover'] as const
+
+/**
+ * BENCH_CLUSTER=roundtrip,fanout,failover runs some sections of this part
+ * only (to profile one path without the others' work in the profile); such a
+ * run prints its rounds and writes no report tables.
+ */
+function sections (env: string | undefined): Set<string> {
+  if (env === undefined || env === '') return new Set(SECTIONS)
+  const picked = env.split(',')
+  for (const s of picked) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_CLUSTER: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`)
+  return new Set(picked)
+}
 
 export async function runCluster (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const samples = options.quick ? 1000 : 4000
   const warmup = options.quick ? 200 : 1000
   const failovers = options.quick ? 3 : 8
+  const run = sections(process.env.BENCH_CLUSTER)
   const nats = await startNats()
   const prefix = `bench${randomBytes(4).toString('hex')}`
   const nodes = new Map<string, BrokerProcess>()
@@ -65,12 +79,14 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
   const startNode = async (node: string): Promise<void> => {
     nodes.set(node, await startBrokerProcess({ label: `cluster-${node}`, settings: settings(node) }))
   }
-  /** CPU microseconds so far of the three nodes and nats-server (every thread). */
-  const clusterCpu = async (): Promise<number> => {
-    let sum = nats.cpuMicros()
-    for (const node of nodes.values()) sum += await node.child.cpuMicros()
-    return sum
+  /** CPU microseconds so far of each node and of nats-server (every thread). */
+  const cpuByProcess = async (): Promise<Record<string, number>> => {
+    const by: Record<string, number> = { nats: nats.cpuMicros() }
+    for (const [name, node] of nodes) by[name] = await node.child.cpuMicros()
+    return by
   }
+  /** CPU microseconds so far of the three nodes and nats-server together. */
+  const clusterCpu = async (): Promise<number> => Object.values(await cpuByProcess()).reduce((a, b) => a + b, 0)
   try {
     for (const node of NODES) await startNode(node)
     for (const node of NODES) clients.set(node, await BenchClient.connect('tcp', nodes.get(node)!))
@@ -89,73 +105,83 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       if (check.value !== 9) throw new Error(`testSquareInt through the ${name} node answered ${JSON.stringify(check)}`)
     }
     const r = new Repeats()
-    for (let round = 0; round < options.repeats; round++) {
+    for (let round = 0; round < (run.has('roundtrip') ? options.repeats : 0); round++) {
       r.add('rt.load', loadAverage())
       const order = round % 2 === 0 ? ['owner', 'other'] as const : ['other', 'owner'] as const
       const p50: Record<string, number> = {}
+      const split: Record<string, string> = {}
       for (const path of order) {
-        let cpuStart = 0
-        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await clusterCpu() })
-        r.add(`rt.${path}.cpu`, (await clusterCpu() - cpuStart) / samples)
+        let cpuStart: Record<string, number> = {}
+        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await cpuByProcess() })
+        const cpuEnd = await cpuByProcess()
+        // Where the CPU goes, per process: the client's node, the owner, the third node, nats-server.
+        const per = (name: string): number => ((cpuEnd[name] ?? 0) - (cpuStart[name] ?? 0)) / samples
+        const role = (name: string): string => name === 'nats' ? 'nats' : name === owner ? 'owner' : name === other ? 'forwarding' : 'third'
+        for (const name of Object.keys(cpuEnd)) r.add(`rt.${path}.cpu.${role(name)}`, per(name))
+        r.add(`rt.${path}.cpu`, Object.keys(cpuEnd).reduce((sum, name) => sum + per(name), 0))
+        split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))}`).join(', ')
         p50[path] = percentileSorted(lat, 50)
         r.add(`rt.${path}.p50`, p50[path])
         r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
       }
       r.add('rt.difference', p50.other! - p50.owner!)
       log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
-        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs`)
+        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs; CPU µs per request through the owner: ${split.owner!}; ` +
+        `through another node: ${split.other!}`)
     }
 
     // 3. Fan-out to 100 clients: on the owner alone, or spread over the three nodes.
     // The benchmark's own clients let go meanwhile, so "on the owner alone" means no other node consumes the stream.
-    for (const client of clients.values()) await detach(client, session)
-    const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
-    try {
-      const ownerNode = nodes.get(owner)!
-      let onProgress: (upTo: number) => void = () => {}
-      fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
-      onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
-      const messages = options.quick ? 500 : 1500
-      let index = 0
-      const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
-      const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number }> => {
-        await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
-        try {
-          const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
-          index += count
-          await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
-          const cpuStart = await clusterCpu()
-          const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
-          if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
-          const cpu = (await clusterCpu() - cpuStart) / result.deliveries
-          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu }
-        } finally {
-          await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
+    if (run.has('fanout')) {
+      for (const client of clients.values()) await detach(client, session)
+      const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
+      try {
+        const ownerNode = nodes.get(owner)!
+        let onProgress: (upTo: number) => void = () => {}
+        fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
+        onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
+        const messages = options.quick ? 500 : 1500
+        let index = 0
+        const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
+        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number }> => {
+          await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
+          try {
+            const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
+            index += count
+            await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
+            const cpuStart = await clusterCpu()
+            const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
+            if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
+            const cpu = (await clusterCpu() - cpuStart) / result.deliveries
+            return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu }
+          } finally {
+            await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
+          }
         }
-      }
-      for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
-      for (let round = 0; round < options.repeats; round++) {
-        r.add('fan.load', loadAverage())
-        const rates: Partial<Record<Spreading, number>> = {}
-        for (const spreading of round % 2 === 0 ? SPREADS : [...SPREADS].reverse()) {
-          const res = await once(spreading, messages)
-          rates[spreading] = res.rate
-          r.add(`fan.${spreading}.rate`, res.rate)
-          r.add(`fan.${spreading}.p50`, res.p50)
-          r.add(`fan.${spreading}.p99`, res.p99)
-          r.add(`fan.${spreading}.cpu`, res.cpu)
-          log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+        for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
+        for (let round = 0; round < options.repeats; round++) {
+          r.add('fan.load', loadAverage())
+          const rates: Partial<Record<Spreading, number>> = {}
+          for (const spreading of round % 2 === 0 ? SPREADS : [...SPREADS].reverse()) {
+            const res = await once(spreading, messages)
+            rates[spreading] = res.rate
+            r.add(`fan.${spreading}.rate`, res.rate)
+            r.add(`fan.${spreading}.p50`, res.p50)
+            r.add(`fan.${spreading}.p99`, res.p99)
+            r.add(`fan.${spreading}.cpu`, res.cpu)
+            log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+          }
+          r.add('fan.threeToOne', rates.three! / rates.one!)
         }
-        r.add('fan.threeToOne', rates.three! / rates.one!)
+      } finally {
+        await fanClients.stop()
       }
-    } finally {
-      await fanClients.stop()
+      for (const client of clients.values()) await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching again after the fan-out')
     }
-    for (const client of clients.values()) await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching again after the fan-out')
 
     // 2. Failover: kill -9 of the owner, first answer through a surviving node.
     const failoverMs: number[] = []
-    for (let rep = 0; rep < failovers; rep++) {
+    for (let rep = 0; rep < (run.has('failover') ? failovers : 0); rep++) {
       const dead = await ownerOf(clients, session)
       const prober = clients.get(NODES.find(n => n !== dead)!)!
       r.add('failover.load', loadAverage())
@@ -171,6 +197,9 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       const client = await BenchClient.connect('tcp', nodes.get(dead)!)
       clients.set(dead, client)
       await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching after the restart')
+    }
+    if (run.size < SECTIONS.length) {
+      return { part: 'cluster', markdown: `(BENCH_CLUSTER=${[...run].join(',')}: some sections only, no tables; the rounds are in the log above)`, targets: [], charts: [], figures: r.all() }
     }
     const failover = { p50: percentileSorted([...failoverMs].sort((x, y) => x - y), 50), p99: percentileSorted([...failoverMs].sort((x, y) => x - y), 99) }
     const difference = r.get('rt.difference')

@@ -27,6 +27,7 @@ import { openLink, type CatalogueEntry, type ClusterLink, type LeaseValue, type 
 import { LeaseTaken, Owner } from './owner.js'
 import type { ClusterSettings } from './settings.js'
 import { UpdateView } from './view.js'
+import { NoResponders, Requester } from './requests.js'
 
 /** What a node asks another (the `op` of a request on its subject). */
 type Request =
@@ -54,6 +55,7 @@ export class ClusterNode {
   private readonly views = new Map<string, Promise<UpdateView>>()
   private readonly opening = new Map<string, Promise<void>>()
   private readonly owner: Owner
+  private readonly requests: Requester
   /** The views whose consumer has started. */
   private readonly settled = new Map<string, UpdateView>()
   private timer: NodeJS.Timeout | undefined
@@ -73,6 +75,7 @@ export class ClusterNode {
     backups: ClusterBackups,
     private readonly uploads: UploadStore
   ) {
+    this.requests = new Requester(link.nc)
     this.owner = new Owner(cluster, link, engine, settings.tdlib.path, backups, settings.terminate_delay * 1000, log, async id => await this.entry(id))
   }
 
@@ -353,12 +356,11 @@ export class ClusterNode {
   private async ask (node: string, request: Request | Uint8Array, h?: ReturnType<typeof headers>): Promise<unknown> {
     let reply: Reply
     try {
-      const m = await this.link.nc.request(this.link.nodeSubject(node), request instanceof Uint8Array ? request : JSON.stringify(request), { timeout: this.timeoutMs, ...(h === undefined ? {} : { headers: h }) })
+      const m = await this.requests.request(this.link.nodeSubject(node), request instanceof Uint8Array ? request : JSON.stringify(request), this.timeoutMs, h)
       reply = m.json<Reply>()
     } catch (e) {
-      const message = (e as Error).message
-      if (/no responders/i.test(message) || (e as { code?: string }).code === '503') throw new NotThere(node, `node ${node} is not connected`)
-      throw new BrokerError('SESSION_CLOSED', `node ${node} did not answer (${message})`)
+      if (e instanceof NoResponders) throw new NotThere(node, `node ${node} is not connected`)
+      throw new BrokerError('SESSION_CLOSED', `node ${node} did not answer (${(e as Error).message})`)
     }
     if (reply.ok) return reply.value
     if (reply.error === 'NOT_THERE') throw new NotThere(node, reply.message)
@@ -371,7 +373,10 @@ export class ClusterNode {
     try {
       const upload = m.headers?.get(UPLOAD_HEADER)
       if (upload !== undefined && upload !== '') reply = { ok: true, value: await this.uploadHere(JSON.parse(upload) as UploadRequest, m.data) }
-      else reply = { ok: true, value: await this.handle(m.json<Request>()) }
+      else {
+        const text = m.string()
+        reply = { ok: true, value: await this.handle(JSON.parse(text) as Request, text) }
+      }
     } catch (e) {
       if (e instanceof LeaseTaken) reply = { ok: false, error: 'LEASE_TAKEN', message: e.message, redirect: e.node }
       else if (e instanceof NotThere) reply = { ok: false, error: 'NOT_THERE', message: e.message }
@@ -383,13 +388,14 @@ export class ClusterNode {
     if (m.reply !== undefined && m.reply !== '') m.respond(JSON.stringify(reply))
   }
 
-  private async handle (r: Request): Promise<unknown> {
+  /** @param text the request as it came: an invoke that does not contain UPLOAD_PREFIX names no upload, and is not walked for one */
+  private async handle (r: Request, text: string): Promise<unknown> {
     switch (r.op) {
       case 'create': return await this.createHere(r.creator)
       case 'open': await this.owner.own(r.session, r.from); return undefined
       case 'invoke':
         if (!this.owner.has(r.session)) throw new NotThere(this.name, `session ${r.session} is not run by node ${this.name}`)
-        return await (await this.owner.session(r.session)).invoke(this.withUploads(r.session, r.request))
+        return await (await this.owner.session(r.session)).invoke(text.includes(UPLOAD_PREFIX) ? this.withUploads(r.session, r.request) : r.request)
       case 'interest':
         for (const id of r.sessions) this.owner.interested(id, r.from)
         return undefined
@@ -471,6 +477,7 @@ export class ClusterNode {
     await bounded(this.owner.close(reason), 2 * limit)
     for (const view of this.settled.values()) view.close(reason)
     this.subscription?.unsubscribe()
+    this.requests.close()
     await bounded(this.link.nodes.delete(this.name), limit)
     await bounded(this.link.nc.drain(), limit)
     await this.link.nc.close().catch(() => {})
