@@ -15,15 +15,13 @@
  *   three nodes; the owner's sandbox injects the messages (as in part 3's
  *   in-process injection), the other nodes get them from the update stream.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { BenchClient, attach, type Msg } from '../lib/client.js'
 import { Child } from '../lib/child.js'
 import type { FanoutPlan } from '../lib/ipc.js'
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js'
 import { loadAverage } from '../lib/machine.js'
+import { hasBackup, startNatsServer } from '../lib/nats-server.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
@@ -65,7 +63,8 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
   const warmup = options.quick ? 200 : 1000
   const failovers = options.quick ? 3 : 8
   const run = sections(process.env.BENCH_CLUSTER)
-  const nats = await startNats()
+  const natsStore = tempFolder()
+  const nats = await startNatsServer({ dir: natsStore })
   const prefix = `bench${randomBytes(4).toString('hex')}`
   const nodes = new Map<string, BrokerProcess>()
   const clients = new Map<string, BenchClient>()
@@ -79,14 +78,14 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
   const startNode = async (node: string): Promise<void> => {
     nodes.set(node, await startBrokerProcess({ label: `cluster-${node}`, settings: settings(node) }))
   }
-  /** CPU microseconds so far of each node and of nats-server (every thread). */
-  const cpuByProcess = async (): Promise<Record<string, number>> => {
-    const by: Record<string, number> = { nats: nats.cpuMicros() }
-    for (const [name, node] of nodes) by[name] = await node.child.cpuMicros()
+  /** CPU microseconds (user, system) so far of each node and of nats-server (every thread). */
+  const cpuByProcess = async (): Promise<Record<string, { user: number, system: number }>> => {
+    const by: Record<string, { user: number, system: number }> = { nats: nats.cpu() }
+    for (const [name, node] of nodes) by[name] = await node.child.call<{ user: number, system: number }>('cpu')
     return by
   }
   /** CPU microseconds so far of the three nodes and nats-server together. */
-  const clusterCpu = async (): Promise<number> => Object.values(await cpuByProcess()).reduce((a, b) => a + b, 0)
+  const clusterCpu = async (): Promise<number> => Object.values(await cpuByProcess()).reduce((sum, c) => sum + c.user + c.system, 0)
   try {
     for (const node of NODES) await startNode(node)
     for (const node of NODES) clients.set(node, await BenchClient.connect('tcp', nodes.get(node)!))
@@ -111,15 +110,19 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       const p50: Record<string, number> = {}
       const split: Record<string, string> = {}
       for (const path of order) {
-        let cpuStart: Record<string, number> = {}
+        let cpuStart: Record<string, { user: number, system: number }> = {}
         const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await cpuByProcess() })
         const cpuEnd = await cpuByProcess()
-        // Where the CPU goes, per process: the client's node, the owner, the third node, nats-server.
-        const per = (name: string): number => ((cpuEnd[name] ?? 0) - (cpuStart[name] ?? 0)) / samples
+        // Where the CPU goes, per process (the client's node, the owner, the third node, nats-server), and how much of it in the kernel.
+        const used = (name: string, kind: 'user' | 'system'): number => ((cpuEnd[name]?.[kind] ?? 0) - (cpuStart[name]?.[kind] ?? 0)) / samples
+        const per = (name: string): number => used(name, 'user') + used(name, 'system')
         const role = (name: string): string => name === 'nats' ? 'nats' : name === owner ? 'owner' : name === other ? 'forwarding' : 'third'
-        for (const name of Object.keys(cpuEnd)) r.add(`rt.${path}.cpu.${role(name)}`, per(name))
+        for (const name of Object.keys(cpuEnd)) {
+          r.add(`rt.${path}.cpu.${role(name)}`, per(name))
+          r.add(`rt.${path}.cpu.${role(name)}.system`, used(name, 'system'))
+        }
         r.add(`rt.${path}.cpu`, Object.keys(cpuEnd).reduce((sum, name) => sum + per(name), 0))
-        split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))}`).join(', ')
+        split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))} (system ${num(used(name, 'system'))})`).join(', ')
         p50[path] = percentileSorted(lat, 50)
         r.add(`rt.${path}.p50`, p50[path])
         r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
@@ -269,6 +272,7 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
     for (const client of clients.values()) client.close()
     for (const node of nodes.values()) await node.stop()
     await nats.stop()
+    removeFolder(natsStore)
   }
 }
 
@@ -330,59 +334,4 @@ async function until (check: () => Promise<boolean>, ms: number, what: string): 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await sleep(100)
   }
-}
-
-/** Whether the session's backup is in the cluster's object store. */
-async function hasBackup (url: string, prefix: string, session: string): Promise<boolean> {
-  const { connect } = await import('@nats-io/transport-node')
-  const { Objm } = await import('@nats-io/obj')
-  const nc = await connect({ servers: url })
-  try {
-    const os = await new Objm(nc).open(`${prefix}-backups`)
-    return (await os.info(session)) !== null
-  } finally {
-    await nc.close()
-  }
-}
-
-/** A private nats-server with JetStream on a free port and a temporary store; stop() kills it and removes the store. */
-async function startNats (): Promise<{ url: string, cpuMicros(): number, stop(): Promise<void> }> {
-  const port = await freePort()
-  const store = tempFolder()
-  const child: ChildProcess = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: 'ignore' })
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-    removeFolder(store)
-  }
-  // The benchmark's own exit (an interrupt, a failure) must not leave it running.
-  process.once('exit', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
-  try {
-    await until(async () => await new Promise<boolean>(resolve => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
-      s.on('error', () => { resolve(false) })
-    }), 20_000, `nats-server on port ${port}`)
-  } catch (e) {
-    await stop()
-    throw e
-  }
-  const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
-  const cpuMicros = (): number => {
-    // utime and stime, fields 14 and 15 of /proc/PID/stat, after the command in parentheses.
-    const fields = readFileSync(`/proc/${child.pid!}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * tick
-  }
-  return { url: `nats://127.0.0.1:${port}`, cpuMicros, stop }
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => { resolve(port) })
-    })
-    server.on('error', reject)
-  })
 }
