@@ -41,17 +41,12 @@ export async function startNatsServer (options: { dir: string, port?: number }):
     await stop()
     throw e
   }
-  const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
   const server: NatsServer = {
     port,
     url: `nats://127.0.0.1:${port}`,
     dir: options.dir,
     process: child,
-    cpu () {
-      // utime and stime, fields 14 and 15 of /proc/PID/stat, after the command in parentheses.
-      const fields = readFileSync(`/proc/${child.pid!}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-      return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick }
-    },
+    cpu () { return processCpu(child.pid!) },
     stop,
     async restart () {
       await stop()
@@ -59,6 +54,16 @@ export async function startNatsServer (options: { dir: string, port?: number }):
     }
   }
   return server
+}
+
+let tick: number | undefined
+
+/** Microseconds of CPU a process (any, by pid) has used so far: every thread, from /proc, in clock ticks. */
+export function processCpu (pid: number): { user: number, system: number } {
+  tick ??= 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+  // utime and stime, fields 14 and 15 of /proc/PID/stat, after the command in parentheses.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick }
 }
 
 /** Whether a backup of the session is in the object store of cluster `prefix`. */

@@ -15,13 +15,14 @@
  *   three nodes; the owner's sandbox injects the messages (as in part 3's
  *   in-process injection), the other nodes get them from the update stream.
  */
+import { readFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { BenchClient, attach, type Msg } from '../lib/client.js'
 import { Child } from '../lib/child.js'
 import type { FanoutPlan } from '../lib/ipc.js'
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js'
 import { loadAverage } from '../lib/machine.js'
-import { hasBackup, startNatsServer } from '../lib/nats-server.js'
+import { hasBackup, processCpu, startNatsServer } from '../lib/nats-server.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
@@ -38,6 +39,8 @@ const FAILOVER_LIMIT_MS = 60_000
 const BACKUP_LIMIT_MS = 30_000
 const FANOUT_LIMIT_MS = 120_000
 const FANOUT_CLIENTS = 100
+/** Three heartbeats (default 1 s) and one more: by then a node without clients of the session has stopped consuming its updates. */
+const VIEW_DROP_MS = 4500
 /** As in part 3: deliveries in flight at most, messages per event-loop turn at most. */
 const WINDOW_DELIVERIES = 4000
 const MAX_BATCH = 32
@@ -140,23 +143,33 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
       try {
         const ownerNode = nodes.get(owner)!
+      const clientsPid = childPid('fanout-clients')
         let onProgress: (upTo: number) => void = () => {}
         fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
         onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
         const messages = options.quick ? 500 : 1500
         let index = 0
         const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
-        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number }> => {
-          await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
+        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string }> => {
+          // A node drops its view of a session three heartbeats after its last client there left (node.ts): on the owner alone, the others consume nothing.
+        if (spreading === 'one') await sleep(VIEW_DROP_MS)
+        await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
           try {
             const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
             index += count
             await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
-            const cpuStart = await clusterCpu()
+            const cpuStart = await cpuByProcess()
+            const clientsStart = clientsPid === undefined ? 0 : total(processCpu(clientsPid))
             const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
             if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
-            const cpu = (await clusterCpu() - cpuStart) / result.deliveries
-            return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu }
+            const cpuEnd = await cpuByProcess()
+            // Where the CPU goes, per delivery: the owner, the other two nodes, nats-server, and the clients' process (not in the total).
+            const per = (name: string): number => (total(cpuEnd[name]) - total(cpuStart[name])) / result.deliveries
+            const others = Object.keys(cpuEnd).filter(n => n !== owner && n !== 'nats').reduce((sum, n) => sum + per(n), 0)
+            const clients = clientsPid === undefined ? NaN : (total(processCpu(clientsPid)) - clientsStart) / result.deliveries
+            const split = `owner ${num(per(owner), 2)}, other nodes ${num(others, 2)}, nats-server ${num(per('nats'), 2)}; the clients' process ${num(clients, 2)}`
+            const cpu = Object.keys(cpuEnd).reduce((sum, n) => sum + per(n), 0)
+            return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu, split }
           } finally {
             await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
           }
@@ -172,7 +185,7 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
             r.add(`fan.${spreading}.p50`, res.p50)
             r.add(`fan.${spreading}.p99`, res.p99)
             r.add(`fan.${spreading}.cpu`, res.cpu)
-            log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+            log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (${res.split}) (load ${num(loadAverage(), 2)})`)
           }
           r.add('fan.threeToOne', rates.three! / rates.one!)
         }
@@ -234,8 +247,9 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
         `at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight; the other nodes get them from the JetStream update stream. ` +
-        'The owner publishes every update to the stream in both cases (it is a cluster node); on the owner alone no other node consumes it ' +
-        '(the benchmark\'s own clients detach meanwhile). ' +
+        'The owner publishes every update to the stream in both cases (it is a cluster node, and its own clients get them from the stream too); ' +
+        `on the owner alone no other node consumes it (the benchmark's own clients detach meanwhile, and each run on the owner alone starts ${VIEW_DROP_MS / 1000} s ` +
+        'after the other nodes\' last clients left, when they have stopped consuming). ' +
         `${(options.quick ? 500 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
         `Load average: ${fmt(r.get('fan.load'), 2)}.`,
         '',
@@ -333,5 +347,17 @@ async function until (check: () => Promise<boolean>, ms: number, what: string): 
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await sleep(100)
+  }
+}
+
+const total = (c: { user: number, system: number } | undefined): number => c === undefined ? 0 : c.user + c.system
+
+/** The pid of this process's child whose command line contains `name` (for its CPU from /proc), if there is one. */
+function childPid (name: string): number | undefined {
+  try {
+    const pids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(' ').filter(p => p !== '').map(Number)
+    return pids.find(pid => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name))
+  } catch {
+    return undefined
   }
 }

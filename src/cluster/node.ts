@@ -58,6 +58,10 @@ export class ClusterNode {
   private readonly requests: Requester
   /** The views whose consumer has started. */
   private readonly settled = new Map<string, UpdateView>()
+  /** Since when a settled view has had no member (Date.now()). */
+  private readonly unwatched = new Map<string, number>()
+  /** Attaches under way per session (a view they wait for is not dropped). */
+  private readonly attaching = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private subscription: Subscription | undefined
   private draining = false
@@ -196,9 +200,18 @@ export class ClusterNode {
    * session is made sure to run somewhere.
    */
   async attach (id: string, member: SessionMember, lastSeq: number | undefined): Promise<ResumeResult | undefined> {
-    const view = await this.view(id)
-    await view.caughtUp(this.timeoutMs)
-    const result = view.join(member, lastSeq)
+    this.attaching.set(id, (this.attaching.get(id) ?? 0) + 1)
+    let result: ResumeResult | undefined
+    let view: UpdateView
+    try {
+      view = await this.view(id)
+      await view.caughtUp(this.timeoutMs)
+      result = view.join(member, lastSeq)
+    } finally {
+      const left = (this.attaching.get(id) ?? 1) - 1
+      if (left === 0) this.attaching.delete(id)
+      else this.attaching.set(id, left)
+    }
     try {
       await this.ensureRunning(id)
     } catch (e) {
@@ -418,8 +431,13 @@ export class ClusterNode {
     this.owner.tick()
     this.heartbeat().catch(e => { this.log.warn({ err: (e as Error).message }, 'node heartbeat failed') })
     const byOwner = new Map<string, string[]>()
+    const now = Date.now()
     for (const [id, view] of this.settled) {
-      if (view.members.size === 0) continue
+      if (view.members.size === 0) {
+        this.dropIfUnwatched(id, view, now)
+        continue
+      }
+      this.unwatched.delete(id)
       const holder = this.leaseHolder(id)
       if (holder === undefined) {
         // Its owner went away (or gave it up): start it again for the clients here.
@@ -431,6 +449,22 @@ export class ClusterNode {
       }
     }
     for (const [node, sessions] of byOwner) this.link.nc.publish(this.link.nodeSubject(node), JSON.stringify({ op: 'interest', sessions, from: this.name } satisfies Request))
+  }
+
+  /**
+   * A view nobody on this node has been attached to for three heartbeats
+   * (the owner's interest timeout) stops consuming and is forgotten: it
+   * would go on decoding every update of the session for no one. A later
+   * attach builds it again from the stream, as on a node that never had it.
+   */
+  private dropIfUnwatched (id: string, view: UpdateView, now: number): void {
+    const since = this.unwatched.get(id)
+    if (since === undefined) { this.unwatched.set(id, now); return }
+    if (now - since < 3 * this.cluster.heartbeat * 1000 || this.attaching.has(id)) return
+    this.unwatched.delete(id)
+    this.settled.delete(id)
+    this.views.delete(id)
+    view.close('no client attached on this node')
   }
 
   // --- drain and status -------------------------------------------------------------------
@@ -464,7 +498,9 @@ export class ClusterNode {
       draining: this.draining,
       nodes: [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000).map(n => ({ ...n.value, seen_ms_ago: now - n.at })),
       leases: [...this.leases.entries()].filter(([, l]) => now - l.at <= this.cluster.lease_ttl * 1000).map(([session, l]) => ({ session, node: l.value.node, renewed_ms_ago: now - l.at })),
-      sessions_owned: this.owner.ids()
+      sessions_owned: this.owner.ids(),
+      // The sessions whose updates this node consumes (its clients are attached, or were within three heartbeats).
+      sessions_consumed: [...this.settled.keys()]
     }
   }
 
