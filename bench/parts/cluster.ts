@@ -41,6 +41,8 @@ const FANOUT_LIMIT_MS = 120_000
 const FANOUT_CLIENTS = 100
 /** Three heartbeats (default 1 s) and one more: by then a node without clients of the session has stopped consuming its updates. */
 const VIEW_DROP_MS = 4500
+/** Messages of the unmeasured pass before each measured run spread over three nodes. */
+const WARM_MESSAGES = 100
 /** As in part 3: deliveries in flight at most, messages per event-loop turn at most. */
 const WINDOW_DELIVERIES = 4000
 const MAX_BATCH = 32
@@ -150,29 +152,36 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         const messages = options.quick ? 500 : 1500
         let index = 0
         const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
-        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string }> => {
+        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string, by: Record<string, number> }> => {
           // A node drops its view of a session three heartbeats after its last client there left (node.ts): on the owner alone, the others consume nothing.
-        if (spreading === 'one') await sleep(VIEW_DROP_MS)
-        await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
+          if (spreading === 'one') await sleep(VIEW_DROP_MS)
+          await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
           try {
-            const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
-            index += count
-            await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
-            const cpuStart = await cpuByProcess()
-            const clientsStart = clientsPid === undefined ? 0 : total(processCpu(clientsPid))
-            const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
-            if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
-            const cpuEnd = await cpuByProcess()
-            // Where the CPU goes, per delivery: the owner, the other two nodes, nats-server, and the clients' process (not in the total).
-            const per = (name: string): number => (total(cpuEnd[name]) - total(cpuStart[name])) / result.deliveries
-            const others = Object.keys(cpuEnd).filter(n => n !== owner && n !== 'nats').reduce((sum, n) => sum + per(n), 0)
-            const clients = clientsPid === undefined ? NaN : (total(processCpu(clientsPid)) - clientsStart) / result.deliveries
-            const split = `owner ${num(per(owner), 2)}, other nodes ${num(others, 2)}, nats-server ${num(per('nats'), 2)}; the clients' process ${num(clients, 2)}`
-            const cpu = Object.keys(cpuEnd).reduce((sum, n) => sum + per(n), 0)
-            return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu, split }
+            // Spread over three, the other nodes have just built their views again from the stream (they had dropped them):
+            // a short unmeasured pass first, so the measured one is their steady state, as on the owner, which kept its view.
+            if (spreading === 'three' && count > WARM_MESSAGES) await pass(spreading, WARM_MESSAGES)
+            return await pass(spreading, count)
           } finally {
             await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
           }
+        }
+        async function pass (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string, by: Record<string, number> }> {
+          const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
+          index += count
+          await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
+          const cpuStart = await cpuByProcess()
+          const clientsStart = clientsPid === undefined ? 0 : total(processCpu(clientsPid))
+          const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
+          if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
+          const cpuEnd = await cpuByProcess()
+          // Where the CPU goes, per delivery: the owner, the other two nodes, nats-server, and the clients' process (not in the total).
+          const per = (name: string): number => (total(cpuEnd[name]) - total(cpuStart[name])) / result.deliveries
+          const others = Object.keys(cpuEnd).filter(n => n !== owner && n !== 'nats').reduce((sum, n) => sum + per(n), 0)
+          const clients = clientsPid === undefined ? NaN : (total(processCpu(clientsPid)) - clientsStart) / result.deliveries
+          const split = `owner ${num(per(owner), 2)}, other nodes ${num(others, 2)}, nats-server ${num(per('nats'), 2)}; the clients' process ${num(clients, 2)}`
+          const cpu = Object.keys(cpuEnd).reduce((sum, n) => sum + per(n), 0)
+          const by = { owner: per(owner), others, nats: per('nats'), clients }
+          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu, split, by }
         }
         for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
         for (let round = 0; round < options.repeats; round++) {
@@ -185,6 +194,7 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
             r.add(`fan.${spreading}.p50`, res.p50)
             r.add(`fan.${spreading}.p99`, res.p99)
             r.add(`fan.${spreading}.cpu`, res.cpu)
+            for (const [k, v] of Object.entries(res.by)) r.add(`fan.${spreading}.cpu.${k}`, v)
             log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (${res.split}) (load ${num(loadAverage(), 2)})`)
           }
           r.add('fan.threeToOne', rates.three! / rates.one!)
@@ -242,20 +252,26 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         ]),
         '',
         'CPU: user and system time of the three node processes and the nats-server process over the measured round trips, per request ' +
-        `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs.`,
+        `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs. ` +
+        'Of a forwarded request, by process (in parentheses the part of it in the kernel): the client\'s node ' +
+        `${fmt(r.get('rt.other.cpu.forwarding'))} (${fmt(r.get('rt.other.cpu.forwarding.system'))}), the owner ${fmt(r.get('rt.other.cpu.owner'))} (${fmt(r.get('rt.other.cpu.owner.system'))}), ` +
+        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (${fmt(r.get('rt.owner.cpu.owner.system'))}).`,
         '',
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
         `at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight; the other nodes get them from the JetStream update stream. ` +
         'The owner publishes every update to the stream in both cases (it is a cluster node, and its own clients get them from the stream too); ' +
         `on the owner alone no other node consumes it (the benchmark's own clients detach meanwhile, and each run on the owner alone starts ${VIEW_DROP_MS / 1000} s ` +
-        'after the other nodes\' last clients left, when they have stopped consuming). ' +
+        'after the other nodes\' last clients left, when they have stopped consuming; so each run spread over the three starts with the other nodes building their views ' +
+        `again from the stream, and ${WARM_MESSAGES} unmeasured messages go first). ` +
         `${(options.quick ? 500 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
         `Load average: ${fmt(r.get('fan.load'), 2)}.`,
         '',
         table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'CPU µs/delivery (nodes + nats-server)'], SPREADS.map(sp => [SPREAD_LABEL[sp], fmt(r.get(`fan.${sp}.rate`), 0), fmt(r.get(`fan.${sp}.p50`), 2), fmt(r.get(`fan.${sp}.p99`), 2), fmt(r.get(`fan.${sp}.cpu`), 2)])),
         '',
-        `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}.`,
+        `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}. CPU per delivery by process, on the owner alone: ` +
+        SPREADS.map(sp => `${sp === 'one' ? '' : 'spread over the three: '}the owner ${fmt(r.get(`fan.${sp}.cpu.owner`), 2)}, the other nodes ${fmt(r.get(`fan.${sp}.cpu.others`), 2)}, ` +
+          `nats-server ${fmt(r.get(`fan.${sp}.cpu.nats`), 2)}, the clients' process (not in the table) ${fmt(r.get(`fan.${sp}.cpu.clients`), 2)} µs`).join('; ') + '.',
         '',
         `Failover: ${failovers} times, kill -9 of the owner's process, then a \`testSquareInt\` through a surviving node every ${PROBE_MS} ms until the first ` +
         'answer (from the new owner, which took the lease once it expired, restored the backup and started the session); the killed node is started again ' +
