@@ -253,9 +253,9 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         '',
         'CPU: user and system time of the three node processes and the nats-server process over the measured round trips, per request ' +
         `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs. ` +
-        'Of a forwarded request, by process (in parentheses the part of it in the kernel): the client\'s node ' +
-        `${fmt(r.get('rt.other.cpu.forwarding'))} (${fmt(r.get('rt.other.cpu.forwarding.system'))}), the owner ${fmt(r.get('rt.other.cpu.owner'))} (${fmt(r.get('rt.other.cpu.owner.system'))}), ` +
-        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (${fmt(r.get('rt.owner.cpu.owner.system'))}).`,
+        'Of a forwarded request, by process: the client\'s node ' +
+        `${fmt(r.get('rt.other.cpu.forwarding'))} µs (of which in the kernel ${fmt(r.get('rt.other.cpu.forwarding.system'))}), the owner ${fmt(r.get('rt.other.cpu.owner'))} (kernel ${fmt(r.get('rt.other.cpu.owner.system'))}), ` +
+        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (kernel ${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (kernel ${fmt(r.get('rt.owner.cpu.owner.system'))}).`,
         '',
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
