@@ -15,15 +15,14 @@
  *   three nodes; the owner's sandbox injects the messages (as in part 3's
  *   in-process injection), the other nodes get them from the update stream.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { BenchClient, attach, type Msg } from '../lib/client.js'
 import { Child } from '../lib/child.js'
 import type { FanoutPlan } from '../lib/ipc.js'
 import { startBrokerProcess, type BrokerProcess } from '../lib/broker-process.js'
 import { loadAverage } from '../lib/machine.js'
+import { hasBackup, processCpu, startNatsServer } from '../lib/nats-server.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
@@ -40,18 +39,37 @@ const FAILOVER_LIMIT_MS = 60_000
 const BACKUP_LIMIT_MS = 30_000
 const FANOUT_LIMIT_MS = 120_000
 const FANOUT_CLIENTS = 100
+/** Three heartbeats (default 1 s) and one more: by then a node without clients of the session has stopped consuming its updates. */
+const VIEW_DROP_MS = 4500
+/** Messages of the unmeasured pass before each measured run spread over three nodes. */
+const WARM_MESSAGES = 100
 /** As in part 3: deliveries in flight at most, messages per event-loop turn at most. */
 const WINDOW_DELIVERIES = 4000
 const MAX_BATCH = 32
 const SPREADS = ['one', 'three'] as const
 type Spreading = typeof SPREADS[number]
 const SPREAD_LABEL: Record<Spreading, string> = { one: `${FANOUT_CLIENTS} clients on the owner node`, three: `${FANOUT_CLIENTS} clients spread over the three nodes` }
+const SECTIONS = ['roundtrip', 'fanout', 'failover'] as const
+
+/**
+ * BENCH_CLUSTER=roundtrip,fanout,failover runs some sections of this part
+ * only (to profile one path without the others' work in the profile); such a
+ * run prints its rounds and writes no report tables.
+ */
+function sections (env: string | undefined): Set<string> {
+  if (env === undefined || env === '') return new Set(SECTIONS)
+  const picked = env.split(',')
+  for (const s of picked) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`BENCH_CLUSTER: unknown section "${s}" (sections: ${SECTIONS.join(', ')})`)
+  return new Set(picked)
+}
 
 export async function runCluster (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const samples = options.quick ? 1000 : 4000
   const warmup = options.quick ? 200 : 1000
   const failovers = options.quick ? 3 : 8
-  const nats = await startNats()
+  const run = sections(process.env.BENCH_CLUSTER)
+  const natsStore = tempFolder()
+  const nats = await startNatsServer({ dir: natsStore })
   const prefix = `bench${randomBytes(4).toString('hex')}`
   const nodes = new Map<string, BrokerProcess>()
   const clients = new Map<string, BenchClient>()
@@ -65,12 +83,14 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
   const startNode = async (node: string): Promise<void> => {
     nodes.set(node, await startBrokerProcess({ label: `cluster-${node}`, settings: settings(node) }))
   }
-  /** CPU microseconds so far of the three nodes and nats-server (every thread). */
-  const clusterCpu = async (): Promise<number> => {
-    let sum = nats.cpuMicros()
-    for (const node of nodes.values()) sum += await node.child.cpuMicros()
-    return sum
+  /** CPU microseconds (user, system) so far of each node and of nats-server (every thread). */
+  const cpuByProcess = async (): Promise<Record<string, { user: number, system: number }>> => {
+    const by: Record<string, { user: number, system: number }> = { nats: nats.cpu() }
+    for (const [name, node] of nodes) by[name] = await node.child.call<{ user: number, system: number }>('cpu')
+    return by
   }
+  /** CPU microseconds so far of the three nodes and nats-server together. */
+  const clusterCpu = async (): Promise<number> => Object.values(await cpuByProcess()).reduce((sum, c) => sum + c.user + c.system, 0)
   try {
     for (const node of NODES) await startNode(node)
     for (const node of NODES) clients.set(node, await BenchClient.connect('tcp', nodes.get(node)!))
@@ -89,73 +109,105 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       if (check.value !== 9) throw new Error(`testSquareInt through the ${name} node answered ${JSON.stringify(check)}`)
     }
     const r = new Repeats()
-    for (let round = 0; round < options.repeats; round++) {
+    for (let round = 0; round < (run.has('roundtrip') ? options.repeats : 0); round++) {
       r.add('rt.load', loadAverage())
       const order = round % 2 === 0 ? ['owner', 'other'] as const : ['other', 'owner'] as const
       const p50: Record<string, number> = {}
+      const split: Record<string, string> = {}
       for (const path of order) {
-        let cpuStart = 0
-        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await clusterCpu() })
-        r.add(`rt.${path}.cpu`, (await clusterCpu() - cpuStart) / samples)
+        let cpuStart: Record<string, { user: number, system: number }> = {}
+        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await cpuByProcess() })
+        const cpuEnd = await cpuByProcess()
+        // Where the CPU goes, per process (the client's node, the owner, the third node, nats-server), and how much of it in the kernel.
+        const used = (name: string, kind: 'user' | 'system'): number => ((cpuEnd[name]?.[kind] ?? 0) - (cpuStart[name]?.[kind] ?? 0)) / samples
+        const per = (name: string): number => used(name, 'user') + used(name, 'system')
+        const role = (name: string): string => name === 'nats' ? 'nats' : name === owner ? 'owner' : name === other ? 'forwarding' : 'third'
+        for (const name of Object.keys(cpuEnd)) {
+          r.add(`rt.${path}.cpu.${role(name)}`, per(name))
+          r.add(`rt.${path}.cpu.${role(name)}.system`, used(name, 'system'))
+        }
+        r.add(`rt.${path}.cpu`, Object.keys(cpuEnd).reduce((sum, name) => sum + per(name), 0))
+        split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))} (system ${num(used(name, 'system'))})`).join(', ')
         p50[path] = percentileSorted(lat, 50)
         r.add(`rt.${path}.p50`, p50[path])
         r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
       }
       r.add('rt.difference', p50.other! - p50.owner!)
       log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
-        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs`)
+        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs; CPU µs per request through the owner: ${split.owner!}; ` +
+        `through another node: ${split.other!}`)
     }
 
     // 3. Fan-out to 100 clients: on the owner alone, or spread over the three nodes.
     // The benchmark's own clients let go meanwhile, so "on the owner alone" means no other node consumes the stream.
-    for (const client of clients.values()) await detach(client, session)
-    const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
-    try {
-      const ownerNode = nodes.get(owner)!
-      let onProgress: (upTo: number) => void = () => {}
-      fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
-      onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
-      const messages = options.quick ? 500 : 1500
-      let index = 0
-      const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
-      const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number }> => {
-        await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
-        try {
+    if (run.has('fanout')) {
+      for (const client of clients.values()) await detach(client, session)
+      const fanClients = new Child('cluster fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
+      try {
+        const ownerNode = nodes.get(owner)!
+      const clientsPid = childPid('fanout-clients')
+        let onProgress: (upTo: number) => void = () => {}
+        fanClients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
+        onProgress = upTo => { ownerNode.child.notify('fanout.ack', upTo) }
+        const messages = options.quick ? 500 : 1500
+        let index = 0
+        const window = Math.max(4, Math.ceil(WINDOW_DELIVERIES / FANOUT_CLIENTS))
+        const once = async (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string, by: Record<string, number> }> => {
+          // A node drops its view of a session three heartbeats after its last client there left (node.ts): on the owner alone, the others consume nothing.
+          if (spreading === 'one') await sleep(VIEW_DROP_MS)
+          await bounded(fanClients.call('connect', { port: ownerNode.ports.tcp, count: FANOUT_CLIENTS, session, ...(spreading === 'three' ? { ports: NODES.map(n => nodes.get(n)!.ports.tcp) } : {}) }), REQUEST_TIMEOUT_MS, 'connecting the fan-out clients')
+          try {
+            // Spread over three, the other nodes have just built their views again from the stream (they had dropped them):
+            // a short unmeasured pass first, so the measured one is their steady state, as on the owner, which kept its view.
+            if (spreading === 'three' && count > WARM_MESSAGES) await pass(spreading, WARM_MESSAGES)
+            return await pass(spreading, count)
+          } finally {
+            await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
+          }
+        }
+        async function pass (spreading: Spreading, count: number): Promise<{ rate: number, p50: number, p99: number, cpu: number, split: string, by: Record<string, number> }> {
           const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages: count, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
           index += count
           await fanClients.call('arm', { firstIndex: plan.firstIndex, messages: count, updatesPerMessage: 1, ackEvery: Math.max(1, Math.floor(window / 8)) })
-          const cpuStart = await clusterCpu()
+          const cpuStart = await cpuByProcess()
+          const clientsStart = clientsPid === undefined ? 0 : total(processCpu(clientsPid))
           const [result] = await bounded(Promise.all([fanClients.call<{ deliveries: number, seconds: number, p50: number, p99: number }>('result'), ownerNode.child.call('fanout.run', plan)]), FANOUT_LIMIT_MS, `fan-out (${spreading})`)
           if (result.deliveries !== count * FANOUT_CLIENTS) throw new Error(`fan-out (${spreading}): expected ${count * FANOUT_CLIENTS} deliveries, counted ${result.deliveries}`)
-          const cpu = (await clusterCpu() - cpuStart) / result.deliveries
-          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu }
-        } finally {
-          await bounded(fanClients.call('disconnect'), REQUEST_TIMEOUT_MS, 'disconnecting the fan-out clients')
+          const cpuEnd = await cpuByProcess()
+          // Where the CPU goes, per delivery: the owner, the other two nodes, nats-server, and the clients' process (not in the total).
+          const per = (name: string): number => (total(cpuEnd[name]) - total(cpuStart[name])) / result.deliveries
+          const others = Object.keys(cpuEnd).filter(n => n !== owner && n !== 'nats').reduce((sum, n) => sum + per(n), 0)
+          const clients = clientsPid === undefined ? NaN : (total(processCpu(clientsPid)) - clientsStart) / result.deliveries
+          const split = `owner ${num(per(owner), 2)}, other nodes ${num(others, 2)}, nats-server ${num(per('nats'), 2)}; the clients' process ${num(clients, 2)}`
+          const cpu = Object.keys(cpuEnd).reduce((sum, n) => sum + per(n), 0)
+          const by = { owner: per(owner), others, nats: per('nats'), clients }
+          return { rate: result.deliveries / result.seconds, p50: result.p50 / 1000, p99: result.p99 / 1000, cpu, split, by }
         }
-      }
-      for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
-      for (let round = 0; round < options.repeats; round++) {
-        r.add('fan.load', loadAverage())
-        const rates: Partial<Record<Spreading, number>> = {}
-        for (const spreading of round % 2 === 0 ? SPREADS : [...SPREADS].reverse()) {
-          const res = await once(spreading, messages)
-          rates[spreading] = res.rate
-          r.add(`fan.${spreading}.rate`, res.rate)
-          r.add(`fan.${spreading}.p50`, res.p50)
-          r.add(`fan.${spreading}.p99`, res.p99)
-          r.add(`fan.${spreading}.cpu`, res.cpu)
-          log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+        for (const spreading of SPREADS) await once(spreading, Math.min(messages, 100)) // warm-up
+        for (let round = 0; round < options.repeats; round++) {
+          r.add('fan.load', loadAverage())
+          const rates: Partial<Record<Spreading, number>> = {}
+          for (const spreading of round % 2 === 0 ? SPREADS : [...SPREADS].reverse()) {
+            const res = await once(spreading, messages)
+            rates[spreading] = res.rate
+            r.add(`fan.${spreading}.rate`, res.rate)
+            r.add(`fan.${spreading}.p50`, res.p50)
+            r.add(`fan.${spreading}.p99`, res.p99)
+            r.add(`fan.${spreading}.cpu`, res.cpu)
+            for (const [k, v] of Object.entries(res.by)) r.add(`fan.${spreading}.cpu.${k}`, v)
+            log(`  fan-out to ${FANOUT_CLIENTS} clients, round ${round + 1}, ${spreading} node(s): ${num(res.rate, 0)} deliveries/s, p50 ${num(res.p50, 2)} ms, p99 ${num(res.p99, 2)} ms, ${num(res.cpu, 2)} µs CPU per delivery (${res.split}) (load ${num(loadAverage(), 2)})`)
+          }
+          r.add('fan.threeToOne', rates.three! / rates.one!)
         }
-        r.add('fan.threeToOne', rates.three! / rates.one!)
+      } finally {
+        await fanClients.stop()
       }
-    } finally {
-      await fanClients.stop()
+      for (const client of clients.values()) await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching again after the fan-out')
     }
-    for (const client of clients.values()) await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching again after the fan-out')
 
     // 2. Failover: kill -9 of the owner, first answer through a surviving node.
     const failoverMs: number[] = []
-    for (let rep = 0; rep < failovers; rep++) {
+    for (let rep = 0; rep < (run.has('failover') ? failovers : 0); rep++) {
       const dead = await ownerOf(clients, session)
       const prober = clients.get(NODES.find(n => n !== dead)!)!
       r.add('failover.load', loadAverage())
@@ -171,6 +223,9 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       const client = await BenchClient.connect('tcp', nodes.get(dead)!)
       clients.set(dead, client)
       await bounded(attach(client, session), REQUEST_TIMEOUT_MS, 'attaching after the restart')
+    }
+    if (run.size < SECTIONS.length) {
+      return { part: 'cluster', markdown: `(BENCH_CLUSTER=${[...run].join(',')}: some sections only, no tables; the rounds are in the log above)`, targets: [], charts: [], figures: r.all() }
     }
     const failover = { p50: percentileSorted([...failoverMs].sort((x, y) => x - y), 50), p99: percentileSorted([...failoverMs].sort((x, y) => x - y), 99) }
     const difference = r.get('rt.difference')
@@ -197,19 +252,26 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         ]),
         '',
         'CPU: user and system time of the three node processes and the nats-server process over the measured round trips, per request ' +
-        `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs.`,
+        `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs. ` +
+        'Of a forwarded request, by process: the client\'s node ' +
+        `${fmt(r.get('rt.other.cpu.forwarding'))} µs (of which in the kernel ${fmt(r.get('rt.other.cpu.forwarding.system'))}), the owner ${fmt(r.get('rt.other.cpu.owner'))} (kernel ${fmt(r.get('rt.other.cpu.owner.system'))}), ` +
+        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (kernel ${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (kernel ${fmt(r.get('rt.owner.cpu.owner.system'))}).`,
         '',
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
         `at most ${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries in flight; the other nodes get them from the JetStream update stream. ` +
-        'The owner publishes every update to the stream in both cases (it is a cluster node); on the owner alone no other node consumes it ' +
-        '(the benchmark\'s own clients detach meanwhile). ' +
+        'The owner publishes every update to the stream in both cases (it is a cluster node, and its own clients get them from the stream too); ' +
+        `on the owner alone no other node consumes it (the benchmark's own clients detach meanwhile, and each run on the owner alone starts ${VIEW_DROP_MS / 1000} s ` +
+        'after the other nodes\' last clients left, when they have stopped consuming; so each run spread over the three starts with the other nodes building their views ' +
+        `again from the stream, and ${WARM_MESSAGES} unmeasured messages go first). ` +
         `${(options.quick ? 500 : 1500).toLocaleString('en-US')} messages per run, ${options.repeats} rounds after a warm-up of each, the order alternating. ` +
         `Load average: ${fmt(r.get('fan.load'), 2)}.`,
         '',
         table(['clients', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'CPU µs/delivery (nodes + nats-server)'], SPREADS.map(sp => [SPREAD_LABEL[sp], fmt(r.get(`fan.${sp}.rate`), 0), fmt(r.get(`fan.${sp}.p50`), 2), fmt(r.get(`fan.${sp}.p99`), 2), fmt(r.get(`fan.${sp}.cpu`), 2)])),
         '',
-        `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}.`,
+        `Spread over three nodes against on the owner alone, per round: ${fmt(r.get('fan.threeToOne'), 2)}. CPU per delivery by process, on the owner alone: ` +
+        SPREADS.map(sp => `${sp === 'one' ? '' : 'spread over the three: '}the owner ${fmt(r.get(`fan.${sp}.cpu.owner`), 2)}, the other nodes ${fmt(r.get(`fan.${sp}.cpu.others`), 2)}, ` +
+          `nats-server ${fmt(r.get(`fan.${sp}.cpu.nats`), 2)}, the clients' process (not in the table) ${fmt(r.get(`fan.${sp}.cpu.clients`), 2)} µs`).join('; ') + '.',
         '',
         `Failover: ${failovers} times, kill -9 of the owner's process, then a \`testSquareInt\` through a surviving node every ${PROBE_MS} ms until the first ` +
         'answer (from the new owner, which took the lease once it expired, restored the backup and started the session); the killed node is started again ' +
@@ -240,6 +302,7 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
     for (const client of clients.values()) client.close()
     for (const node of nodes.values()) await node.stop()
     await nats.stop()
+    removeFolder(natsStore)
   }
 }
 
@@ -303,57 +366,14 @@ async function until (check: () => Promise<boolean>, ms: number, what: string): 
   }
 }
 
-/** Whether the session's backup is in the cluster's object store. */
-async function hasBackup (url: string, prefix: string, session: string): Promise<boolean> {
-  const { connect } = await import('@nats-io/transport-node')
-  const { Objm } = await import('@nats-io/obj')
-  const nc = await connect({ servers: url })
-  try {
-    const os = await new Objm(nc).open(`${prefix}-backups`)
-    return (await os.info(session)) !== null
-  } finally {
-    await nc.close()
-  }
-}
+const total = (c: { user: number, system: number } | undefined): number => c === undefined ? 0 : c.user + c.system
 
-/** A private nats-server with JetStream on a free port and a temporary store; stop() kills it and removes the store. */
-async function startNats (): Promise<{ url: string, cpuMicros(): number, stop(): Promise<void> }> {
-  const port = await freePort()
-  const store = tempFolder()
-  const child: ChildProcess = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', store], { stdio: 'ignore' })
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-    removeFolder(store)
-  }
-  // The benchmark's own exit (an interrupt, a failure) must not leave it running.
-  process.once('exit', () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+/** The pid of this process's child whose command line contains `name` (for its CPU from /proc), if there is one. */
+function childPid (name: string): number | undefined {
   try {
-    await until(async () => await new Promise<boolean>(resolve => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
-      s.on('error', () => { resolve(false) })
-    }), 20_000, `nats-server on port ${port}`)
-  } catch (e) {
-    await stop()
-    throw e
+    const pids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(' ').filter(p => p !== '').map(Number)
+    return pids.find(pid => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name))
+  } catch {
+    return undefined
   }
-  const tick = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
-  const cpuMicros = (): number => {
-    // utime and stime, fields 14 and 15 of /proc/PID/stat, after the command in parentheses.
-    const fields = readFileSync(`/proc/${child.pid!}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-    return (Number(fields[11]) + Number(fields[12])) * tick
-  }
-  return { url: `nats://127.0.0.1:${port}`, cpuMicros, stop }
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => { resolve(port) })
-    })
-    server.on('error', reject)
-  })
 }

@@ -27,6 +27,7 @@ import { openLink, type CatalogueEntry, type ClusterLink, type LeaseValue, type 
 import { LeaseTaken, Owner } from './owner.js'
 import type { ClusterSettings } from './settings.js'
 import { UpdateView } from './view.js'
+import { NoResponders, Requester } from './requests.js'
 
 /** What a node asks another (the `op` of a request on its subject). */
 type Request =
@@ -54,8 +55,13 @@ export class ClusterNode {
   private readonly views = new Map<string, Promise<UpdateView>>()
   private readonly opening = new Map<string, Promise<void>>()
   private readonly owner: Owner
+  private readonly requests: Requester
   /** The views whose consumer has started. */
   private readonly settled = new Map<string, UpdateView>()
+  /** Since when a settled view has had no member (Date.now()). */
+  private readonly unwatched = new Map<string, number>()
+  /** Attaches under way per session (a view they wait for is not dropped). */
+  private readonly attaching = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private subscription: Subscription | undefined
   private draining = false
@@ -73,6 +79,7 @@ export class ClusterNode {
     backups: ClusterBackups,
     private readonly uploads: UploadStore
   ) {
+    this.requests = new Requester(link.nc)
     this.owner = new Owner(cluster, link, engine, settings.tdlib.path, backups, settings.terminate_delay * 1000, log, async id => await this.entry(id))
   }
 
@@ -193,9 +200,18 @@ export class ClusterNode {
    * session is made sure to run somewhere.
    */
   async attach (id: string, member: SessionMember, lastSeq: number | undefined): Promise<ResumeResult | undefined> {
-    const view = await this.view(id)
-    await view.caughtUp(this.timeoutMs)
-    const result = view.join(member, lastSeq)
+    this.attaching.set(id, (this.attaching.get(id) ?? 0) + 1)
+    let result: ResumeResult | undefined
+    let view: UpdateView
+    try {
+      view = await this.view(id)
+      await view.caughtUp(this.timeoutMs)
+      result = view.join(member, lastSeq)
+    } finally {
+      const left = (this.attaching.get(id) ?? 1) - 1
+      if (left === 0) this.attaching.delete(id)
+      else this.attaching.set(id, left)
+    }
     try {
       await this.ensureRunning(id)
     } catch (e) {
@@ -353,12 +369,11 @@ export class ClusterNode {
   private async ask (node: string, request: Request | Uint8Array, h?: ReturnType<typeof headers>): Promise<unknown> {
     let reply: Reply
     try {
-      const m = await this.link.nc.request(this.link.nodeSubject(node), request instanceof Uint8Array ? request : JSON.stringify(request), { timeout: this.timeoutMs, ...(h === undefined ? {} : { headers: h }) })
+      const m = await this.requests.request(this.link.nodeSubject(node), request instanceof Uint8Array ? request : JSON.stringify(request), this.timeoutMs, h)
       reply = m.json<Reply>()
     } catch (e) {
-      const message = (e as Error).message
-      if (/no responders/i.test(message) || (e as { code?: string }).code === '503') throw new NotThere(node, `node ${node} is not connected`)
-      throw new BrokerError('SESSION_CLOSED', `node ${node} did not answer (${message})`)
+      if (e instanceof NoResponders) throw new NotThere(node, `node ${node} is not connected`)
+      throw new BrokerError('SESSION_CLOSED', `node ${node} did not answer (${(e as Error).message})`)
     }
     if (reply.ok) return reply.value
     if (reply.error === 'NOT_THERE') throw new NotThere(node, reply.message)
@@ -371,7 +386,10 @@ export class ClusterNode {
     try {
       const upload = m.headers?.get(UPLOAD_HEADER)
       if (upload !== undefined && upload !== '') reply = { ok: true, value: await this.uploadHere(JSON.parse(upload) as UploadRequest, m.data) }
-      else reply = { ok: true, value: await this.handle(m.json<Request>()) }
+      else {
+        const text = m.string()
+        reply = { ok: true, value: await this.handle(JSON.parse(text) as Request, text) }
+      }
     } catch (e) {
       if (e instanceof LeaseTaken) reply = { ok: false, error: 'LEASE_TAKEN', message: e.message, redirect: e.node }
       else if (e instanceof NotThere) reply = { ok: false, error: 'NOT_THERE', message: e.message }
@@ -383,13 +401,14 @@ export class ClusterNode {
     if (m.reply !== undefined && m.reply !== '') m.respond(JSON.stringify(reply))
   }
 
-  private async handle (r: Request): Promise<unknown> {
+  /** @param text the request as it came: an invoke that does not contain UPLOAD_PREFIX names no upload, and is not walked for one */
+  private async handle (r: Request, text: string): Promise<unknown> {
     switch (r.op) {
       case 'create': return await this.createHere(r.creator)
       case 'open': await this.owner.own(r.session, r.from); return undefined
       case 'invoke':
         if (!this.owner.has(r.session)) throw new NotThere(this.name, `session ${r.session} is not run by node ${this.name}`)
-        return await (await this.owner.session(r.session)).invoke(this.withUploads(r.session, r.request))
+        return await (await this.owner.session(r.session)).invoke(text.includes(UPLOAD_PREFIX) ? this.withUploads(r.session, r.request) : r.request)
       case 'interest':
         for (const id of r.sessions) this.owner.interested(id, r.from)
         return undefined
@@ -412,8 +431,13 @@ export class ClusterNode {
     this.owner.tick()
     this.heartbeat().catch(e => { this.log.warn({ err: (e as Error).message }, 'node heartbeat failed') })
     const byOwner = new Map<string, string[]>()
+    const now = Date.now()
     for (const [id, view] of this.settled) {
-      if (view.members.size === 0) continue
+      if (view.members.size === 0) {
+        this.dropIfUnwatched(id, view, now)
+        continue
+      }
+      this.unwatched.delete(id)
       const holder = this.leaseHolder(id)
       if (holder === undefined) {
         // Its owner went away (or gave it up): start it again for the clients here.
@@ -425,6 +449,22 @@ export class ClusterNode {
       }
     }
     for (const [node, sessions] of byOwner) this.link.nc.publish(this.link.nodeSubject(node), JSON.stringify({ op: 'interest', sessions, from: this.name } satisfies Request))
+  }
+
+  /**
+   * A view nobody on this node has been attached to for three heartbeats
+   * (the owner's interest timeout) stops consuming and is forgotten: it
+   * would go on decoding every update of the session for no one. A later
+   * attach builds it again from the stream, as on a node that never had it.
+   */
+  private dropIfUnwatched (id: string, view: UpdateView, now: number): void {
+    const since = this.unwatched.get(id)
+    if (since === undefined) { this.unwatched.set(id, now); return }
+    if (now - since < 3 * this.cluster.heartbeat * 1000 || this.attaching.has(id)) return
+    this.unwatched.delete(id)
+    this.settled.delete(id)
+    this.views.delete(id)
+    view.close('no client attached on this node')
   }
 
   // --- drain and status -------------------------------------------------------------------
@@ -458,7 +498,9 @@ export class ClusterNode {
       draining: this.draining,
       nodes: [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000).map(n => ({ ...n.value, seen_ms_ago: now - n.at })),
       leases: [...this.leases.entries()].filter(([, l]) => now - l.at <= this.cluster.lease_ttl * 1000).map(([session, l]) => ({ session, node: l.value.node, renewed_ms_ago: now - l.at })),
-      sessions_owned: this.owner.ids()
+      sessions_owned: this.owner.ids(),
+      // The sessions whose updates this node consumes (its clients are attached, or were within three heartbeats).
+      sessions_consumed: [...this.settled.keys()]
     }
   }
 
@@ -471,6 +513,7 @@ export class ClusterNode {
     await bounded(this.owner.close(reason), 2 * limit)
     for (const view of this.settled.values()) view.close(reason)
     this.subscription?.unsubscribe()
+    this.requests.close()
     await bounded(this.link.nodes.delete(this.name), limit)
     await bounded(this.link.nc.drain(), limit)
     await this.link.nc.close().catch(() => {})

@@ -16,7 +16,12 @@
  * which sends its updates, in order and one message at a time (a batch when
  * they come fast), to the session's subject in the update stream (message
  * id session-firstseq, so a retry after a lost acknowledgement is dropped
- * by the stream).
+ * by the stream). Every publish expects the subject's last stream sequence
+ * to be the one this owner saw last (JetStream's Nats-Expected-Last-Subject-
+ * Sequence): a new owner first publishes an "owner" marker that way, so a
+ * message of an earlier owner still on its way (queued in a connection
+ * across a partition) is refused by the server once the new owner has
+ * claimed the subject, and the earlier owner, refused, stops the session.
  */
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -31,7 +36,7 @@ import type { ClusterBackups } from './backups.js'
 import type { CatalogueEntry, ClusterLink, LeaseValue } from './link.js'
 import type { ClusterSettings } from './settings.js'
 import { lastInStream } from './view.js'
-import { BATCH_BYTES, BATCH_UPDATES, EVENT_HEADER, SEQ_HEADER, encodeUpdates } from './update-message.js'
+import { BATCH_BYTES, BATCH_UPDATES, EVENT_HEADER, OWNER_HEADER, SEQ_HEADER, encodeUpdates } from './update-message.js'
 
 /** Updates waiting to be published for one session before the oldest are dropped (and logged). */
 const MAX_UNPUBLISHED = 100_000
@@ -112,6 +117,7 @@ export class Owner {
     const o: Owned = { id, revision, lastRenewed: sent, renewing: false, publisher: new Publisher(id, this.link, this.log), interest: new Map([[from, Date.now()]]), ready: Promise.resolve(), leaving: false, fenced: false }
     this.owned.set(id, o)
     o.publisher.onEnded = reason => { void this.ended(o, reason) }
+    o.publisher.onStale = () => { void this.giveUp(o, 'another node published to its update stream since (it runs the session now)', false) }
     o.ready = this.startOwned(o)
     try {
       await o.ready
@@ -150,10 +156,9 @@ export class Owner {
       await this.backups.restore(id, directory)
     }
     // The numbers go on after the last one published, whoever published it.
-    const { seq } = await lastInStream(this.link, id)
+    const seq = await o.publisher.claim(`${o.revision} ${this.cluster.node}`, this.cluster.request_timeout * 1000)
     const { meta } = await readMeta(directory)
     await writeMeta(directory, { ...meta, ...(entry?.creator === undefined ? {} : { creator: entry.creator }), seq_reserved: Math.max(meta.seq_reserved, seq) })
-    o.publisher.floor = seq
     const session = await this.engine.adopt(id)
     o.session = session
     if (o.leaving) throw new BrokerError('SESSION_START_FAILED', `session ${id}: its lease was lost while it started`)
@@ -241,12 +246,24 @@ export class LeaseTaken extends Error {
   constructor (readonly node: string) { super(`the lease is held by node ${node}`) }
 }
 
-/** The owned session's one member: publishes its updates to the stream, in order, batched when they come fast (update-message.ts). */
-class Publisher implements SessionMember {
+/** JetStream's refusal of a publish whose expected last subject sequence is not the subject's. */
+function wrongLastSequence (e: unknown): boolean {
+  return (e as { code?: unknown }).code === 10071 || /wrong last sequence/i.test((e as Error).message)
+}
+
+/** The owned session's one member: publishes its updates to the stream, in order, batched when they come fast (update-message.ts). Exported for its test. */
+export class Publisher implements SessionMember {
   readonly id: string
   /** Updates at or below this number were published by an earlier owner. */
   floor = 0
   onEnded: ((reason: string) => void) | undefined
+  /** Another node published on the subject since this one claimed it: this one is no longer the owner. */
+  onStale: (() => void) | undefined
+  /** The stream sequence of the subject's last message as this owner knows it: every publish expects it. */
+  private streamSeq = 0
+  /** OWNER_HEADER of this owner's messages; its lease revision. */
+  private owner = ''
+  private revision = 0
   private readonly queue: OutgoingUpdate[] = []
   /** The message being published: the first `count` of the queue; kept as it is until acknowledged, so a retry is dropped by its id. */
   private batch: { count: number, body: string, headers: Record<string, string>, msgID: string } | undefined
@@ -294,13 +311,80 @@ class Publisher implements SessionMember {
     this.batch = undefined
   }
 
+  /**
+   * Claims the subject for this owner before the session starts: publishes
+   * an "owner" marker expecting the subject's last message to be the one
+   * just read (read again when another landed in between), and answers that
+   * message's @seq, above which this owner numbers. From the marker on, a
+   * publish of an earlier owner is refused.
+   */
+  async claim (owner: string, timeoutMs: number): Promise<number> {
+    this.owner = owner
+    this.revision = Number(owner.split(' ')[0])
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const last = await lastInStream(this.link, this.sessionId)
+      try {
+        const ack = await this.link.js.publish(this.link.updates(this.sessionId), owner, { headers: this.eventHeaders('owner', last.seq), expect: { lastSubjectSequence: last.streamSeq } })
+        this.streamSeq = ack.seq
+        this.floor = last.seq
+        return last.seq
+      } catch (e) {
+        if (!wrongLastSequence(e) || Date.now() > deadline) throw e
+      }
+    }
+  }
+
   async event (kind: string, text: string): Promise<void> {
     await this.flushed(5000)
+    // The last number stays readable at the subject's end (a next owner numbers above it).
+    const ack = await this.link.js.publish(this.link.updates(this.sessionId), text, { headers: this.eventHeaders(kind, Math.max(this.lastPublished, this.floor)), expect: { lastSubjectSequence: this.streamSeq } }).catch(() => undefined)
+    if (ack !== undefined) this.streamSeq = ack.seq
+  }
+
+  private eventHeaders (kind: string, seq: number): ReturnType<typeof headers> {
     const h = headers()
     h.set(EVENT_HEADER, kind)
-    // The last number stays readable at the subject's end (a next owner numbers above it).
-    h.set(SEQ_HEADER, String(Math.max(this.lastPublished, this.floor)))
-    await this.link.js.publish(this.link.updates(this.sessionId), text, { headers: h }).catch(() => {})
+    h.set(SEQ_HEADER, String(seq))
+    h.set(OWNER_HEADER, this.owner)
+    return h
+  }
+
+  private published (batch: NonNullable<Publisher['batch']>, streamSeq: number): void {
+    this.streamSeq = streamSeq
+    if (this.batch !== batch) return // abandoned meanwhile
+    this.lastPublished = Number(batch.headers[SEQ_HEADER])
+    this.queue.splice(0, batch.count)
+    this.batch = undefined
+    this.warned = false
+  }
+
+  /**
+   * After a refusal for the expected last sequence: the subject's last
+   * message is this batch (its acknowledgement was lost and the retry was
+   * refused), or a newer owner's (a higher lease revision in OWNER_HEADER):
+   * this one is no longer the owner, publishes nothing more and stops the
+   * session; or the subject aged out empty, or something other than an
+   * owner wrote on it: that is expected from now on.
+   */
+  private async refused (batch: NonNullable<Publisher['batch']>): Promise<void> {
+    let last
+    try {
+      last = await lastInStream(this.link, this.sessionId)
+    } catch (e) {
+      this.log.warn({ session: this.sessionId, err: (e as Error).message }, 'updates refused by the stream, and its last message not readable; retrying')
+      await new Promise(resolve => setTimeout(resolve, 250))
+      return
+    }
+    if (last.msgId === batch.msgID) this.published(batch, last.streamSeq)
+    else if (last.ownerRevision > this.revision) {
+      this.log.error({ session: this.sessionId, expected: this.streamSeq, last: last.streamSeq, unpublished: this.queue.length }, 'update stream refused a publish: a newer owner published since this one took the session; stopping it here')
+      this.abandon()
+      this.onStale?.()
+    } else {
+      // Aged out (0), or something that is no newer owner wrote on the subject (it is logged and skipped by the views): expected from now on.
+      this.streamSeq = last.streamSeq
+    }
   }
 
   /** The next message: as many queued updates as fit in BATCH_UPDATES and about BATCH_BYTES. */
@@ -322,14 +406,15 @@ class Publisher implements SessionMember {
       const batch = this.batch ??= this.nextBatch()
       const h = headers()
       for (const [k, v] of Object.entries(batch.headers)) h.set(k, v)
+      h.set(OWNER_HEADER, this.owner)
       try {
-        await this.link.js.publish(this.link.updates(this.sessionId), batch.body, { msgID: batch.msgID, headers: h })
-        if (this.batch !== batch) continue // abandoned meanwhile
-        this.lastPublished = Number(batch.headers[SEQ_HEADER])
-        this.queue.splice(0, batch.count)
-        this.batch = undefined
-        this.warned = false
+        const ack = await this.link.js.publish(this.link.updates(this.sessionId), batch.body, { msgID: batch.msgID, headers: h, expect: { lastSubjectSequence: this.streamSeq } })
+        this.published(batch, ack.seq)
       } catch (e) {
+        if (wrongLastSequence(e)) {
+          await this.refused(batch)
+          continue
+        }
         this.log.warn({ session: this.sessionId, msg_id: batch.msgID, err: (e as Error).message }, 'updates not published yet; retrying')
         await new Promise(resolve => setTimeout(resolve, 250))
       }

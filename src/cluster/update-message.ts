@@ -17,6 +17,13 @@ export const BATCH_HEADER = 'Tdb-Batch'
 /** Header of the stream's non-update events ("closed": TDLib closed the session itself). */
 export const EVENT_HEADER = 'Tdb-Event'
 
+/**
+ * Header of every owner's message: "<lease revision> <node>", the revision of
+ * the lease it took the session with. A later owner's lease has a higher
+ * revision, so a refused owner tells a newer owner's message from anything else.
+ */
+export const OWNER_HEADER = 'Tdb-Owner'
+
 /** Most updates in one message. */
 export const BATCH_UPDATES = 256
 /** About the most bytes of one message (NATS's default max_payload is 1 MiB); one update alone may be larger. */

@@ -15,21 +15,21 @@ import type { ResumeResult, SessionMember } from '../session/session.js'
 import type { Settings } from '../settings/types.js'
 import type { TdObject } from '../tdlib/backend.js'
 import type { ClusterLink } from './link.js'
-import { SEQ_HEADER, EVENT_HEADER, decodeUpdates } from './update-message.js'
+import { SEQ_HEADER, EVENT_HEADER, OWNER_HEADER, decodeUpdates } from './update-message.js'
 
 export { EVENT_HEADER, SEQ_HEADER } from './update-message.js'
 
-/** The session sequence number and the stream sequence of the session's last stream message (0, 0 when none). */
-export async function lastInStream (link: ClusterLink, sessionId: string): Promise<{ seq: number, streamSeq: number }> {
+/** The session sequence number, the stream sequence, the message id and the owner's lease revision (OWNER_HEADER) of the session's last stream message (0, 0, '', 0 when none). */
+export async function lastInStream (link: ClusterLink, sessionId: string): Promise<{ seq: number, streamSeq: number, msgId: string, ownerRevision: number }> {
   let m
   try {
     m = await link.jsm.streams.getMessage(link.stream, { last_by_subj: link.updates(sessionId) })
   } catch (e) {
-    if (/no message found|not found/i.test((e as Error).message)) return { seq: 0, streamSeq: 0 }
+    if (/no message found|not found/i.test((e as Error).message)) return { seq: 0, streamSeq: 0, msgId: '', ownerRevision: 0 }
     throw e
   }
-  if (m === null) return { seq: 0, streamSeq: 0 }
-  return { seq: Number(m.header.get(SEQ_HEADER) ?? 0) || 0, streamSeq: m.seq }
+  if (m === null) return { seq: 0, streamSeq: 0, msgId: '', ownerRevision: 0 }
+  return { seq: Number(m.header.get(SEQ_HEADER) ?? 0) || 0, streamSeq: m.seq, msgId: m.header.get('Nats-Msg-Id') ?? '', ownerRevision: Number((m.header.get(OWNER_HEADER) ?? '').split(' ')[0]) || 0 }
 }
 
 export class UpdateView {
