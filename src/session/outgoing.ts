@@ -32,18 +32,6 @@ export class OutgoingUpdate {
   }
 
   /**
-   * Drops the encoded lines (line() and lineWithoutPaths() make them again).
-   * The session calls it once an update has gone to its members: the update
-   * buffer keeps every update for resuming clients, and an idle session's
-   * start alone leaves over a hundred of them (TDLib's updateOption), whose
-   * lines were a third of the broker's own memory per session.
-   */
-  forgetLines (): void {
-    this.cached = undefined
-    this.withoutPaths = undefined
-  }
-
-  /**
    * The wire line with the broker's local paths blanked (policy/local-paths.ts),
    * for clients without local_files: the same string as line() unless the
    * update holds a path, so most updates are still encoded once.

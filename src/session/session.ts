@@ -425,8 +425,6 @@ export class Session {
     }
     this.buffer.push(out)
     for (const member of this.members) member.deliver(out)
-    // Members encode as they deliver (synchronously); the buffer needs the object, not the lines (outgoing.ts).
-    out.forgetLines()
   }
 
   private onClosed (client: TdClient | undefined, reason: Error | undefined): void {
