@@ -24,6 +24,8 @@
  * broker's process.
  */
 import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 /** TDLib's next queued message as JSON text, or null when none is queued now. */
 export type ReceiveNow = () => string | null
@@ -41,6 +43,30 @@ export function receiveNow (tdjsonPath: string): ReceiveNow | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Whether tdl's receive loop (dist/index.js) has the shape the drain relies
+ * on: one `await tdnew.receive()` at a time, the message handed to
+ * `client.handleReceive` before the loop asks again. A tdl release that
+ * changed it (receiving ahead, another thread) would have two td_receive
+ * calls at once, which TDLib does not allow: then there is no drain, and
+ * test/tdlib/tdl-backend.test.ts fails to say so.
+ */
+export function tdlLoopParksWhileHandling (): boolean {
+  try {
+    return loopParksWhileHandling(readFileSync(join(dirname(createRequire(import.meta.url).resolve('tdl')), 'index.js'), 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+/** The check of tdlLoopParksWhileHandling on the text of tdl's dist/index.js. */
+export function loopParksWhileHandling (source: string): boolean {
+  const loop = /async function receiveLoop\(\) \{([\s\S]*?)\n\}/.exec(source)?.[1]
+  if (loop === undefined) return false
+  const receives = loop.match(/\.receive\(/g)?.length ?? 0
+  return receives === 1 && /await tdjsonAddon\.tdnew\.receive\(\)[\s\S]*client\.handleReceive\(res\)/.test(loop)
 }
 
 /** What the drain calls: tdl's Client#handleReceive (or the backend's hook in its place). */

@@ -10,7 +10,7 @@ import type { TdBackend, TdClient, TdClientEvents, TdClientOptions, TdObject } f
 import { fromTdl } from './rename.js'
 import { SecretValues } from '../log/secret-values.js'
 import { cleanTdlibText } from '../log/tdlib-text.js'
-import { Drain, receiveNow, type Receiver } from './drain.js'
+import { Drain, receiveNow, tdlLoopParksWhileHandling, type Receiver } from './drain.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
@@ -42,7 +42,7 @@ export function createTdlBackend (options: TdlBackendOptions): TdBackend {
     const tdjson = getTdjson()
     tdl.configure({ tdjson, verbosityLevel: options.verbosity })
     configured = true
-    const receive = receiveNow(tdjson)
+    const receive = tdlLoopParksWhileHandling() ? receiveNow(tdjson) : undefined
     if (receive !== undefined) drain = new Drain(receive)
   } else {
     tdl.execute({ _: 'setLogVerbosityLevel', new_verbosity_level: options.verbosity })

@@ -6,7 +6,7 @@
  * td_receive leaves receiving to tdl's loop from then on.
  */
 import t from 'tap'
-import { Drain, receiveNow, type Receiver } from '../../src/tdlib/drain.js'
+import { Drain, loopParksWhileHandling, receiveNow, type Receiver } from '../../src/tdlib/drain.js'
 
 /** A receiver that records what it is handed and the errors reported on it. */
 function receiver (onReceive: (res: Record<string, unknown>) => void = () => {}): Receiver & { got: Array<Record<string, unknown>>, errors: unknown[] } {
@@ -70,4 +70,11 @@ t.test('a failing td_receive turns the drain off for good (tdl\'s loop receives 
 
 t.test('without a loadable libtdjson there is no drain', async t => {
   t.equal(receiveNow('/nonexistent/libtdjson.so'), undefined)
+})
+
+t.test('the check of tdl\'s loop refuses a loop that receives ahead or is not there', async t => {
+  const parked = 'async function receiveLoop() {\n  while (true) {\n    const responseString = await tdjsonAddon.tdnew.receive();\n    const res = JSON.parse(responseString);\n    client.handleReceive(res);\n  }\n}\n'
+  t.equal(loopParksWhileHandling(parked), true)
+  t.equal(loopParksWhileHandling(parked.replace('const res', 'const next = tdjsonAddon.tdnew.receive();\n    const res')), false, 'a second receive in the loop')
+  t.equal(loopParksWhileHandling('function other() {}'), false, 'no receive loop')
 })
