@@ -13,7 +13,8 @@
  * "this" an admin section (metrics on), so `--other=.` is metrics off against on
  * in one build. BENCH_PROFILE=DIR
  * writes a CPU profile of both brokers (bench/lib/options.ts). Side "this" also
- * reports main-thread CPU and write system calls per request, from procfs.
+ * reports main-thread CPU, write system calls and context switches (every
+ * thread's sleeps and preemptions) per request, from procfs; so does every side.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
