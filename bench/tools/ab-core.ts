@@ -13,7 +13,8 @@
  * "this" an admin section (metrics on), so `--other=.` is metrics off against on
  * in one build. BENCH_PROFILE=DIR
  * writes a CPU profile of both brokers (bench/lib/options.ts). Side "this" also
- * reports main-thread CPU and write system calls per request, from procfs.
+ * reports main-thread CPU, write system calls and context switches (every
+ * thread's sleeps and preemptions) per request, from procfs; so does every side.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { join } from 'node:path'
@@ -59,7 +60,7 @@ async function startProxy (): Promise<Side> {
  * turned into µs), and the write system calls so far (syscw counts write,
  * writev and the like).
  */
-function procStats (pid: number): { mainUs: number, allUs: number, writes: number } {
+function procStats (pid: number): { mainUs: number, allUs: number, writes: number, switches: number } {
   const tickUs = 1e6 / 100
   const ticks = (tid: string): number => {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
@@ -67,15 +68,21 @@ function procStats (pid: number): { mainUs: number, allUs: number, writes: numbe
     return Number(fields[11]) + Number(fields[12])
   }
   let all = 0
+  let switches = 0
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try { all += ticks(tid) } catch { /* the thread ended meanwhile */ }
+    try {
+      all += ticks(tid)
+      // A thread's sleeps and preemptions: each is a wake-up paid for in the kernel's scheduler.
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
+      switches += Number(/\nvoluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0) + Number(/nonvoluntary_ctxt_switches:\s*(\d+)/.exec(status)?.[1] ?? 0)
+    } catch { /* the thread ended meanwhile */ }
   }
   const io = readFileSync(`/proc/${pid}/io`, 'utf8')
   const writes = Number(/syscw: (\d+)/.exec(io)?.[1] ?? NaN)
-  return { mainUs: ticks(String(pid)) * tickUs, allUs: all * tickUs, writes }
+  return { mainUs: ticks(String(pid)) * tickUs, allUs: all * tickUs, writes, switches }
 }
 
-async function throughput (side: Side, inFlight: number, warmupMs: number, durationMs: number): Promise<{ rate: number, cpu: number, mainCpu: number, writes: number }> {
+async function throughput (side: Side, inFlight: number, warmupMs: number, durationMs: number): Promise<{ rate: number, cpu: number, mainCpu: number, writes: number, switches: number }> {
   let stop = false
   let counting = false
   let done = 0
@@ -98,7 +105,7 @@ async function throughput (side: Side, inFlight: number, warmupMs: number, durat
   const proc1 = procStats(side.child.pid)
   stop = true
   await Promise.all(loops)
-  return { rate: counted / elapsed, cpu: (cpu1 - cpu0) / counted, mainCpu: (proc1.mainUs - proc0.mainUs) / counted, writes: (proc1.writes - proc0.writes) / counted }
+  return { rate: counted / elapsed, cpu: (cpu1 - cpu0) / counted, mainCpu: (proc1.mainUs - proc0.mainUs) / counted, writes: (proc1.writes - proc0.writes) / counted, switches: (proc1.switches - proc0.switches) / counted }
 }
 
 function show (r: Repeats, key: string, digits = 2): string {
@@ -121,13 +128,14 @@ async function main (): Promise<void> {
   const loads: number[] = []
   for (let round = 0; round < rounds; round++) {
     loads.push(loadavg()[0]!)
-    const measured: Record<string, { p50: number, rate: number, cpu: number, mainCpu: number, writes: number }> = {}
+    const measured: Record<string, { p50: number, rate: number, cpu: number, mainCpu: number, writes: number, switches: number }> = {}
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(i + round) % sides.length]!
       const lat = await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), 300, samples)
       const p50 = lat[lat.length >> 1]!
       const t = await throughput(side, 100, 300, durationMs)
-      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes }
+      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes, switches: t.switches }
+      r.add(`${side.name}.switches`, t.switches)
       r.add(`${side.name}.main`, t.mainCpu)
       r.add(`${side.name}.writes`, t.writes)
       r.add(`${side.name}.p50`, p50)
@@ -142,11 +150,11 @@ async function main (): Promise<void> {
       r.add(`${name}.cpuratio`, m.cpu / p.cpu)
       r.add(`${name}.mainratio`, m.mainCpu / p.mainCpu)
     }
-    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
+    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req, ${measured[s.name]!.switches.toFixed(2)} context switches/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
   }
   process.stdout.write(`\n${rounds} rounds, 1-minute load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; median [min–max]\n`)
   for (const name of ['proxy', 'other', 'this']) {
-    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req\n`)
+    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req, ${show(r, `${name}.switches`)} context switches/req\n`)
   }
   for (const name of ['other', 'this']) {
     process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)}, req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}, main thread CPU/req ${show(r, `${name}.mainratio`)}\n`)

@@ -523,8 +523,9 @@ export class Connection implements SessionMember {
       }
       const answer = await this.core.execute({ client: this.identity, session, request: tdlibRequest(message), log: this.log })
       if (this.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
-      // More answers on their way (this one still counts as pending): it may leave with them.
-      this.sendReply(answer, to, this.pending > 1)
+      // Not held for the answers still pending: those TDLib had ready came in this turn (tdlib/drain.ts) and leave
+      // with it at the check phase; waiting for the others kept the client from sending (half the rate at 100 in flight).
+      this.sendReply(answer, to)
     } catch (e) {
       this.sendError(to, e, { type })
     }

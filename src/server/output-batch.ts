@@ -1,21 +1,21 @@
 /**
- * Groups a connection's output lines into one socket write. TDLib's answers
- * and updates reach the broker one per turn of the event loop (tdl receives
- * them one at a time), so grouping only within a turn wrote every answer
- * alone: a system call, a write request and its callback per line were the
- * largest single cost under load.
+ * Groups a connection's output lines into one socket write: a system call,
+ * a write request and its callback per line were once the largest single
+ * cost under load.
  *
  * Lines wait for the next check phase of the event loop (setImmediate),
- * where all connections with output are flushed together. A line whose
- * sender says more output follows soon (more answers pending on the
- * connection, a stream of updates) may wait a little longer, so that the
- * lines of several turns leave together: until a check phase finds the
- * batch HOLD_MS old, or it reaches MAX_BATCH_CHARS. A held batch is looked
- * at again in the check phase of the next turn that has output, and by a
- * timer (HOLD_TIMER_MS) if no turn comes: the loop never spins waiting for
- * the hold, which on a busy machine took the CPU from TDLib's own threads.
- * A line sent without the hint (the last pending answer, a notice) flushes
- * its batch at the next check phase: a lone request's answer never waits.
+ * where all connections with output are flushed together. Answers are not
+ * held longer: those TDLib has ready arrive in the same turn
+ * (tdlib/drain.ts), and holding an answer for the ones still pending kept the
+ * client from sending its next requests. A line whose sender says more output
+ * follows soon (a stream of updates) may wait a little longer, so that the
+ * lines of several turns leave together: until a check phase finds the batch
+ * HOLD_MS old, or it reaches MAX_BATCH_CHARS. A held batch is looked at again
+ * when a line without the hint joins it, at the check phase of a turn in which
+ * another batch has output, and by a timer (HOLD_TIMER_MS) if no turn comes:
+ * the loop never spins waiting for the hold, which on a busy machine took the
+ * CPU from TDLib's own threads. A line sent without the hint (an answer, a
+ * notice) flushes its batch at the next check phase: it never waits.
  */
 
 /** How old a held batch is written at a check phase, in milliseconds (performance.now()). */
@@ -53,6 +53,9 @@ export class OutputBatch {
       this.queued = true
       this.since = performance.now()
       waiting.add(this)
+      arm()
+    } else if (!more) {
+      // A held batch (a check phase found it not yet due) leaves at the next check phase, not at the hold timer.
       arm()
     }
   }

@@ -10,6 +10,7 @@ import type { TdBackend, TdClient, TdClientEvents, TdClientOptions, TdObject } f
 import { fromTdl } from './rename.js'
 import { SecretValues } from '../log/secret-values.js'
 import { cleanTdlibText } from '../log/tdlib-text.js'
+import { Drain, receiveNow, tdlLoopParksWhileHandling, type Receiver } from './drain.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
@@ -28,6 +29,8 @@ export interface TdlBackendOptions {
 export const DROPPED_TDLIB_LINE = 'TDLib log line dropped: it held a credential that could not be cut out safely'
 
 let configured = false
+/** Takes TDLib's queued messages past tdl's one-at-a-time loop (drain.ts); undefined without koffi. */
+let drain: Drain | undefined
 /**
  * What the broker handed to TDLib recently. TDLib's log is one per process,
  * and so is this (every backend of the process feeds it).
@@ -36,8 +39,11 @@ const handedToTdlib = new SecretValues()
 
 export function createTdlBackend (options: TdlBackendOptions): TdBackend {
   if (!configured) {
-    tdl.configure({ tdjson: getTdjson(), verbosityLevel: options.verbosity })
+    const tdjson = getTdjson()
+    tdl.configure({ tdjson, verbosityLevel: options.verbosity })
     configured = true
+    const receive = tdlLoopParksWhileHandling() ? receiveNow(tdjson) : undefined
+    if (receive !== undefined) drain = new Drain(receive)
   } else {
     tdl.execute({ _: 'setLogVerbosityLevel', new_verbosity_level: options.verbosity })
   }
@@ -167,6 +173,28 @@ export function directSender (handle: TdlClientHandle): ((json: string) => void)
   }
 }
 
+/**
+ * Registers the client with the drain and makes each message tdl's loop
+ * hands it end with a drain of what TDLib queued meanwhile (drain.ts). The
+ * client's id is in `_client.val` (test/tdlib/tdl-backend.test.ts); without
+ * it, or without `handleReceive`, the client is left to tdl's loop alone.
+ */
+function drainAfterEach (handle: TdlClientHandle, drain: Drain): void {
+  const internals = handle as unknown as TdlInternals
+  const id = internals._client?.val
+  const handler = internals.handleReceive
+  if (typeof id !== 'number' || typeof handler !== 'function') return
+  internals.handleReceive = (res: TdObject): void => {
+    handler.call(handle, res)
+    drain.run()
+  }
+  drain.add(id, internals as unknown as Receiver)
+  handle.once('close', () => { drain.remove(id) })
+}
+
+/** The backend's drain, if koffi is there (for tests and benchmarks). */
+export function backendDrain (): Drain | undefined { return drain }
+
 /** What tdl hands back (an answer or update), in TDLib's own form. */
 export function fromTdlib (value: unknown): TdObject {
   if (value !== null && typeof value === 'object' && RAW in value) return (value as StandIn)[RAW]
@@ -200,6 +228,7 @@ class TdlClient implements TdClient {
     const send = directSender(this.client)
     const hooked = skipRenaming(this.client, send === undefined ? undefined : (extra, answer) => this.answered(extra, answer))
     this.send = hooked ? send : undefined
+    if (drain !== undefined) drainAfterEach(this.client, drain)
     this.client.on('update', (u: unknown) => { this.events.onUpdate(fromTdlib(u)) })
     this.client.on('error', (e: unknown) => {
       // tdl reports failures of its own handlers here; the client can no

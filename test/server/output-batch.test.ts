@@ -42,6 +42,17 @@ t.test('a line without the hint leaves at the next check phase, with what was he
   t.same(writes, ['held\nlast\n'], 'written by the first check phase after it')
 })
 
+t.test('a line without the hint leaves at the next check phase even when the batch was already held', async t => {
+  const writes: string[] = []
+  const batch = new OutputBatch(text => { writes.push(text) })
+  batch.add('held', true)
+  await checkPhase()
+  t.same(writes, [], 'held: the hint says more follows')
+  batch.add('last', false)
+  await checkPhase()
+  t.same(writes, ['held\nlast\n'], 'written by the first check phase after the line without the hint, not by the hold timer')
+})
+
 t.test('held lines leave by themselves once the hold is over', async t => {
   const writes: string[] = []
   const batch = new OutputBatch(text => { writes.push(text) })

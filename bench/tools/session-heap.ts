@@ -1,0 +1,101 @@
+/**
+ * What an idle session holds in the broker's JS heap: a broker in this
+ * process (real TDLib, network off, as the memory part starts it), N idle
+ * sessions then 2N, a heap snapshot after each; prints the growth per
+ * session by object kind (V8 node type and constructor or string), largest
+ * first.
+ *   node --expose-gc dist/bench/tools/session-heap.js [--sessions=N] [--top=K]
+ */
+import { writeHeapSnapshot } from 'node:v8'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { Broker } from '../../src/broker.js'
+import { createLogger } from '../../src/log/logger.js'
+import { settingsFromObject } from '../../src/settings/load.js'
+import { createBackend } from '../../src/tdlib/create-backend.js'
+import type { TdBackend } from '../../src/tdlib/backend.js'
+import { BenchClient } from '../lib/client.js'
+import { BENCH_CREDENTIALS } from '../lib/direct.js'
+import { NETWORK_NONE } from '../lib/ipc.js'
+import { removeAllFolders, tempFolder } from '../lib/temp.js'
+import { sleep } from '../lib/stats.js'
+
+interface Snapshot { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[], strings: string[] }
+
+/** Self size by "type name" (strings by type alone: their text is the content, not the kind). */
+function summarise (file: string): Map<string, number> {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
+  const fields = snap.snapshot.meta.node_fields
+  const types = snap.snapshot.meta.node_types[0]
+  const width = fields.length
+  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')]
+  const out = new Map<string, number>()
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]!]!
+    const key = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? type : `${type} ${snap.strings[snap.nodes[i + nameAt]!]}`
+    out.set(key, (out.get(key) ?? 0) + snap.nodes[i + sizeAt]!)
+  }
+  return out
+}
+
+function gc (): void {
+  const collect = (globalThis as { gc?: () => void }).gc
+  if (collect === undefined) throw new Error('run with node --expose-gc')
+  collect()
+  collect()
+}
+
+async function main (): Promise<void> {
+  const args = process.argv.slice(2)
+  const n = Number(args.find(a => a.startsWith('--sessions='))?.slice(11) ?? 100)
+  const top = Number(args.find(a => a.startsWith('--top='))?.slice(6) ?? 25)
+  const dir = tempFolder()
+  const settings = settingsFromObject({ debug_level: 0, host: '127.0.0.1', port: 0, allowed_requests: ['getAuthorizationState'], tdlib: { path: 'sessions', ...BENCH_CREDENTIALS } }, dir)
+  const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
+  const real = await createBackend(settings, log)
+  // As bench/child/broker.ts: TDLib's network off before the parameters.
+  const backend: TdBackend = {
+    kind: real.kind,
+    tdlibVersion: real.tdlibVersion,
+    execute: r => real.execute(r),
+    shutdown: async () => { await real.shutdown() },
+    createClient (options, events) {
+      const client = real.createClient(options, events)
+      client.invoke(NETWORK_NONE).catch(() => {})
+      return client
+    }
+  }
+  const broker = new Broker({ settings, backend, logger: log })
+  await broker.start()
+  const client = await BenchClient.connect('tcp', { ports: { tcp: broker.addresses.tcp!.port } })
+  const snapshots: Array<Map<string, number>> = []
+  let created = 0
+  for (const level of [n, 2 * n]) {
+    while (created < level) {
+      const batch = Math.min(20, level - created)
+      created += batch
+      await Promise.all(Array.from({ length: batch }, async () => {
+        const answer = await client.request({ '@type': 'broker.createSession' })
+        if (answer['@type'] !== 'broker.session') throw new Error(`createSession failed: ${JSON.stringify(answer)}`)
+      }))
+    }
+    await sleep(1500)
+    gc()
+    const file = writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`))
+    snapshots.push(summarise(file))
+    rmSync(file)
+  }
+  const [a, b] = snapshots as [Map<string, number>, Map<string, number>]
+  const growth = [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / n] as const).sort((x, y) => y[1] - x[1])
+  const total = growth.reduce((s, [, v]) => s + v, 0)
+  process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(total / 1024).toFixed(1)} KB\n`)
+  for (const [k, v] of growth.slice(0, top)) process.stdout.write(`  ${(v / 1024).toFixed(2).padStart(7)} KB  ${k}\n`)
+  client.close()
+  await broker.stop('done')
+}
+
+main().then(() => { removeAllFolders(); process.exit(0) }, (e: unknown) => {
+  removeAllFolders()
+  process.stderr.write(`session-heap failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  process.exit(1)
+})
