@@ -6,9 +6,8 @@
  * here: HTTP keep-alive calls to the gateway and sends through the TDLib JSON
  * socket. Latency samples are taken here too (send and receipt on one clock).
  */
-import { setMaxListeners } from 'node:events'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { BenchClient, createSession, type Msg } from '../lib/client.js'
 import { percentile } from '../lib/stats.js'
 import { serveCommands } from '../lib/ipc.js'
@@ -20,7 +19,6 @@ let socket: BenchClient | undefined
 let botSession = ''
 let alice: { session: string, chatId: number } | undefined
 let httpPort = 0
-let agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
 let hooks: http.Server | undefined
 /** Each webhook delivery, by consumer index (set by a latency run). */
 let received: (update: Msg) => void = () => {}
@@ -36,8 +34,6 @@ serveCommands({
   connect: async (args: { tcp: number, http: number, key: string, botSession: string, token?: string }) => {
     httpPort = args.http
     botSession = args.botSession
-    agent.destroy()
-    agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
     const c = socket = await BenchClient.connect('tcp', { ports: { tcp: args.tcp } })
     expect(await c.request({ '@type': 'broker.authenticate', name: 'bench', key: args.key }), 'broker.authenticated')
     expect(await c.request({ '@type': 'broker.attachSession', session: botSession }), 'broker.attached')
@@ -72,9 +68,10 @@ serveCommands({
     const body = JSON.stringify({ chat_id: ALICE.id, text: 'bench' })
     const prefix = `{"@type":"sendMessage","@session":"${botSession}","chat_id":${ALICE.id},"input_message_content":{"@type":"inputMessageText","text":{"@type":"formattedText","text":"bench","entities":[]}}`
     const c = socket!
+    const connections = args.path === 'http' ? await Promise.all(Array.from({ length: args.inFlight }, async () => await Connection.open(httpPort))) : []
     const one = args.path === 'http'
-      ? async () => {
-        const answer = await call(args.token, 'sendMessage', body)
+      ? async (i: number) => {
+        const answer = await connections[i]!.post(args.token, 'sendMessage', body)
         if (answer.ok !== true) throw new Error(`sendMessage over HTTP: ${JSON.stringify(answer)}`)
       }
       : async () => {
@@ -83,13 +80,15 @@ serveCommands({
       }
     const start = process.hrtime.bigint()
     let started = 0
-    await Promise.all(Array.from({ length: args.inFlight }, async () => {
+    await Promise.all(Array.from({ length: args.inFlight }, async (_, i) => {
       while (started < args.total) {
         started++
-        await one()
+        await one(i)
       }
     }))
-    return args.total / (Number(process.hrtime.bigint() - start) / 1e9)
+    const rate = args.total / (Number(process.hrtime.bigint() - start) / 1e9)
+    for (const connection of connections) connection.close()
+    return rate
   },
   /** A local webhook server answering 200, and setWebhook for every token (consumer i gets /i). */
   webhooks: async (args: { tokens: string[] }) => {
@@ -115,7 +114,6 @@ serveCommands({
   close: async () => {
     socket?.close()
     socket = undefined
-    agent.destroy()
     if (hooks !== undefined) {
       hooks.closeAllConnections()
       await new Promise(resolve => hooks!.close(resolve))
@@ -123,7 +121,7 @@ serveCommands({
     }
     return null
   }
-}, {}, async () => { socket?.close(); agent.destroy(); hooks?.closeAllConnections() })
+}, {}, async () => { socket?.close(); hooks?.closeAllConnections() })
 
 async function finalOf (temporaryId: number): Promise<void> {
   if (earlyFinals.delete(temporaryId)) return
@@ -152,20 +150,21 @@ async function latency (tokens: string[], webhook: boolean, messages: number): P
     if (--pending === 0) done?.()
   }
   received = got
-  const stopPolling = new AbortController()
-  // One signal ends every consumer's request: no listener limit.
-  setMaxListeners(0, stopPolling.signal)
+  const polls: Connection[] = []
+  let stopping = false
   const loops: Array<Promise<void>> = []
   if (!webhook) {
     // Each token's first check (scrypt, one at a time per address) is made before the clock runs.
     for (const token of tokens) await call(token, 'getUpdates', JSON.stringify({ offset: -1 }))
     for (const [i, token] of tokens.entries()) {
+      const connection = await Connection.open(httpPort)
+      polls.push(connection)
       loops.push((async () => {
         let offset = -1
-        while (!stopPolling.signal.aborted) {
-          const answer = await call(token, 'getUpdates', JSON.stringify({ offset, timeout: 30 }), stopPolling.signal).catch((e: Error): Msg => ({ ok: false, description: e.message }))
+        while (!stopping) {
+          const answer = await connection.post(token, 'getUpdates', JSON.stringify({ offset, timeout: 30 })).catch((e: Error): Msg => ({ ok: false, description: e.message }))
           if (answer.ok !== true) {
-            if (stopPolling.signal.aborted) break
+            if (stopping) break
             throw new Error(`consumer ${i}: getUpdates answered ${JSON.stringify(answer)}`)
           }
           for (const u of answer.result as Msg[]) { got(u); offset = Number(u.update_id) + 1 }
@@ -188,25 +187,78 @@ async function latency (tokens: string[], webhook: boolean, messages: number): P
       await all
     }
   } finally {
-    stopPolling.abort()
+    stopping = true
+    for (const connection of polls) connection.close()
     await Promise.all(loops)
     received = () => {}
   }
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) }
 }
 
-/** A Bot API call over the keep-alive agent: POST JSON, resolves with the parsed answer. */
-async function call (token: string, method: string, body: string, signal?: AbortSignal): Promise<Msg> {
-  return await new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: httpPort, path: `/bot${token}/${method}`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, ...(signal === undefined ? {} : { signal }) }, res => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Msg) } catch (e) { reject(e) } })
-      res.on('error', reject)
+/**
+ * One keep-alive HTTP/1.1 connection to the gateway, one request at a time:
+ * a lean client as BenchClient is for the socket (the request head is
+ * written by hand, the answer read by its content-length, then JSON.parse),
+ * so that a hundred consumers in one process cost it little more than a
+ * hundred socket clients would. The gateway always sends content-length.
+ */
+class Connection {
+  private buffered: Buffer = Buffer.alloc(0)
+  private waiting: { resolve: (m: Msg) => void, reject: (e: Error) => void } | undefined
+  private constructor (private readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => { this.receive(chunk) })
+    socket.on('error', () => {})
+    socket.on('close', () => { this.waiting?.reject(new Error('the connection closed')); this.waiting = undefined })
+  }
+
+  static async open (port: number): Promise<Connection> {
+    const socket = net.connect(port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    socket.setNoDelay(true)
+    return new Connection(socket)
+  }
+
+  async post (token: string, method: string, body: string): Promise<Msg> {
+    if (this.waiting !== undefined) throw new Error('one request at a time per connection')
+    return await new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject }
+      this.socket.write(`POST /bot${token}/${method} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
     })
-    req.on('error', reject)
-    req.end(body)
-  })
+  }
+
+  close (): void { this.socket.destroy() }
+
+  private receive (chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk])
+    const headEnd = this.buffered.indexOf('\r\n\r\n')
+    if (headEnd === -1) return
+    const head = this.buffered.toString('latin1', 0, headEnd).toLowerCase()
+    const at = head.indexOf('\r\ncontent-length:')
+    if (at === -1) {
+      this.waiting?.reject(new Error(`an answer without content-length: ${head}`))
+      this.waiting = undefined
+      this.socket.destroy()
+      return
+    }
+    const length = parseInt(head.slice(at + 17), 10)
+    const end = headEnd + 4 + length
+    if (this.buffered.length < end) return
+    const body = this.buffered.toString('utf8', headEnd + 4, end)
+    this.buffered = this.buffered.subarray(end)
+    const w = this.waiting
+    this.waiting = undefined
+    w?.resolve(JSON.parse(body) as Msg)
+  }
+}
+
+/** A one-off call on a connection of its own (setup, not measured). */
+async function call (token: string, method: string, body: string): Promise<Msg> {
+  const c = await Connection.open(httpPort)
+  try {
+    return await c.post(token, method, body)
+  } finally {
+    c.close()
+  }
 }
 
 function expect (m: Msg, type: string): Msg {

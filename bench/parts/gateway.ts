@@ -91,11 +91,16 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
           await clients.call('connect', { tcp: running.tcp, http: running.http, key: world.key, botSession: world.botSession })
           if (webhook) await clients.call('webhooks', { tokens })
           for (let round = 0; round < rounds; round++) {
+            const [broker, own] = [await running.child.cpuMicros(), await clients.cpuMicros()]
             const { p50, p99 } = await clients.call<{ p50: number, p99: number }>('latency', { tokens, webhook, messages })
             r.add(`${mode}-${count}-p50`, p50)
             r.add(`${mode}-${count}-p99`, p99)
+            // CPU per delivery (message and consumer), the five warm-up messages included.
+            r.add(`${mode}-${count}-cpu-broker`, (await running.child.cpuMicros() - broker) / ((messages + 5) * count))
+            r.add(`${mode}-${count}-cpu-clients`, (await clients.cpuMicros() - own) / ((messages + 5) * count))
           }
-          log(`   ${webhook ? 'webhook' : 'long polling'}, ${count} consumers: p50 ${fmt(r.get(`${mode}-${count}-p50`), 2)} ms, p99 ${fmt(r.get(`${mode}-${count}-p99`), 2)} ms, load ${loadAverage().toFixed(2)}`)
+          log(`   ${webhook ? 'webhook' : 'long polling'}, ${count} consumers: p50 ${fmt(r.get(`${mode}-${count}-p50`), 2)} ms, p99 ${fmt(r.get(`${mode}-${count}-p99`), 2)} ms, ` +
+            `CPU µs/delivery broker ${fmt(r.get(`${mode}-${count}-cpu-broker`), 0)}, clients ${fmt(r.get(`${mode}-${count}-cpu-clients`), 0)}, load ${loadAverage().toFixed(2)}`)
           await clients.call('close')
         } finally {
           await running.stop()
@@ -122,7 +127,7 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     `sendMessage: ${sends} sends per round and path, ${IN_FLIGHT} in flight, ${rounds} interleaved rounds. The Bot API's sendMessage answers with the sent ` +
     'message, after TDLib\'s `updateMessageSendSucceeded`; the socket is measured to that update (the same work: the target\'s ratio) and, for comparison, ' +
     'to TDLib\'s first answer (the temporary message). ' +
-    `Latency: ${messages} customer messages per repeat, one at a time, from Alice's sendMessage over the socket until each consumer has the update (long polling: a getUpdates loop per consumer; webhook: a local HTTP server). Median (min–max) over ${rounds} repeats.`,
+    `Latency: ${messages} customer messages per repeat, one at a time, from Alice's sendMessage over the socket until each consumer has the update (long polling: a getUpdates loop per consumer; webhook: a local HTTP server). CPU per delivery: the broker process's (every thread), per message and consumer, the sandbox's handling of Alice's send included. Median (min–max) over ${rounds} repeats.`,
     '',
     table(['sendMessage', 'requests/s', 'HTTP / this', 'broker CPU µs/send', 'clients CPU µs/send'], [
       ['HTTP keep-alive (Bot API), until the sent message', fmt(r.get('http'), 0), '', fmt(r.get('http-cpu-broker'), 0), fmt(r.get('http-cpu-clients'), 0)],
@@ -130,8 +135,9 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
       ['TDLib JSON socket, until TDLib\'s first answer', fmt(r.get('socket-first'), 0), `${fmt(r.get('ratio-socket-first'), 2)}x`, fmt(r.get('socket-first-cpu-broker'), 0), fmt(r.get('socket-first-cpu-clients'), 0)]
     ]),
     '',
-    table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)'], CONSUMERS.map(n => [
-      String(n), fmt(r.get(`poll-${n}-p50`), 2), fmt(r.get(`poll-${n}-p99`), 2), fmt(r.get(`webhook-${n}-p50`), 2), fmt(r.get(`webhook-${n}-p99`), 2)
+    table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)', 'broker CPU µs/delivery, polling', 'broker CPU µs/delivery, webhook'], CONSUMERS.map(n => [
+      String(n), fmt(r.get(`poll-${n}-p50`), 2), fmt(r.get(`poll-${n}-p99`), 2), fmt(r.get(`webhook-${n}-p50`), 2), fmt(r.get(`webhook-${n}-p99`), 2),
+      fmt(r.get(`poll-${n}-cpu-broker`), 0), fmt(r.get(`webhook-${n}-cpu-broker`), 0)
     ]))
   ].join('\n')
   return {
