@@ -108,6 +108,11 @@ serveCommands({
     }
     return null
   },
+  /** Each token's first check (scrypt, one at a time per address), made before clocks and CPU counts run. */
+  warm: async (args: { tokens: string[] }) => {
+    for (const token of args.tokens) await call(token, 'getUpdates', JSON.stringify({ offset: -1 }))
+    return null
+  },
   latency: async (args: { tokens: string[], webhook: boolean, messages: number }) => await latency(args.tokens, args.webhook, args.messages),
   cpu: () => process.cpuUsage(),
   /** Closes everything held (before the broker stops). */
@@ -154,8 +159,6 @@ async function latency (tokens: string[], webhook: boolean, messages: number): P
   let stopping = false
   const loops: Array<Promise<void>> = []
   if (!webhook) {
-    // Each token's first check (scrypt, one at a time per address) is made before the clock runs.
-    for (const token of tokens) await call(token, 'getUpdates', JSON.stringify({ offset: -1 }))
     for (const [i, token] of tokens.entries()) {
       const connection = await Connection.open(httpPort)
       polls.push(connection)

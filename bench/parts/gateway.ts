@@ -5,6 +5,8 @@
  * (bench/child/gateway-clients.ts), so a hundred consumers' HTTP loops do not
  * compete with the broker's event loop, and both sides of each comparison
  * pay for the same client process.
+ * The HTTP clients are lean (one keep-alive connection each, the request
+ * written by hand), as the socket's BenchClient is.
  * - sendMessage requests/s over HTTP keep-alive (JSON bodies, 16 in flight)
  *   against the same sends through the TDLib JSON socket (16 in flight), in
  *   interleaved rounds; the ratio per round, median and range. The Bot API's
@@ -89,7 +91,8 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
         try {
           const tokens = world.tokens.slice(0, count)
           await clients.call('connect', { tcp: running.tcp, http: running.http, key: world.key, botSession: world.botSession })
-          if (webhook) await clients.call('webhooks', { tokens })
+          // setWebhook checks each token too.
+          await clients.call(webhook ? 'webhooks' : 'warm', { tokens })
           for (let round = 0; round < rounds; round++) {
             const [broker, own] = [await running.child.cpuMicros(), await clients.cpuMicros()]
             const { p50, p99 } = await clients.call<{ p50: number, p99: number }>('latency', { tokens, webhook, messages })
@@ -123,7 +126,8 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     '## Bot API gateway',
     '',
     'Sandbox backend. The broker runs in a process of its own, as `tdbroker start` builds it; every client (the HTTP consumers and senders, the ' +
-    'TDLib JSON socket client, the webhook server) runs in a second process. ' +
+    'TDLib JSON socket client, the webhook server) runs in a second process. The HTTP clients are lean keep-alive connections (the request written by hand, ' +
+    'the answer read by its content-length and parsed with JSON.parse), as the socket client is lean; the CPU columns show what each side cost. ' +
     `sendMessage: ${sends} sends per round and path, ${IN_FLIGHT} in flight, ${rounds} interleaved rounds. The Bot API's sendMessage answers with the sent ` +
     'message, after TDLib\'s `updateMessageSendSucceeded`; the socket is measured to that update (the same work: the target\'s ratio) and, for comparison, ' +
     'to TDLib\'s first answer (the temporary message). ' +

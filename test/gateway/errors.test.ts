@@ -9,7 +9,7 @@
 import t from 'tap'
 import { BrokerError } from '../../src/errors.js'
 import { botApiWords, fromTdError, toBotApiError } from '../../src/gateway/errors.js'
-import { ALICE, botCall, listenOn, say, withGateway, wrongToken } from './helpers.js'
+import { ALICE, botCall, listenOn, say, withGateway, wrongToken, localWebhooks } from './helpers.js'
 import http from 'node:http'
 
 /** Telegram's form: a known prefix, then nothing, or wording that does not start with a capitalised word. */
@@ -42,7 +42,7 @@ t.test('TDLib and broker errors in the Bot API words', async t => {
 
 t.test('every method family answers its errors in that form', async t => {
   const { world, running, alice, tokens } = await withGateway(t, { bot: {}, reader: { allowed_requests: ['getMe'] } },
-    { extra: { bot: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } } })
+    { extra: localWebhooks('bot') })
   const bot = tokens.bot!
   await say(alice, 'hi')
   const seen: string[] = []

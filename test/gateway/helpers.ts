@@ -197,3 +197,8 @@ export async function press (alice: Customer, message: any): Promise<Msg> {
 export function wrongToken (token: string): string {
   return token.replace(/:(.)/, (_, c: string) => `:${c === 'X' ? 'Y' : 'X'}`)
 }
+
+/** Consumer settings letting these consumers' webhooks reach a local plain-HTTP server (startGateway's or withGateway's `extra`). */
+export function localWebhooks (...names: string[]): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(names.map(name => [name, { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true }]))
+}

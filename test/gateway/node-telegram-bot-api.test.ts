@@ -8,7 +8,7 @@
 import t from 'tap'
 import { Bot, InlineKeyboardBuilder } from 'node-telegram-bot-api'
 import { createWebhookServer } from 'node-telegram-bot-api/node'
-import { botCall, botMessage, INLINE_BOT, listenOn, press, say, withGateway } from './helpers.js'
+import { botCall, botMessage, INLINE_BOT, listenOn, press, say, withGateway, localWebhooks } from './helpers.js'
 
 t.test('node-telegram-bot-api on long polling receives a message and replies', async t => {
   const { running, alice, tokens } = await withGateway(t, { ops: {} })
@@ -34,7 +34,7 @@ t.test('node-telegram-bot-api on long polling receives a message and replies', a
 })
 
 t.test('node-telegram-bot-api behind createWebhookServer handles a callback button', async t => {
-  const { running, alice, tokens } = await withGateway(t, { backend: {} }, { extra: { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } } })
+  const { running, alice, tokens } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
   const bot = new Bot(tokens.backend!, { apiRoot: running.apiRoot })
   let pressed: (data: string | undefined) => void = () => {}
   const pressSeen = new Promise<string | undefined>(resolve => { pressed = resolve })

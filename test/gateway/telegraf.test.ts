@@ -8,7 +8,7 @@
 import http from 'node:http'
 import t from 'tap'
 import { Markup, Telegraf } from 'telegraf'
-import { botCall, botMessage, INLINE_BOT, listenOn, press, say, withGateway } from './helpers.js'
+import { botCall, botMessage, INLINE_BOT, listenOn, press, say, withGateway, localWebhooks } from './helpers.js'
 
 t.test('telegraf on long polling receives a message and replies', async t => {
   const { running, alice, tokens } = await withGateway(t, { ops: {} })
@@ -37,7 +37,7 @@ t.test('telegraf on long polling receives a message and replies', async t => {
 })
 
 t.test('telegraf behind webhookCallback handles a callback button', async t => {
-  const { running, alice, tokens } = await withGateway(t, { backend: {} }, { extra: { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } } })
+  const { running, alice, tokens } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
   const bot = new Telegraf(tokens.backend!, { telegram: { apiRoot: running.apiRoot } })
   let pressed: (data: string) => void = () => {}
   const pressSeen = new Promise<string>(resolve => { pressed = resolve })
