@@ -28,15 +28,12 @@ const PERMISSIONS = [
 ] as const
 
 /**
- * TDLib's and Telegram's words for these refusals as the Bot API gives them
- * (telegram-bot-api starts TDLib's sentences in lower case).
+ * Telegram's words for these refusals where they are not TDLib's sentence in
+ * lower case (errors.ts botApiWords does that for all).
  */
 const DESCRIPTIONS: Readonly<Record<string, string>> = {
   USER_ADMIN_INVALID: 'user is an administrator of the chat',
-  'Not enough rights': 'not enough rights',
-  'Not enough rights to restrict/unrestrict chat member': 'not enough rights to restrict/unrestrict chat member',
-  'Not enough rights to edit the administrator': 'not enough rights',
-  "Can't promote self": "can't promote self"
+  'not enough rights to edit the administrator': 'not enough rights'
 }
 
 async function withBotApiWords (request: Promise<TdObject>): Promise<TdObject> {

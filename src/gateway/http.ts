@@ -26,6 +26,11 @@ export interface BodyLimits {
 
 const ROUTE = /^\/bot([^/]*)\/([A-Za-z_]*)\/?$/
 
+/** A result already encoded as JSON (getUpdates: updates encoded once for all consumers, queue.ts). */
+export class JsonText {
+  constructor (readonly text: string) {}
+}
+
 /** What a call carries besides token, method and parameters. */
 export interface CallMeta {
   /** "address:port" of the peer. */
@@ -137,7 +142,8 @@ async function readBody (req: IncomingMessage, res: ServerResponse, limits: Body
 
 function reply (res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return
-  const text = JSON.stringify(body)
+  const result = (body as { result?: unknown }).result
+  const text = result instanceof JsonText ? `{"ok":true,"result":${result.text}}` : JSON.stringify(body)
   // A body refused part-way is not read to its end: the connection closes after the answer.
   const close = !res.req.complete
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) })

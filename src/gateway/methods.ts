@@ -12,7 +12,8 @@ import type { BotSession } from './bot-session.js'
 import { toChat, toMe, toMessage, toTdMessageId } from './convert.js'
 import { badRequest } from './errors.js'
 import type { Params, UploadedFile } from './params.js'
-import type { Poller, UpdateQueue } from './queue.js'
+import { updateJson, type Poller, type UpdateQueue } from './queue.js'
+import { JsonText } from './http.js'
 import { formattedText, linkPreviewOptions, replyMarkup, replyTo } from './text.js'
 import { checkWebhookUrl, type WebhookSender } from './webhook.js'
 import { chatIdParam, MESSAGE_METHODS } from './message-methods.js'
@@ -67,7 +68,8 @@ const getUpdates: MethodDef = {
     const timeout = p.int('timeout') ?? 0
     if (limit < 1 || limit > 100) throw badRequest('limit must be from 1 to 100')
     if (timeout < 0) throw badRequest('timeout must not be negative')
-    return await ctx.queue.take(p.int('offset'), limit, Math.min(timeout, MAX_POLL_SECONDS) * 1000, allowedUpdates(p), ctx.poller)
+    const updates = await ctx.queue.take(p.int('offset'), limit, Math.min(timeout, MAX_POLL_SECONDS) * 1000, allowedUpdates(p), ctx.poller)
+    return new JsonText(`[${updates.map(updateJson).join(',')}]`)
   }
 }
 

@@ -255,6 +255,30 @@ export class UpdateQueue {
   }
 }
 
+/**
+ * JSON texts of the Bot API objects in updates: one update goes to every
+ * consumer as the same object (bot-session.ts converts it once), so it is
+ * encoded once, not once per consumer and poll. Entries are never changed
+ * after they are queued, and the texts go when the objects do.
+ */
+const encoded = new WeakMap<object, string>()
+
+/** An update (toUpdate's form) as JSON, byte for byte JSON.stringify's, its object encoded once for all consumers. */
+export function updateJson (update: Record<string, unknown>): string {
+  let out = '{'
+  for (const key in update) {
+    const value = update[key]
+    if (value === undefined) continue
+    let text: string
+    if (typeof value === 'object' && value !== null) {
+      text = encoded.get(value) ?? JSON.stringify(value)
+      encoded.set(value, text)
+    } else text = JSON.stringify(value)
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${text}`
+  }
+  return out + '}'
+}
+
 /** The update as getUpdates and webhooks give it (the chat and owner stay inside the queue). */
 function toUpdate (entry: QueueEntry): Record<string, unknown> {
   return { update_id: entry.update_id, [entry.kind]: entry.update }

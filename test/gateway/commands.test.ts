@@ -44,5 +44,5 @@ t.test('bot commands by scope and language', async t => {
   const badScope = await botCall(running.apiRoot, world.consumers[0]!.token, 'getMyCommands', { scope: { type: 'everywhere' } })
   t.same([badScope.status, badScope.body.description], [400, 'Bad Request: unsupported scope type "everywhere"'])
   const unknownChat = await botCall(running.apiRoot, world.consumers[0]!.token, 'getMyCommands', { scope: { type: 'chat', chat_id: -4001 } })
-  t.same([unknownChat.status, unknownChat.body.description], [400, 'Bad Request: Chat not found'], 'a chat the bot does not know')
+  t.same([unknownChat.status, unknownChat.body.description], [400, 'Bad Request: chat not found'], 'a chat the bot does not know')
 })

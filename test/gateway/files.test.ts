@@ -54,7 +54,7 @@ t.test('sendDocument and sendPhoto with uploads and file ids', async t => {
   t.equal(again.status, 200)
   t.equal(again.body.result.document.file_unique_id, doc.document?.file_unique_id, 'the same file')
   const unknown = await botCall(running.apiRoot, tokens.backend!, 'sendDocument', { chat_id: ALICE.id, document: 'no-such-file' })
-  t.same([unknown.status, unknown.body.description], [400, 'Bad Request: Invalid file identifier'], "TDLib's error for an unknown file_id")
+  t.same([unknown.status, unknown.body.description], [400, 'Bad Request: invalid file identifier'], "TDLib's error for an unknown file_id")
 
   const url = await botCall(running.apiRoot, tokens.backend!, 'sendPhoto', { chat_id: ALICE.id, photo: 'http://169.254.169.254/latest/meta-data' })
   t.same([url.status, url.body.description], [400, 'Bad Request: parameter "photo" is a URL, which the tdbroker gateway does not send (it never fetches an address a token names); upload the file as multipart/form-data or send a file_id'])

@@ -197,3 +197,73 @@ export async function press (alice: Customer, message: any): Promise<Msg> {
 export function wrongToken (token: string): string {
   return token.replace(/:(.)/, (_, c: string) => `:${c === 'X' ? 'Y' : 'X'}`)
 }
+
+/** Consumer settings letting these consumers' webhooks reach a local plain-HTTP server (startGateway's or withGateway's `extra`). */
+export function localWebhooks (...names: string[]): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(names.map(name => [name, { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true }]))
+}
+
+/** A framework's bot on long polling, started by the scenario below. */
+export interface PollingBot {
+  /** The id getMe answered the framework with. */
+  readonly botId: number | undefined
+  /** What the framework's error handler caught. */
+  readonly errors: unknown[]
+  stop(): Promise<void>
+}
+
+/**
+ * The long-polling scenario every framework test runs: `launch` starts the
+ * framework's bot with the consumer's token and API root, its text handler
+ * calling `heard` and answering `echo: <text>`, and resolves once the bot
+ * polls. Alice writes; the bot must hear it, and Alice must get the echo.
+ */
+export async function pollingEcho (t: Test, text: string, launch: (token: string, apiRoot: string, heard: (text: string) => void) => Promise<PollingBot>): Promise<void> {
+  const { running, alice, tokens } = await withGateway(t, { ops: {} })
+  let heard: (text: string) => void = () => {}
+  const seen = new Promise<string>(resolve => { heard = resolve })
+  const bot = await launch(tokens.ops!, running.apiRoot, got => { heard(got) })
+  t.teardown(async () => { await bot.stop() })
+  t.equal(bot.botId, INLINE_BOT.id, 'getMe answered')
+  await say(alice, text)
+  t.equal(await seen, text, 'the message reached the bot')
+  const reply = await botMessage(alice, 'the reply')
+  t.equal(reply.content.text.text, `echo: ${text}`, 'the reply reached the customer')
+  t.same(bot.errors, [], 'no handler failed')
+}
+
+/** A framework's bot behind its own webhook server, set up for the scenario below. */
+export interface WebhookBot {
+  /** The framework's webhook server (not listening yet), serving path /hook with secret "hook-secret". */
+  readonly server: http.Server
+  readonly errors: unknown[]
+  /** setWebhook through the framework. */
+  setWebhook(url: string, secretToken: string): Promise<boolean>
+}
+
+/**
+ * The webhook scenario every framework test runs: `setup` makes the bot,
+ * which answers /start with "Choose" and one callback button "Go" (data
+ * "go"), and answers its press with "Going", calling `pressed`. Its webhook
+ * server listens here; the customer presses; getWebhookInfo shows nothing
+ * pending. Resolves once all that was checked.
+ */
+export async function webhookButton (t: Test, setup: (token: string, apiRoot: string, pressed: (data: string | undefined) => void) => Promise<WebhookBot>): Promise<void> {
+  const { running, alice, tokens } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
+  let pressed: (data: string | undefined) => void = () => {}
+  const pressSeen = new Promise<string | undefined>(resolve => { pressed = resolve })
+  const bot = await setup(tokens.backend!, running.apiRoot, data => { pressed(data) })
+  const port = await listenOn(bot.server)
+  t.teardown(async () => { bot.server.closeAllConnections(); await new Promise(resolve => bot.server.close(resolve)) })
+  t.equal(await bot.setWebhook(`http://127.0.0.1:${port}/hook`, 'hook-secret'), true, 'setWebhook')
+
+  await say(alice, '/start')
+  const message = await botMessage(alice, 'the keyboard')
+  t.equal(message.content.text.text, 'Choose')
+  const answer = await press(alice, message)
+  t.equal(await pressSeen, 'go', 'the press reached the webhook')
+  t.equal(answer.text, 'Going', 'the customer sees the answer')
+  const info = (await botCall(running.apiRoot, tokens.backend!, 'getWebhookInfo')).body.result
+  t.same([info.url, info.pending_update_count], [`http://127.0.0.1:${port}/hook`, 0], 'nothing left pending')
+  t.same(bot.errors, [], 'no handler failed')
+}

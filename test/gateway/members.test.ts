@@ -99,7 +99,7 @@ t.test('members, administrators, bans, invite links and leaving', async t => {
   const inPrivate = await call('unbanChatMember', { chat_id: ALICE.id, user_id: CAROL })
   t.same([inPrivate.status, inPrivate.body.description], [400, 'Bad Request: method is available for supergroup and channel chats only'])
   const elsewhere = await call('getChatMemberCount', { chat_id: FRIENDS })
-  t.same([elsewhere.status, elsewhere.body.description], [400, 'Bad Request: Chat not found'], 'a group the bot is not in')
+  t.same([elsewhere.status, elsewhere.body.description], [400, 'Bad Request: chat not found'], 'a group the bot is not in')
 
   const link = await call('createChatInviteLink', { chat_id: LOUNGE, name: 'for Dave', member_limit: 5 })
   t.same(shapeProblems(link.body.result, 'ChatInviteLink'), [], 'a ChatInviteLink')

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
-import { UpdateQueue } from '../../src/gateway/queue.js'
+import { UpdateQueue, updateJson } from '../../src/gateway/queue.js'
 import { tempDir } from '../helpers/broker.js'
 import { LogSink } from '../helpers/log-sink.js'
 
@@ -51,4 +51,16 @@ t.test('a broken file is moved aside', async t => {
   queue.push('message', {})
   await queue.close()
   t.ok(existsSync(file), 'a new file is written')
+})
+
+t.test('an update is encoded once for every consumer, as JSON.stringify would', async t => {
+  const dir = tempDir('tdbroker-queue-')
+  const queues = [0, 1].map(i => new UpdateQueue(join(dir, `q${i}.json`), 10, pino(new LogSink())))
+  t.teardown(async () => { for (const q of queues) await q.close() })
+  const message = { message_id: 3, text: 'quote " and \u2028 and é', chat: { id: 1000001, type: 'private' }, entities: [{ type: 'bold', offset: 0, length: 5 }] }
+  queues[1]!.push('message', { text: 'only here' })
+  for (const q of queues) q.push('message', message)
+  for (const q of queues) {
+    for (const u of await q.take(undefined, 100, 0, undefined)) t.equal(updateJson(u), JSON.stringify(u), `update ${String(u.update_id)}: the same bytes`)
+  }
 })

@@ -10,13 +10,13 @@ import http from 'node:http'
 import t from 'tap'
 import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { INLINE_BOT, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway } from './helpers.js'
+import { INLINE_BOT, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
 
 t.test('a backend on a webhook, down first, then answering', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
   const [backend, ops] = world.consumers as [typeof world.consumers[0], typeof world.consumers[0]]
   // Only the backend may have a webhook, and only on 127.0.0.1 over http.
-  const running = await startGateway(world, {}, { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } })
+  const running = await startGateway(world, {}, localWebhooks('backend'))
   t.teardown(async () => { await running.stop() })
   const alice = await customer(running, world)
   t.teardown(() => { alice.close() })
@@ -103,7 +103,7 @@ t.test('a backend on a webhook, down first, then answering', async t => {
 t.test('a webhook and its waiting updates survive a restart', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {} })
   const token = world.consumers[0]!.token
-  const extra = { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } }
+  const extra = localWebhooks('backend')
   let running = await startGateway(world, {}, extra)
   let alice = await customer(running, world)
   const server = http.createServer()
@@ -143,7 +143,7 @@ t.test('a webhook and its waiting updates survive a restart', async t => {
 })
 
 t.test('a webhook that answers 200 and then sends a body without end: read to 1 MiB at most, and the next update still goes out', async t => {
-  const { world, running, alice } = await withGateway(t, { backend: {} }, { extra: { backend: { webhook_hosts: ['127.0.0.1'], webhook_allow_http: true } } })
+  const { world, running, alice } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
   const [backend] = world.consumers as [typeof world.consumers[0]]
   const received: string[] = []
   let streamed = 0
