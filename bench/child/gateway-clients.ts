@@ -8,7 +8,7 @@
  */
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
-import { BenchClient, createSession, type Msg } from '../lib/client.js'
+import { BenchClient, createSession, waitState, type Msg } from '../lib/client.js'
 import { percentile } from '../lib/stats.js'
 import { serveCommands } from '../lib/ipc.js'
 
@@ -267,29 +267,4 @@ async function call (token: string, method: string, body: string): Promise<Msg> 
 function expect (m: Msg, type: string): Msg {
   if (m['@type'] !== type) throw new Error(`expected ${type}, got ${JSON.stringify(m)}`)
   return m
-}
-
-/** Sends `request` (when given) once the session is in `state`; resolves when it is. */
-async function waitState (c: BenchClient, session: string, state: string, request?: Msg): Promise<void> {
-  const previous = c.onMessage
-  let timer: NodeJS.Timeout | undefined
-  const reached = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`session ${session} never reached ${state}`)) }, 30_000)
-    c.onMessage = m => {
-      previous(m)
-      if (m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === state) resolve()
-    }
-  })
-  try {
-    // The state may have come already.
-    const now = await c.request({ '@type': 'getAuthorizationState', '@session': session })
-    if (now['@type'] !== state) await reached
-  } finally {
-    clearTimeout(timer)
-    c.onMessage = previous
-  }
-  if (request !== undefined) {
-    const answer = await c.request({ ...request, '@session': session })
-    if (answer['@type'] !== 'ok') throw new Error(`${String(request['@type'])}: ${JSON.stringify(answer)}`)
-  }
 }

@@ -119,3 +119,28 @@ export async function attach (client: BenchClient, session: string): Promise<voi
   const answer = await client.request({ '@type': 'broker.attachSession', session })
   if (answer['@type'] !== 'broker.attached') throw new Error(`attachSession failed: ${JSON.stringify(answer)}`)
 }
+
+/** Sends `request` (when given) once the session is in `state`; resolves when it is. */
+export async function waitState (c: BenchClient, session: string, state: string, request?: Msg): Promise<void> {
+  const previous = c.onMessage
+  let timer: NodeJS.Timeout | undefined
+  const reached = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`session ${session} never reached ${state}`)) }, 30_000)
+    c.onMessage = m => {
+      previous(m)
+      if (m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === state) resolve()
+    }
+  })
+  try {
+    // The state may have come already.
+    const now = await c.request({ '@type': 'getAuthorizationState', '@session': session })
+    if (now['@type'] !== state) await reached
+  } finally {
+    clearTimeout(timer)
+    c.onMessage = previous
+  }
+  if (request !== undefined) {
+    const answer = await c.request({ ...request, '@session': session })
+    if (answer['@type'] !== 'ok') throw new Error(`${String(request['@type'])}: ${JSON.stringify(answer)}`)
+  }
+}

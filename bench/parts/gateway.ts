@@ -21,7 +21,7 @@
 import net from 'node:net'
 import { hashClientKey, newClientKey } from '../../src/clients/key-hash.js'
 import { newBotToken } from '../../src/gateway/tokens.js'
-import { BenchClient, createSession, type Msg } from '../lib/client.js'
+import { BenchClient, createSession, waitState, type Msg } from '../lib/client.js'
 import { Child } from '../lib/child.js'
 import { loadAverage } from '../lib/machine.js'
 import { profileFlags, type BenchOptions } from '../lib/options.js'
@@ -224,29 +224,4 @@ async function connect (port: number, key: string): Promise<BenchClient> {
   const answer = await c.request({ '@type': 'broker.authenticate', name: 'bench', key })
   if (answer['@type'] !== 'broker.authenticated') throw new Error(`authenticate: ${JSON.stringify(answer)}`)
   return c
-}
-
-/** Sends `request` (when given) once the session is in `state`; resolves when it is. */
-async function waitState (c: BenchClient, session: string, state: string, request?: Msg): Promise<void> {
-  const previous = c.onMessage
-  let timer: NodeJS.Timeout | undefined
-  const reached = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`session ${session} never reached ${state}`)) }, 30_000)
-    c.onMessage = m => {
-      previous(m)
-      if (m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === state) resolve()
-    }
-  })
-  try {
-    // The state may have come already.
-    const now = await c.request({ '@type': 'getAuthorizationState', '@session': session })
-    if (now['@type'] !== state) await reached
-  } finally {
-    clearTimeout(timer)
-    c.onMessage = previous
-  }
-  if (request !== undefined) {
-    const answer = await c.request({ ...request, '@session': session })
-    if (answer['@type'] !== 'ok') throw new Error(`${String(request['@type'])}: ${JSON.stringify(answer)}`)
-  }
 }

@@ -6,22 +6,10 @@
  */
 import t from 'tap'
 import { TestClient, type Msg } from '../helpers/client.js'
-import { authState, freshPrefix, login, startNode, until } from './helpers.js'
+import { login, twoNodesAndSession, until } from './helpers.js'
 
 t.test('a session created on one node is served by another', async t => {
-  const prefix = freshPrefix()
-  const a = await startNode(prefix, 'a')
-  t.teardown(async () => { await a.stop() })
-  const b = await startNode(prefix, 'b')
-  t.teardown(async () => { await b.stop() })
-
-  const ca = await TestClient.connect(a.port)
-  const cb = await TestClient.connect(b.port)
-  t.teardown(() => { ca.close(); cb.close() })
-
-  const session = await ca.createSession()
-  await ca.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'), 30_000)
-  await until(() => b.broker.registry.get(session) !== undefined, 10_000, 'the session in node b\'s catalogue')
+  const { a, b, ca, cb, session } = await twoNodesAndSession(t)
 
   const listed = await cb.request({ '@type': 'broker.listSessions' })
   t.ok((listed.sessions as Msg[]).some(s => s.session === session && s.state === 'running'), 'node b lists it as running')

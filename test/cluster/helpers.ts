@@ -2,7 +2,8 @@
 import net from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { startBroker, tempDir, type TestBroker } from '../helpers/broker.js'
-import type { Msg, TestClient } from '../helpers/client.js'
+import type { Test } from 'tap'
+import { TestClient, type Msg } from '../helpers/client.js'
 import { EVENT_HEADER, decodeUpdates } from '../../src/cluster/update-message.js'
 import { freePort, hasBackup, startNatsServer, type NatsServer } from '../../bench/lib/nats-server.js'
 
@@ -23,6 +24,28 @@ export async function startNode (prefix: string, node: string, opts: NodeOptions
     ...opts.raw,
     cluster: { node, prefix, servers: opts.servers ?? ['nats://127.0.0.1:4222'], lease_ttl: 4, heartbeat: 0.5, ...opts.cluster }
   }, opts.dir === undefined ? {} : { dir: opts.dir })
+}
+
+export interface TwoNodes { a: TestBroker, b: TestBroker, ca: TestClient, cb: TestClient, session: string }
+
+/**
+ * Nodes a and b of a fresh cluster on the shared NATS, a client of each, and
+ * a session created through a (waiting for its phone number) that node b's
+ * catalogue lists; all stopped at the end of `t`.
+ */
+export async function twoNodesAndSession (t: Test): Promise<TwoNodes> {
+  const prefix = freshPrefix()
+  const a = await startNode(prefix, 'a')
+  t.teardown(async () => { await a.stop() })
+  const b = await startNode(prefix, 'b')
+  t.teardown(async () => { await b.stop() })
+  const ca = await TestClient.connect(a.port)
+  const cb = await TestClient.connect(b.port)
+  t.teardown(() => { ca.close(); cb.close() })
+  const session = await ca.createSession()
+  await ca.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'), 30_000)
+  await until(() => b.broker.registry.get(session) !== undefined, 10_000, 'the session in node b\'s catalogue')
+  return { a, b, ca, cb, session }
 }
 
 /** Resolves once `check` returns true, polling; rejects after `timeoutMs`. */

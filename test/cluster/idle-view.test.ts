@@ -6,23 +6,12 @@
  */
 import t from 'tap'
 import { TestClient, type Msg } from '../helpers/client.js'
-import { authState, freshPrefix, login, startNode, until } from './helpers.js'
+import { login, twoNodesAndSession, until } from './helpers.js'
 
 const consumed = async (c: TestClient): Promise<string[]> => ((await c.request({ '@type': 'broker.getStatus' })).cluster as Msg).sessions_consumed as string[]
 
 t.test('a node stops consuming a session nobody there is attached to, and resumes it on the next attach', async t => {
-  const prefix = freshPrefix()
-  const a = await startNode(prefix, 'a')
-  t.teardown(async () => { await a.stop() })
-  const b = await startNode(prefix, 'b')
-  t.teardown(async () => { await b.stop() })
-  const ca = await TestClient.connect(a.port)
-  const cb = await TestClient.connect(b.port)
-  t.teardown(() => { ca.close(); cb.close() })
-
-  const session = await ca.createSession()
-  await ca.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'), 30_000)
-  await until(() => b.broker.registry.get(session) !== undefined, 10_000, 'the session in node b\'s catalogue')
+  const { a, b, ca, cb, session } = await twoNodesAndSession(t)
   t.equal((await cb.request({ '@type': 'broker.attachSession', session }, 30_000))['@type'], 'broker.attached', 'node b attaches')
   await login(cb, session)
   t.ok((await consumed(cb)).includes(session), 'node b consumes the session while its client is attached')

@@ -171,6 +171,22 @@ export async function withGateway (t: Test, scopes: Record<string, Record<string
   return { world, running, alice, tokens: Object.fromEntries(world.consumers.map(c => [c.name, c.token])) }
 }
 
+/**
+ * An HTTP server for a framework's webhook handler that also records every
+ * response body the handler wrote, to see a method travel back to the
+ * gateway in a webhook's answer.
+ */
+export function answerRecordingServer (handler: (req: http.IncomingMessage, res: http.ServerResponse) => unknown, answered: string[]): http.Server {
+  return http.createServer((req, res) => {
+    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse
+    res.end = ((...args: unknown[]) => {
+      if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) answered.push(String(args[0]))
+      return end(...args)
+    }) as typeof res.end
+    void handler(req, res)
+  })
+}
+
 /** Listens on a free port of 127.0.0.1; resolves with the port. */
 export async function listenOn (server: http.Server): Promise<number> {
   await new Promise<void>(resolve => { server.listen(0, '127.0.0.1', resolve) })

@@ -6,10 +6,9 @@
  * body (telegraf's webhookReply), which the gateway runs. Both scenarios are
  * helpers.ts's pollingEcho and webhookButton.
  */
-import http from 'node:http'
 import t from 'tap'
 import { Markup, Telegraf } from 'telegraf'
-import { pollingEcho, webhookButton } from './helpers.js'
+import { answerRecordingServer, pollingEcho, webhookButton } from './helpers.js'
 
 t.test('telegraf on long polling receives a message and replies', async t => {
   await pollingEcho(t, 'hello telegraf', async (token, apiRoot, heard) => {
@@ -43,14 +42,7 @@ t.test('telegraf behind webhookCallback handles a callback button', async t => {
     bot.catch(e => { errors.push(e) })
     bot.botInfo = await bot.telegram.getMe()
     const callback = bot.webhookCallback('/hook', { secretToken: 'hook-secret' })
-    const server = http.createServer((req, res) => {
-      const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse
-      res.end = ((...args: unknown[]) => {
-        if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) answered.push(String(args[0]))
-        return end(...args)
-      }) as typeof res.end
-      void callback(req, res)
-    })
+    const server = answerRecordingServer(callback, answered)
     return { server, errors, setWebhook: async (url, secret) => await bot.telegram.setWebhook(url, { secret_token: secret }) }
   })
   t.ok(answered.some(body => body.includes('"method":"answerCallbackQuery"')), 'telegraf answered in the webhook response body')

@@ -10,7 +10,7 @@ import http from 'node:http'
 import t from 'tap'
 import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { INLINE_BOT, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
+import { INLINE_BOT, answerRecordingServer, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
 
 t.test('a backend on a webhook, down first, then answering', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
@@ -66,14 +66,7 @@ t.test('a backend on a webhook, down first, then answering', async t => {
   const handler = webhookCallback(bot, 'http', { secretToken: 'hook-secret' })
   // What grammY answered the gateway with, to see a method travel in a response body.
   const answered: string[] = []
-  const server = http.createServer((req, res) => {
-    const end = res.end.bind(res) as (...args: unknown[]) => http.ServerResponse
-    res.end = ((...args: unknown[]) => {
-      if (typeof args[0] === 'string' || Buffer.isBuffer(args[0])) answered.push(String(args[0]))
-      return end(...args)
-    }) as typeof res.end
-    void handler(req, res)
-  })
+  const server = answerRecordingServer(handler, answered)
   const port = await listenOn(server)
   t.teardown(async () => { await new Promise(resolve => server.close(resolve)) })
   const live = await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook`, secret_token: 'hook-secret' })
