@@ -201,7 +201,7 @@ export class Connection implements SessionMember {
     }
   }
 
-  sendReply (object: TdObject, to: ReplyTo, more = false): void { this.send(replyLine(object, to), more) }
+  sendReply (object: TdObject, to: ReplyTo): void { this.send(replyLine(object, to)) }
 
   /** Answers with an error; policy refusals are audited with what the request was about. */
   sendError (to: ReplyTo, e: unknown, about: RequestAbout = {}): void {
