@@ -18,10 +18,12 @@
  *
  * td_receive is reached through koffi (a foreign function interface with
  * prebuilt binaries); without it nothing changes (receiveNow is undefined).
- * Every tdl client of the process must be registered here: a message for an
- * id this does not know is dropped (counted in `unrouted`), as tdl drops one
- * for a client it does not know. The backend creates every client of the
- * broker's process.
+ * td_receive takes messages of every TDLib client of the process, so every
+ * tdl client must be known here, the broker's and any an embedding program
+ * creates with tdl itself: registerEveryTdlClient hooks tdl's client class
+ * before any client exists (tdl.configure, which precedes it, refuses to run
+ * once one does). A message for an id nobody registered (a client already
+ * closed) is dropped and counted in `unrouted`, as tdl drops it.
  */
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
@@ -67,6 +69,50 @@ export function loopParksWhileHandling (source: string): boolean {
   if (loop === undefined) return false
   const receives = loop.match(/\.receive\(/g)?.length ?? 0
   return receives === 1 && /await tdjsonAddon\.tdnew\.receive\(\)[\s\S]*client\.handleReceive\(res\)/.test(loop)
+}
+
+/**
+ * Whether tdl's createAnyClient (dist/index.js) still learns each new
+ * client's id through `client.getClientId()` right before putting it in its
+ * own map, with nothing awaited in between: the moment registerEveryTdlClient
+ * hooks. Another shape would leave clients the drain does not know.
+ */
+export function createRegistersThroughGetClientId (source: string): boolean {
+  const create = /function createAnyClient\(([\s\S]*?)\n\}/.exec(source)?.[1]
+  if (create === undefined) return false
+  return /const (\w+) = client\.getClientId\(\);\s*clientMap\.set\(\1, client\);/.test(create) && !/await/.test(create)
+}
+
+interface TdlClientClass { prototype: { getClientId?: (this: Receiver & { once(event: 'close', f: () => void): unknown }) => unknown } }
+
+/**
+ * Makes every tdl client of the process register with `drain` when tdl
+ * creates it (its getClientId, which tdl's createAnyClient calls once, right
+ * after the constructor), and leave it when it closes. False when tdl's
+ * code does not have the shape this relies on: then there must be no drain.
+ */
+export function registerEveryTdlClient (drain: Drain): boolean {
+  try {
+    const require = createRequire(import.meta.url)
+    const index = require.resolve('tdl')
+    if (!createRegistersThroughGetClientId(readFileSync(index, 'utf8'))) return false
+    const { Client } = require(join(dirname(index), 'client.js')) as { Client?: TdlClientClass }
+    const original = Client?.prototype.getClientId
+    if (Client === undefined || typeof original !== 'function') return false
+    const known = new WeakSet<object>()
+    Client.prototype.getClientId = function (this: Receiver & { once(event: 'close', f: () => void): unknown }) {
+      const id = original.call(this)
+      if (typeof id === 'number' && !known.has(this)) {
+        known.add(this)
+        drain.add(id, this)
+        this.once('close', () => { drain.remove(id) })
+      }
+      return id
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** What the drain calls: tdl's Client#handleReceive (or the backend's hook in its place). */

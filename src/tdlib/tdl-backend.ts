@@ -10,7 +10,7 @@ import type { TdBackend, TdClient, TdClientEvents, TdClientOptions, TdObject } f
 import { fromTdl } from './rename.js'
 import { SecretValues } from '../log/secret-values.js'
 import { cleanTdlibText } from '../log/tdlib-text.js'
-import { Drain, receiveNow, tdlLoopParksWhileHandling, type Receiver } from './drain.js'
+import { Drain, receiveNow, registerEveryTdlClient, tdlLoopParksWhileHandling } from './drain.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
@@ -42,8 +42,10 @@ export function createTdlBackend (options: TdlBackendOptions): TdBackend {
     const tdjson = getTdjson()
     tdl.configure({ tdjson, verbosityLevel: options.verbosity })
     configured = true
+    // Before any tdl client exists (configure above would have thrown): every one of the process registers.
     const receive = tdlLoopParksWhileHandling() ? receiveNow(tdjson) : undefined
-    if (receive !== undefined) drain = new Drain(receive)
+    const candidate = receive === undefined ? undefined : new Drain(receive)
+    if (candidate !== undefined && registerEveryTdlClient(candidate)) drain = candidate
   } else {
     tdl.execute({ _: 'setLogVerbosityLevel', new_verbosity_level: options.verbosity })
   }
@@ -174,22 +176,18 @@ export function directSender (handle: TdlClientHandle): ((json: string) => void)
 }
 
 /**
- * Registers the client with the drain and makes each message tdl's loop
- * hands it end with a drain of what TDLib queued meanwhile (drain.ts). The
- * client's id is in `_client.val` (test/tdlib/tdl-backend.test.ts); without
- * it, or without `handleReceive`, the client is left to tdl's loop alone.
+ * Makes each message tdl's loop hands the client end with a drain of what
+ * TDLib queued meanwhile (drain.ts; the client registered with the drain when
+ * tdl created it). Without `handleReceive` the client is left to tdl's loop.
  */
 function drainAfterEach (handle: TdlClientHandle, drain: Drain): void {
   const internals = handle as unknown as TdlInternals
-  const id = internals._client?.val
   const handler = internals.handleReceive
-  if (typeof id !== 'number' || typeof handler !== 'function') return
+  if (typeof handler !== 'function') return
   internals.handleReceive = (res: TdObject): void => {
     handler.call(handle, res)
     drain.run()
   }
-  drain.add(id, internals as unknown as Receiver)
-  handle.once('close', () => { drain.remove(id) })
 }
 
 /** The backend's drain, if koffi is there (for tests and benchmarks). */

@@ -4,10 +4,11 @@
  * TDLib's parsed object through without tdl's renaming.
  */
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { tdlLoopParksWhileHandling } from '../../src/tdlib/drain.js'
+import { createRegistersThroughGetClientId, tdlLoopParksWhileHandling } from '../../src/tdlib/drain.js'
 import { backendDrain, createTdlBackend, directSender, requestText, skipRenaming } from '../../src/tdlib/tdl-backend.js'
 import * as tdl from 'tdl'
 import type { TdObject } from '../../src/tdlib/backend.js'
@@ -119,4 +120,33 @@ t.test('answers TDLib queued meanwhile are taken in one go past tdl\'s loop, eac
   t.equal(drain!.unrouted, unroutedBefore, 'none was for a client the drain does not know')
   await Promise.all(clients.map(async c => { await c.close() }))
   t.same(await Promise.all(clients.map(async c => await c.invoke({ '@type': 'testSquareInt', x: 2 }).then(() => 'answered', (e: Error) => e.message))), ['client is closed', 'client is closed'], 'closed clients still close (tdl saw authorizationStateClosed, drained or not)')
+})
+
+t.test('a tdl client the embedding program creates itself gets every answer, with the drain taking messages past tdl\'s loop', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'tdbroker-tdl-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const backend = createTdlBackend({ verbosity: 0 })
+  const drain = backendDrain()
+  t.ok(drain !== undefined, 'the backend has its drain')
+  t.equal(createRegistersThroughGetClientId(readFileSync(createRequire(import.meta.url).resolve('tdl'), 'utf8')), true, 'tdl still learns a new client\'s id through getClientId right before mapping it (if this fails after a tdl upgrade, the backend has no drain)')
+  const ours = backend.createClient({ sessionId: 'ours', directory: dir }, { onUpdate: () => {}, onClosed: () => {} })
+  const theirs = tdl.createBareClient()
+  const unroutedBefore = drain!.unrouted
+  const drainedBefore = drain!.drained
+  // Interleaved, so that the embedder's answers sit in TDLib's queue behind the broker's and drains take them.
+  const results = await Promise.all(Array.from({ length: 400 }, async (_, x) => x % 2 === 0
+    ? await ours.invoke({ '@type': 'testSquareInt', x }).then(a => a['@type'] === 'testInt' && a.value === x * x)
+    : await (theirs.invoke({ _: 'testSquareInt', x }) as Promise<{ _: string, value: number }>).then(a => a._ === 'testInt' && a.value === x * x)))
+  t.same(results.map((ok, x) => ok ? -1 : x).filter(x => x >= 0), [], 'every request of both clients got its own answer')
+  t.ok(drain!.drained > drainedBefore, `the drain took messages meanwhile (${drain!.drained - drainedBefore})`)
+  t.equal(drain!.unrouted, unroutedBefore, 'none was dropped as a message for an unknown client')
+  await theirs.close()
+  await ours.close()
+})
+
+t.test('the shape check of tdl\'s createAnyClient refuses code it was not written for', async t => {
+  t.equal(createRegistersThroughGetClientId('function createAnyClient(opts) {\n    const clientId = client.getClientId();\n    clientMap.set(clientId, client);\n}'), true, 'the shape it relies on')
+  t.equal(createRegistersThroughGetClientId('function createAnyClient(opts) {\n    const clientId = await client.ready();\n    clientMap.set(clientId, client);\n}'), false, 'an id learnt another way')
+  t.equal(createRegistersThroughGetClientId('function createAnyClient(opts) {\n    const clientId = client.getClientId();\n    await x;\n    clientMap.set(clientId, client);\n}'), false, 'something awaited before the client is mapped')
+  t.equal(createRegistersThroughGetClientId('function other() {}'), false, 'no createAnyClient at all')
 })
