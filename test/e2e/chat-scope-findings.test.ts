@@ -6,12 +6,10 @@
  * QR login link of a session it is attached to.
  */
 import t from 'tap'
-import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import type { TestClient, Msg } from '../helpers/client.js'
-import { connectAs, errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
-import { loginSeeded } from '../helpers/sandbox-login.js'
+import { errorName } from '../helpers/clients.js'
+import { ALICE, deskScene } from '../helpers/desk.js'
 
-const ALICE = 1000001
 const BOB = 1000002
 const DAVE = 1000004
 const PROTOCOL = { '@type': 'callProtocol', udp_p2p: true, udp_reflector: true, min_layer: 65, max_layer: 92, library_versions: ['4.0.0'] }
@@ -23,27 +21,11 @@ const callUpdate = (session: string, user: number, callState: string) => (m: Msg
   m['@type'] === 'updateCall' && m['@session'] === session && (m.call as Msg).user_id === user && ((m.call as Msg).state as Msg)['@type'] === callState
 
 async function setup (t: { teardown: (f: () => unknown) => void }): Promise<{ backend: TestClient, desk: TestClient, login: (phone: string, password?: string) => Promise<string> }> {
-  const [backendKey, deskKey] = [await testKey(), await testKey()]
-  const b = await startBroker({
-    tdlib: { backend: 'sandbox' },
-    allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'searchPublicChat', 'createCall', 'acceptCall', ...DESK_REQUESTS],
-    allowed_updates: ['updateCall', 'updateNewChat'],
-    clients: [
-      keyClient('backend', backendKey),
-      keyClient('desk', deskKey, { allowed_requests: DESK_REQUESTS, sessions: 'all', may_create_sessions: false, chats: [ALICE] })
-    ]
+  return await deskScene(t, {
+    desk: DESK_REQUESTS,
+    requests: ['searchPublicChat', 'createCall', 'acceptCall'],
+    allowed_updates: ['updateCall', 'updateNewChat']
   })
-  t.teardown(b.stop)
-  const backend = await connectAs(b.port, 'backend', backendKey)
-  const desk = await connectAs(b.port, 'desk', deskKey)
-  t.teardown(() => { backend.close(); desk.close() })
-  const sandbox = b.backend as SandboxBackend
-  const login = async (phone: string, password?: string): Promise<string> => {
-    const session = await backend.createSession()
-    await loginSeeded(backend, session, sandbox.world, phone, password)
-    return session
-  }
-  return { backend, desk, login }
 }
 
 t.test('calls: desk cannot end a call it was not shown, and may end one with Alice', async t => {

@@ -7,41 +7,20 @@
  * which proves the text really is formatted and sent.
  */
 import t from 'tap'
-import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import type { Msg } from '../helpers/client.js'
-import { connectAs, errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
+import { errorName } from '../helpers/clients.js'
+import { ALICE, deskScene } from '../helpers/desk.js'
 
-const ALICE = 1000001
 const DAVE = 1000004
-
-const state = (session: string, name: string) => (m: Msg): boolean =>
-  m['@type'] === 'updateAuthorizationState' && m['@session'] === session && (m.authorization_state as Msg)['@type'] === name
 
 for (const markdown of [true, false]) {
   t.test(`a ${markdown ? 'Markdown' : 'HTML'} tg://user link in a format_fields text is refused for a chat-scoped client`, async t => {
-    const [backendKey, deskKey] = [await testKey(), await testKey()]
-    const desk_requests = ['sendMessage', 'getChat']
-    const b = await startBroker({
-      tdlib: { backend: 'sandbox' },
-      format_fields: { inputMessageText: 'text' },
-      format_markdown: markdown,
-      allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'searchPublicChat', 'getChatHistory', ...desk_requests],
-      clients: [
-        keyClient('backend', backendKey),
-        keyClient('desk', deskKey, { allowed_requests: desk_requests, sessions: 'all', may_create_sessions: false, chats: [ALICE] })
-      ]
+    const { backend, desk, login } = await deskScene(t, {
+      desk: ['sendMessage', 'getChat'],
+      requests: ['searchPublicChat', 'getChatHistory'],
+      settings: { format_fields: { inputMessageText: 'text' }, format_markdown: markdown }
     })
-    t.teardown(b.stop)
-    const backend = await connectAs(b.port, 'backend', backendKey)
-    const desk = await connectAs(b.port, 'desk', deskKey)
-    t.teardown(() => { backend.close(); desk.close() })
-    const sandbox = b.backend as SandboxBackend
-    const session = await backend.createSession()
-    await backend.waitFor(state(session, 'authorizationStateWaitPhoneNumber'))
-    await backend.request({ '@type': 'setAuthenticationPhoneNumber', phone_number: '15550001002', '@session': session })
-    await backend.request({ '@type': 'checkAuthenticationCode', code: sandbox.world.loginCode('15550001002'), '@session': session })
-    await backend.request({ '@type': 'checkAuthenticationPassword', password: 'sandbox', '@session': session })
-    await backend.waitFor(state(session, 'authorizationStateReady'))
+    const session = await login('15550001002', 'sandbox')
     await backend.request({ '@type': 'searchPublicChat', username: 'alice', '@session': session })
     t.equal((await desk.request({ '@type': 'broker.attachSession', session }))['@type'], 'broker.attached')
 

@@ -8,12 +8,10 @@
  * may be read back; no answer it gets shows a broker path.
  */
 import t from 'tap'
-import type { SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import type { Msg } from '../helpers/client.js'
-import { connectAs, errorName, keyClient, startBroker, testKey } from '../helpers/clients.js'
-import { loginSeeded } from '../helpers/sandbox-login.js'
+import { errorName } from '../helpers/clients.js'
+import { ALICE, deskScene } from '../helpers/desk.js'
 
-const ALICE = 1000001
 const DAVE = 1000004
 const DESK = ['sendMessage', 'getFile', 'downloadFile', 'readFilePart', 'preliminaryUploadFile']
 
@@ -22,26 +20,11 @@ const doc = (file: Msg, caption = ''): Msg => ({
 })
 
 t.test('a chat-scoped client: no local paths, its uploads only to its chats, only files it was shown', async t => {
-  const [backendKey, deskKey] = [await testKey(), await testKey()]
-  const b = await startBroker({
-    tdlib: { backend: 'sandbox' },
-    allowed_requests: ['setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationPassword', 'searchPublicChat', ...DESK],
-    allowed_updates: ['updateNewMessage', 'updateFile'],
-    clients: [
-      keyClient('backend', backendKey),
-      keyClient('desk', deskKey, { allowed_requests: DESK, sessions: 'all', may_create_sessions: false, chats: [ALICE] })
-    ]
+  const { broker: b, backend, desk, login } = await deskScene(t, {
+    desk: DESK,
+    requests: ['searchPublicChat'],
+    allowed_updates: ['updateNewMessage', 'updateFile']
   })
-  t.teardown(b.stop)
-  const backend = await connectAs(b.port, 'backend', backendKey)
-  const desk = await connectAs(b.port, 'desk', deskKey)
-  t.teardown(() => { backend.close(); desk.close() })
-  const sandbox = b.backend as SandboxBackend
-  const login = async (phone: string, password?: string): Promise<string> => {
-    const session = await backend.createSession()
-    await loginSeeded(backend, session, sandbox.world, phone, password)
-    return session
-  }
   const bob = await login('15550001002', 'sandbox')
   await backend.request({ '@type': 'searchPublicChat', username: 'alice', '@session': bob })
   await backend.request({ '@type': 'searchPublicChat', username: 'dave_d', '@session': bob })
