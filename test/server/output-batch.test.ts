@@ -21,7 +21,7 @@ async function until (done: () => boolean, what: string): Promise<void> {
 
 t.test('lines of one turn leave in one write, in order, each with its newline', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   batch.add('{"a":1}', false)
   batch.add('{"b":2}', false)
   batch.add('{"c":3}', true)
@@ -34,7 +34,7 @@ t.test('lines of one turn leave in one write, in order, each with its newline', 
 
 t.test('a line without the hint leaves at the next check phase, with what was held before it', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   batch.add('held', true)
   batch.add('last', false)
   await checkPhase()
@@ -44,7 +44,7 @@ t.test('a line without the hint leaves at the next check phase, with what was he
 
 t.test('a line without the hint leaves at the next check phase even when the batch was already held', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   batch.add('held', true)
   await checkPhase()
   t.same(writes, [], 'held: the hint says more follows')
@@ -55,7 +55,7 @@ t.test('a line without the hint leaves at the next check phase even when the bat
 
 t.test('held lines leave by themselves once the hold is over', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   batch.add('one', true)
   batch.add('two', true)
   await until(() => writes.length > 0, 'the held batch')
@@ -64,7 +64,7 @@ t.test('held lines leave by themselves once the hold is over', async t => {
 
 t.test('a batch over MAX_BATCH_CHARS is written at once', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   const big = 'x'.repeat(MAX_BATCH_CHARS)
   batch.add('small', true)
   batch.add(big, true)
@@ -75,7 +75,7 @@ t.test('a batch over MAX_BATCH_CHARS is written at once', async t => {
 
 t.test('flush writes now; discard drops; an empty batch writes nothing', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(text) })
+  const batch = new OutputBatch(text => { writes.push(String(text)) })
   batch.add('a', true)
   batch.flush()
   t.same(writes, ['a\n'])
@@ -98,4 +98,25 @@ t.test('many connections with output are flushed in the same check phase', async
   await checkPhase()
   t.equal(writes.length, 50)
   t.same(writes, batches.map((_, i) => `${i}:${i}\n`), 'each connection once, in the order they had output')
+})
+
+t.test('the same lines in several batches of one check phase are encoded once, and each batch gets them', async t => {
+  const writes: Array<Array<string | Buffer>> = [[], [], []]
+  const batches = writes.map(w => new OutputBatch(data => { w.push(data) }))
+  const update = '{"@type":"updateNewMessage","text":"é ✓"}'
+  const other = '{"@type":"updateOption"}'
+  batches[0]!.add(update, false)
+  batches[1]!.add(update, false)
+  batches[2]!.add(other, false)
+  batches[0]!.add(other, false)
+  batches[1]!.add(other, false)
+  batches[2]!.add(update, false)
+  await until(() => writes.every(w => w.length > 0), 'the flush')
+  t.same(writes.map(w => w.map(String)), [[`${update}\n${other}\n`], [`${update}\n${other}\n`], [`${other}\n${update}\n`]], 'every batch got its own lines, in its own order, as UTF-8')
+  t.equal(writes[0]![0], writes[1]![0], 'the two batches with the same lines were handed the same bytes')
+  t.not(writes[2]![0], writes[0]![0], 'the batch with other lines (the same strings in another order) got its own')
+  batches[0]!.add(update, false)
+  await until(() => writes[0]!.length > 1, 'the next flush')
+  t.not(writes[0]![1], writes[0]![0], 'a later check phase encodes afresh (nothing is kept past the phase)')
+  t.equal(String(writes[0]![1]), `${update}\n`)
 })
