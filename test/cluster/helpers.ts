@@ -26,26 +26,35 @@ export async function startNode (prefix: string, node: string, opts: NodeOptions
   }, opts.dir === undefined ? {} : { dir: opts.dir })
 }
 
-export interface TwoNodes { a: TestBroker, b: TestBroker, ca: TestClient, cb: TestClient, session: string }
+export interface TwoNodesOnly { a: TestBroker, b: TestBroker, ca: TestClient, cb: TestClient, prefix: string }
+export interface TwoNodes extends TwoNodesOnly { session: string }
+/** Options of each node (servers, cluster settings) for twoNodes and twoNodesAndSession. */
+export interface TwoNodesOptions { a?: NodeOptions, b?: NodeOptions }
 
-/**
- * Nodes a and b of a fresh cluster on the shared NATS, a client of each, and
- * a session created through a (waiting for its phone number) that node b's
- * catalogue lists; all stopped at the end of `t`.
- */
-export async function twoNodesAndSession (t: Test): Promise<TwoNodes> {
+/** Nodes a and b of a fresh cluster (on the shared NATS unless `opts` say otherwise) and a client of each; all stopped at the end of `t`. */
+export async function twoNodes (t: Test, opts: TwoNodesOptions = {}): Promise<TwoNodesOnly> {
   const prefix = freshPrefix()
-  const a = await startNode(prefix, 'a')
+  const a = await startNode(prefix, 'a', opts.a)
   t.teardown(async () => { await a.stop() })
-  const b = await startNode(prefix, 'b')
+  const b = await startNode(prefix, 'b', opts.b)
   t.teardown(async () => { await b.stop() })
   const ca = await TestClient.connect(a.port)
   const cb = await TestClient.connect(b.port)
   t.teardown(() => { ca.close(); cb.close() })
+  return { a, b, ca, cb, prefix }
+}
+
+/**
+ * twoNodes, and a session created through a (waiting for its phone number)
+ * that node b's catalogue lists.
+ */
+export async function twoNodesAndSession (t: Test, opts: TwoNodesOptions = {}): Promise<TwoNodes> {
+  const nodes = await twoNodes(t, opts)
+  const { b, ca } = nodes
   const session = await ca.createSession()
   await ca.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'), 30_000)
   await until(() => b.broker.registry.get(session) !== undefined, 10_000, 'the session in node b\'s catalogue')
-  return { a, b, ca, cb, session }
+  return { ...nodes, session }
 }
 
 /** Resolves once `check` returns true, polling; rejects after `timeoutMs`. */

@@ -7,21 +7,15 @@
 import t from 'tap'
 import type { ClusterRegistry } from '../../src/cluster/cluster-registry.js'
 import type { TestBroker } from '../helpers/broker.js'
-import { TestClient, type Msg } from '../helpers/client.js'
-import { authState, freshPrefix, startNats, startNode, startRelay, until } from './helpers.js'
+import type { Msg } from '../helpers/client.js'
+import { startNats, startRelay, twoNodes, twoNodesAndSession, until } from './helpers.js'
 
 const nodeOf = (b: TestBroker) => (b.broker.registry as ClusterRegistry).node
 const starts = (b: TestBroker, session: string) => b.logs.records.filter(r => r.msg === 'session starting' && r.session === session)
 
 t.test('two nodes racing to start one session: one lease, one TDLib client', async t => {
-  const prefix = freshPrefix()
-  const a = await startNode(prefix, 'a')
-  t.teardown(async () => { await a.stop() })
-  const b = await startNode(prefix, 'b')
-  t.teardown(async () => { await b.stop() })
-  const c = await TestClient.connect(a.port)
-  t.teardown(() => { c.close() })
-  const made = await c.request({ '@type': 'broker.createSession', attach: false }, 30_000)
+  const { a, b, ca, cb } = await twoNodes(t)
+  const made = await ca.request({ '@type': 'broker.createSession', attach: false }, 30_000)
   const session = made.session as string
   await until(() => b.broker.registry.get(session) !== undefined, 10_000, 'the session on node b')
 
@@ -34,9 +28,6 @@ t.test('two nodes racing to start one session: one lease, one TDLib client', asy
   t.equal(starts(a, session).length + starts(b, session).length, 1, 'exactly one TDLib client was opened')
 
   // Clients attaching through both nodes at once use that one session.
-  const ca = await TestClient.connect(a.port)
-  const cb = await TestClient.connect(b.port)
-  t.teardown(() => { ca.close(); cb.close() })
   const [ra, rb] = await Promise.all([ca.request({ '@type': 'broker.attachSession', session }, 30_000), cb.request({ '@type': 'broker.attachSession', session }, 30_000)])
   t.same([ra['@type'], rb['@type']], ['broker.attached', 'broker.attached'], 'both attach')
   t.equal(starts(a, session).length + starts(b, session).length, 1, 'still one TDLib client')
@@ -47,21 +38,10 @@ t.test('a node cut off from NATS closes its session before another node takes it
   t.teardown(async () => { await nats.stop() })
   const relay = await startRelay(nats.port)
   t.teardown(() => { relay.close() })
-  const prefix = freshPrefix()
   // Node a reaches NATS only through the relay; node b directly.
-  const a = await startNode(prefix, 'a', { servers: [relay.url], cluster: { request_timeout: 2 } })
-  t.teardown(async () => { await a.stop() })
-  const b = await startNode(prefix, 'b', { servers: [nats.url] })
-  t.teardown(async () => { await b.stop() })
-
-  const ca = await TestClient.connect(a.port)
-  t.teardown(() => { ca.close() })
-  const session = await ca.createSession()
-  await ca.waitFor(authState(session, 'authorizationStateWaitPhoneNumber'), 30_000)
+  const { a, b, cb, session } = await twoNodesAndSession(t, { a: { servers: [relay.url], cluster: { request_timeout: 2 } }, b: { servers: [nats.url] } })
   t.equal(nodeOf(a).leaseHolder(session), 'a', 'node a runs the session')
   // A client on node b keeps wanting it, so node b starts it again once it may.
-  const cb = await TestClient.connect(b.port)
-  t.teardown(() => { cb.close() })
   t.equal((await cb.request({ '@type': 'broker.attachSession', session }, 30_000))['@type'], 'broker.attached', 'attached through node b')
 
   relay.cut()
