@@ -68,7 +68,8 @@ async function main (): Promise<void> {
   const broker = new Broker({ settings, backend, logger: log })
   await broker.start()
   const client = await BenchClient.connect('tcp', { ports: { tcp: broker.addresses.tcp!.port } })
-  const snapshots: Array<Map<string, number>> = []
+  // Summarised only once both are written: the first summary's Map would otherwise be in the second snapshot.
+  const files: string[] = []
   let created = 0
   for (const level of [n, 2 * n]) {
     while (created < level) {
@@ -81,11 +82,13 @@ async function main (): Promise<void> {
     }
     await sleep(1500)
     gc()
-    const file = writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`))
-    snapshots.push(summarise(file))
-    rmSync(file)
+    files.push(writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`)))
   }
-  const [a, b] = snapshots as [Map<string, number>, Map<string, number>]
+  const [a, b] = files.map(file => {
+    const summary = summarise(file)
+    rmSync(file)
+    return summary
+  }) as [Map<string, number>, Map<string, number>]
   const growth = [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / n] as const).sort((x, y) => y[1] - x[1])
   const total = growth.reduce((s, [, v]) => s + v, 0)
   process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(total / 1024).toFixed(1)} KB\n`)
