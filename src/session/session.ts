@@ -416,7 +416,7 @@ export class Session {
     }
     if (type === 'updateAuthorizationState') this.lastAuthState = out
     else if (type === 'updateConnectionState') this.lastConnectionState = out
-    this.index.issued(out.seq, onlyStarter ? undefined : { type, chatId: out.chatId })
+    this.index.record(out.seq, onlyStarter ? undefined : out.type, onlyStarter ? undefined : out.chatId)
     this.indexChanged = true
     if (onlyStarter) {
       // Catch-up updates belong to the starter alone, so they are not held for resuming clients either.
