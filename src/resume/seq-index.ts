@@ -30,8 +30,8 @@ export const MAX_INDEX_ENTRIES = 100_000
 export class SeqIndex {
   private seqs: number[] = []
   private types: string[] = []
-  /** The chat of each entry, NaN when it names none. */
-  private chats: number[] = []
+  /** The chat of each entry, NaN when it names none; undefined while no entry names one (an idle session's). */
+  private chats: number[] | undefined
   private head = 0
   private knownFromValue: number
   private lastValue: number
@@ -67,7 +67,7 @@ export class SeqIndex {
     for (let i = 1; i < kept.length; i++) if ((kept[i] as IndexEntry).seq <= (kept[i - 1] as IndexEntry).seq) return false
     this.seqs = kept.map(e => e.seq)
     this.types = kept.map(e => e.type)
-    this.chats = kept.map(e => e.chatId ?? NaN)
+    this.chats = kept.some(e => e.chatId !== undefined) ? kept.map(e => e.chatId ?? NaN) : undefined
     this.head = 0
     this.knownFromValue = knownFrom
     this.trim()
@@ -88,9 +88,10 @@ export class SeqIndex {
     if (seq <= this.lastValue) return
     this.lastValue = seq
     if (type !== undefined && this.maxSize > 0) {
+      if (chatId !== undefined && this.chats === undefined) this.chats = this.seqs.map(() => NaN)
       this.seqs.push(seq)
       this.types.push(type)
-      this.chats.push(chatId ?? NaN)
+      this.chats?.push(chatId ?? NaN)
       this.trim()
     } else if (this.maxSize === 0) {
       this.knownFromValue = seq + 1
@@ -127,8 +128,8 @@ export class SeqIndex {
   }
 
   private chatAt (i: number): number | undefined {
-    const chat = this.chats[i] as number
-    return Number.isNaN(chat) ? undefined : chat
+    const chat = this.chats?.[i]
+    return chat === undefined || Number.isNaN(chat) ? undefined : chat
   }
 
   private lowerBound (seq: number): number {
@@ -151,7 +152,7 @@ export class SeqIndex {
     if (this.head > 64 && this.head * 2 > this.seqs.length) {
       this.seqs = this.seqs.slice(this.head)
       this.types = this.types.slice(this.head)
-      this.chats = this.chats.slice(this.head)
+      this.chats = this.chats?.slice(this.head)
       this.head = 0
     }
   }
