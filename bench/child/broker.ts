@@ -9,7 +9,8 @@ import { createLogger } from '../../src/log/logger.js'
 import { settingsFromObject } from '../../src/settings/load.js'
 import { createBackend } from '../../src/tdlib/create-backend.js'
 import type { TdBackend } from '../../src/tdlib/backend.js'
-import { FANOUT_MARKER, NETWORK_NONE, memoryNow, serveCommands, type FanoutPlan } from '../lib/ipc.js'
+import { FANOUT_MARKER, memoryNow, serveCommands, type FanoutPlan } from '../lib/ipc.js'
+import { offlineBackend } from '../lib/broker-setup.js'
 
 interface SandboxWorld {
   injectMessages(fromUserId: number, chatId: number, texts: readonly string[]): number[]
@@ -24,7 +25,7 @@ serveCommands({
   start: async (args: { settings: Record<string, unknown>, dir: string }) => {
     const settings = settingsFromObject(args.settings, args.dir)
     const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
-    backend = offline(await createBackend(settings, log))
+    backend = offlineBackend(await createBackend(settings, log))
     broker = new Broker({ settings, backend, logger: log })
     await broker.start()
     const a = broker.addresses
@@ -39,27 +40,6 @@ serveCommands({
     wakeProducer?.()
   }
 }, async () => { await broker?.stop('benchmark over') })
-
-/**
- * Real TDLib with its network off: every client is told networkTypeNone
- * before the broker sends setTdlibParameters (TDLib queues the request until
- * then), so sessions start for real (database, parameters) without ever
- * connecting to Telegram. The benchmark stays on loopback.
- */
-function offline (real: TdBackend): TdBackend {
-  if (real.kind !== 'tdlib') return real
-  return {
-    kind: real.kind,
-    tdlibVersion: real.tdlibVersion,
-    execute: request => real.execute(request),
-    shutdown: async () => { await real.shutdown() },
-    createClient (options, events) {
-      const client = real.createClient(options, events)
-      client.invoke(NETWORK_NONE).catch(() => {})
-      return client
-    }
-  }
-}
 
 async function waitForAck (): Promise<void> {
   await new Promise<void>(resolve => { wakeProducer = resolve })

@@ -5,12 +5,13 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateSelfSigned } from '../../src/certs/generate.js'
+import { benchBrokerSettings } from './broker-setup.js'
 import { Child } from './child.js'
 import { profileFlags } from './options.js'
 import { removeFolder, tempFolder } from './temp.js'
 
 export interface BrokerProcessOptions {
-  /** settings.json content; tdlib.path, logfile, host and port are filled in. */
+  /** settings.json content; tdlib.path, logfile, host and port are filled in (benchBrokerSettings). */
   settings?: Record<string, unknown>
   /** Also listen with TLS (siptg's pinned self-signed pair) and WebSocket (plain, loopback). */
   secure?: boolean
@@ -31,10 +32,7 @@ export interface BrokerProcess {
 
 export async function startBrokerProcess (options: BrokerProcessOptions): Promise<BrokerProcess> {
   const dir = tempFolder()
-  const raw: Record<string, unknown> = { ...options.settings }
-  const tdlib = { path: 'sessions', ...(raw.tdlib as object | undefined) }
-  // Every benchmark client comes from 127.0.0.1: the per-address cap (256 by default) would refuse the idle-clients levels.
-  const settings: Record<string, unknown> = { debug_level: 4, logfile: 'broker.log', max_connections_per_address: 10000, ...raw, host: '127.0.0.1', port: 0, tdlib }
+  const settings = benchBrokerSettings(options.settings)
   let pair: { cert: string, key: string } | undefined
   if (options.secure === true) {
     pair = await generateSelfSigned({ altNames: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }] })

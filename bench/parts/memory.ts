@@ -22,6 +22,9 @@ const CONCURRENCY = 20
 const SETTLE_MS = 1500
 const NOISE = '; at or below zero, within the allocators\' noise at this count: not a measurement'
 
+/** The broker of the session levels (bench/tools/session-heap.ts starts the same one in its own process). */
+export const MEMORY_BROKER_SETTINGS: Readonly<Record<string, unknown>> = { tdlib: BENCH_CREDENTIALS, allowed_requests: ['getAuthorizationState'] }
+
 export async function runMemory (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const levels = [...new Set([10, 100, options.sessions])].filter(n => n <= options.sessions).sort((a, b) => a - b)
   const top = levels[levels.length - 1]!
@@ -153,7 +156,7 @@ interface SessionMemory {
 
 /** A broker with real TDLib: RSS with no sessions, then at each level. */
 async function brokerSessions (levels: readonly number[]): Promise<SessionMemory> {
-  const broker = await startBrokerProcess({ label: 'memory', settings: { tdlib: BENCH_CREDENTIALS, allowed_requests: ['getAuthorizationState'] } })
+  const broker = await startBrokerProcess({ label: 'memory', settings: MEMORY_BROKER_SETTINGS })
   const holder = await BenchClient.connect('tcp', broker)
   try {
     await sleep(SETTLE_MS)

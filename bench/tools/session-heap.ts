@@ -1,6 +1,6 @@
 /**
  * What an idle session holds in the broker's JS heap: a broker in this
- * process (real TDLib, network off, as the memory part starts it), N idle
+ * process (real TDLib, network off, the memory part's settings), N idle
  * sessions then 2N, a heap snapshot after each; prints the growth per
  * session by object kind (V8 node type and constructor or string), largest
  * first.
@@ -13,10 +13,9 @@ import { Broker } from '../../src/broker.js'
 import { createLogger } from '../../src/log/logger.js'
 import { settingsFromObject } from '../../src/settings/load.js'
 import { createBackend } from '../../src/tdlib/create-backend.js'
-import type { TdBackend } from '../../src/tdlib/backend.js'
 import { BenchClient } from '../lib/client.js'
-import { BENCH_CREDENTIALS } from '../lib/direct.js'
-import { NETWORK_NONE } from '../lib/ipc.js'
+import { benchBrokerSettings, offlineBackend } from '../lib/broker-setup.js'
+import { MEMORY_BROKER_SETTINGS } from '../parts/memory.js'
 import { removeAllFolders, tempFolder } from '../lib/temp.js'
 import { sleep } from '../lib/stats.js'
 
@@ -50,25 +49,15 @@ async function main (): Promise<void> {
   const n = Number(args.find(a => a.startsWith('--sessions='))?.slice(11) ?? 100)
   const top = Number(args.find(a => a.startsWith('--top='))?.slice(6) ?? 25)
   const dir = tempFolder()
-  const settings = settingsFromObject({ debug_level: 0, host: '127.0.0.1', port: 0, allowed_requests: ['getAuthorizationState'], tdlib: { path: 'sessions', ...BENCH_CREDENTIALS } }, dir)
+  // The broker of the memory part's session levels: its settings, TDLib's network off before the parameters.
+  const settings = settingsFromObject(benchBrokerSettings(MEMORY_BROKER_SETTINGS), dir)
   const log = createLogger({ debugLevel: settings.debug_level, logfile: settings.logfile })
-  const real = await createBackend(settings, log)
-  // As bench/child/broker.ts: TDLib's network off before the parameters.
-  const backend: TdBackend = {
-    kind: real.kind,
-    tdlibVersion: real.tdlibVersion,
-    execute: r => real.execute(r),
-    shutdown: async () => { await real.shutdown() },
-    createClient (options, events) {
-      const client = real.createClient(options, events)
-      client.invoke(NETWORK_NONE).catch(() => {})
-      return client
-    }
-  }
+  const backend = offlineBackend(await createBackend(settings, log))
   const broker = new Broker({ settings, backend, logger: log })
   await broker.start()
   const client = await BenchClient.connect('tcp', { ports: { tcp: broker.addresses.tcp!.port } })
-  const snapshots: Array<Map<string, number>> = []
+  // Summarised only once both are written: the first summary's Map would otherwise be in the second snapshot.
+  const files: string[] = []
   let created = 0
   for (const level of [n, 2 * n]) {
     while (created < level) {
@@ -81,11 +70,13 @@ async function main (): Promise<void> {
     }
     await sleep(1500)
     gc()
-    const file = writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`))
-    snapshots.push(summarise(file))
-    rmSync(file)
+    files.push(writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`)))
   }
-  const [a, b] = snapshots as [Map<string, number>, Map<string, number>]
+  const [a, b] = files.map(file => {
+    const summary = summarise(file)
+    rmSync(file)
+    return summary
+  }) as [Map<string, number>, Map<string, number>]
   const growth = [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / n] as const).sort((x, y) => y[1] - x[1])
   const total = growth.reduce((s, [, v]) => s + v, 0)
   process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(total / 1024).toFixed(1)} KB\n`)

@@ -22,8 +22,16 @@ export interface LostRange { readonly from: number, readonly to: number }
 /** Most entries kept (and written) whatever update_buffer_size says, so the file stays small. */
 export const MAX_INDEX_ENTRIES = 100_000
 
+/**
+ * Held as parallel arrays (number, type, chat with NaN for none) rather than
+ * an object per entry: an entry is then three array slots, and the type is
+ * the update's own (usually shared) string.
+ */
 export class SeqIndex {
-  private entries: IndexEntry[] = []
+  private seqs: number[] = []
+  private types: string[] = []
+  /** The chat of each entry, NaN when it names none; undefined while no entry names one (an idle session's). */
+  private chats: number[] | undefined
   private head = 0
   private knownFromValue: number
   private lastValue: number
@@ -39,10 +47,14 @@ export class SeqIndex {
 
   get knownFrom (): number { return this.knownFromValue }
   get last (): number { return this.lastValue }
-  get size (): number { return this.entries.length - this.head }
+  get size (): number { return this.seqs.length - this.head }
 
   /** Held entries, oldest first. */
-  list (): IndexEntry[] { return this.entries.slice(this.head) }
+  list (): IndexEntry[] {
+    const out: IndexEntry[] = []
+    for (let i = this.head; i < this.seqs.length; i++) out.push({ seq: this.seqs[i] as number, type: this.types[i] as string, chatId: this.chatAt(i) })
+    return out
+  }
 
   /**
    * Takes over a saved index whose numbers end exactly at this index's start
@@ -53,7 +65,9 @@ export class SeqIndex {
     if (last !== this.lastValue || this.size > 0 || knownFrom > last + 1) return false
     const kept = entries.filter(e => e.seq >= knownFrom && e.seq <= last)
     for (let i = 1; i < kept.length; i++) if ((kept[i] as IndexEntry).seq <= (kept[i - 1] as IndexEntry).seq) return false
-    this.entries = kept
+    this.seqs = kept.map(e => e.seq)
+    this.types = kept.map(e => e.type)
+    this.chats = kept.some(e => e.chatId !== undefined) ? kept.map(e => e.chatId ?? NaN) : undefined
     this.head = 0
     this.knownFromValue = knownFrom
     this.trim()
@@ -62,10 +76,22 @@ export class SeqIndex {
 
   /** Records that `seq` was issued; with an entry when resuming clients could receive it. */
   issued (seq: number, entry?: { type: string, chatId: number | undefined }): void {
+    if (entry === undefined) this.record(seq, undefined, undefined)
+    else this.record(seq, entry.type, entry.chatId)
+  }
+
+  /**
+   * As issued(), without an object per call: `type` undefined records a number
+   * resuming clients never get.
+   */
+  record (seq: number, type: string | undefined, chatId: number | undefined): void {
     if (seq <= this.lastValue) return
     this.lastValue = seq
-    if (entry !== undefined && this.maxSize > 0) {
-      this.entries.push({ seq, type: entry.type, chatId: entry.chatId })
+    if (type !== undefined && this.maxSize > 0) {
+      if (chatId !== undefined && this.chats === undefined) this.chats = this.seqs.map(() => NaN)
+      this.seqs.push(seq)
+      this.types.push(type)
+      this.chats?.push(chatId ?? NaN)
       this.trim()
     } else if (this.maxSize === 0) {
       this.knownFromValue = seq + 1
@@ -91,22 +117,27 @@ export class SeqIndex {
       first ??= Math.max(from, this.lastValue + 1)
       lastLost = to
     }
-    for (let i = this.lowerBound(Math.max(from, this.knownFromValue)); i < this.entries.length; i++) {
-      const e = this.entries[i] as IndexEntry
-      if (e.seq > to) break
-      if (!accepts(e.type, e.chatId)) continue
-      if (first === undefined || e.seq < first) first = e.seq
-      if (lastLost === undefined || e.seq > lastLost) lastLost = e.seq
+    for (let i = this.lowerBound(Math.max(from, this.knownFromValue)); i < this.seqs.length; i++) {
+      const seq = this.seqs[i] as number
+      if (seq > to) break
+      if (!accepts(this.types[i] as string, this.chatAt(i))) continue
+      if (first === undefined || seq < first) first = seq
+      if (lastLost === undefined || seq > lastLost) lastLost = seq
     }
     return first === undefined || lastLost === undefined ? undefined : { from: first, to: lastLost }
   }
 
+  private chatAt (i: number): number | undefined {
+    const chat = this.chats?.[i]
+    return chat === undefined || Number.isNaN(chat) ? undefined : chat
+  }
+
   private lowerBound (seq: number): number {
     let lo = this.head
-    let hi = this.entries.length
+    let hi = this.seqs.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if ((this.entries[mid] as IndexEntry).seq < seq) lo = mid + 1
+      if ((this.seqs[mid] as number) < seq) lo = mid + 1
       else hi = mid
     }
     return lo
@@ -115,11 +146,13 @@ export class SeqIndex {
   private trim (): void {
     const max = Math.min(this.maxSize, MAX_INDEX_ENTRIES)
     while (this.size > max) {
-      this.knownFromValue = (this.entries[this.head] as IndexEntry).seq + 1
+      this.knownFromValue = (this.seqs[this.head] as number) + 1
       this.head++
     }
-    if (this.head > 64 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head)
+    if (this.head > 64 && this.head * 2 > this.seqs.length) {
+      this.seqs = this.seqs.slice(this.head)
+      this.types = this.types.slice(this.head)
+      this.chats = this.chats?.slice(this.head)
       this.head = 0
     }
   }

@@ -21,6 +21,7 @@ import { SeqIndex } from '../resume/seq-index.js'
 import { writeIndex, type SavedIndex } from '../resume/index-file.js'
 import { writeMeta, type SessionMeta } from './meta.js'
 import { OutgoingUpdate } from './outgoing.js'
+import { sharedUpdates } from './shared-updates.js'
 import { moveKey, moveToKey, openDatabase, type OpenContext, type OpenedClient } from './open-database.js'
 import { addProxyRequest, tdlibParameters } from './tdlib-parameters.js'
 
@@ -408,7 +409,8 @@ export class Session {
       }
       onlyStarter = true
     }
-    const out = new OutgoingUpdate(this.id, this.sequence.next(), update)
+    // Held for resuming clients: identical settings updates of every session share one frozen object.
+    const out = new OutgoingUpdate(this.id, this.sequence.next(), sharedUpdates.share(update))
     if (this.log.isLevelEnabled('trace')) {
       // An update no client may receive is not the log's business either: its type only, marked as filtered.
       if (this.logged.allowsUpdate(type)) this.log.trace({ seq: out.seq, update: redactSecrets(update) }, 'update')
@@ -416,7 +418,7 @@ export class Session {
     }
     if (type === 'updateAuthorizationState') this.lastAuthState = out
     else if (type === 'updateConnectionState') this.lastConnectionState = out
-    this.index.issued(out.seq, onlyStarter ? undefined : { type, chatId: out.chatId })
+    this.index.record(out.seq, onlyStarter ? undefined : out.type, onlyStarter ? undefined : out.chatId)
     this.indexChanged = true
     if (onlyStarter) {
       // Catch-up updates belong to the starter alone, so they are not held for resuming clients either.

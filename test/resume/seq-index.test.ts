@@ -70,3 +70,19 @@ t.test('the index file round-trips, and a damaged one is ignored', async t => {
     t.equal(await readIndex(dir), undefined, `ignored: ${bad}`)
   }
 })
+
+t.test('chats that first appear after entries without one, and across compactions, stay with their numbers', async t => {
+  const index = new SeqIndex(100, 0)
+  for (let s = 1; s <= 150; s++) index.issued(s, s % 50 === 0 ? { type: 'updateNewMessage', chatId: -1_000_000_000_000 - s } : { type: 'updateOption', chatId: undefined })
+  t.same(index.list().filter(e => e.chatId !== undefined).map(e => [e.seq, e.chatId]), [[100, -1_000_000_000_100], [150, -1_000_000_000_150]], 'the first 50 went; the chats kept their numbers')
+  t.equal(index.knownFrom, 51)
+  const only = (chat: number) => (_type: string, c: number | undefined): boolean => c === chat
+  t.same(index.lost(51, 150, only(-1_000_000_000_100)), { from: 100, to: 100 })
+  t.equal(index.lost(51, 99, only(-1_000_000_000_100)), undefined)
+  const restored = new SeqIndex(100, 150)
+  t.ok(restored.restore(index.knownFrom, index.last, index.list()))
+  t.same(restored.list(), index.list(), 'the same entries after a restore')
+  const plain = new SeqIndex(100, 150)
+  t.ok(plain.restore(1, 150, index.list().filter(e => e.chatId === undefined)))
+  t.ok(plain.list().every(e => e.chatId === undefined), 'no chats when none was saved')
+})

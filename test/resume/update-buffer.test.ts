@@ -53,7 +53,7 @@ t.test('long runs stay bounded in memory', async t => {
   const buffer = new UpdateBuffer(5, 60_000, 0)
   for (let s = 1; s <= 100_000; s++) buffer.push(update(s))
   t.equal(buffer.size, 5)
-  t.ok((buffer as unknown as { items: unknown[] }).items.length < 200, 'the backing array is compacted')
+  t.ok((buffer as unknown as { seqs: unknown[] }).seqs.length < 200, 'the backing arrays are compacted')
   t.same(seqs(buffer.since(0)), [99_996, 99_997, 99_998, 99_999, 100_000])
 })
 
