@@ -155,6 +155,9 @@ export class QueueLog {
     this.record(wholeLine(name, state))
   }
 
+  /** Whether everything recorded so far is in the file (after flush: no write failed since). */
+  get written (): boolean { return !this.resync && this.lines.length === 0 }
+
   /** Waits until everything recorded so far is written. */
   async flush (): Promise<void> {
     while (this.running !== undefined) await this.running

@@ -82,7 +82,8 @@ export class UpdateQueue {
     this.state = saved
     this.store.whole(this.name, this.saved())
     await this.store.flush()
-    await rm(this.file, { force: true })
+    // Kept while the log could not take it (a write failed): it is read again at the next start.
+    if (this.store.written) await rm(this.file, { force: true })
   }
 
   get pendingCount (): number { return this.state.entries.length }
