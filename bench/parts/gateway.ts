@@ -26,11 +26,19 @@ import { Child } from '../lib/child.js'
 import { loadAverage } from '../lib/machine.js'
 import { profileFlags, type BenchOptions } from '../lib/options.js'
 import { fmt, table, type PartReport, type Target } from '../lib/report-types.js'
-import { Repeats } from '../lib/stats.js'
+import { Repeats, spread, type Spread } from '../lib/stats.js'
 import { removeFolder, tempFolder } from '../lib/temp.js'
 
 const BOT = { id: 7000002, username: 'inline_sandbox_bot', token: '7000002:sandbox-inline-bot-token' }
 const CONSUMERS = [1, 10, 100] as const
+/**
+ * BENCH_GATEWAY=latency skips the sendMessage comparison; BENCH_GATEWAY_CONSUMERS=100
+ * (a list) and BENCH_GATEWAY_MODES=poll|webhook measure only those latencies (profiling,
+ * A/B runs of one figure). Unset: everything.
+ */
+const ONLY = process.env.BENCH_GATEWAY ?? ''
+const COUNTS: readonly number[] = (process.env.BENCH_GATEWAY_CONSUMERS ?? '').split(',').filter(s => s !== '').map(Number)
+const MODES: readonly string[] = (process.env.BENCH_GATEWAY_MODES ?? '').split(',').filter(s => s !== '')
 const IN_FLIGHT = 16
 /** Low scrypt cost for the bench's own tokens and keys (start-up time only; checked tokens are cached). */
 const SCRYPT = { N: 1024, r: 8, p: 1 }
@@ -50,43 +58,47 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
   const clients = new Child('gateway clients', new URL('../child/gateway-clients.js', import.meta.url))
   try {
     // Throughput: one broker with one consumer.
-    const one = await startGateway(world, 1, 'throughput')
-    try {
-      const token = world.tokens[0] as string
-      await clients.call('connect', { tcp: one.tcp, http: one.http, key: world.key, botSession: world.botSession, token })
-      /** Sends/s of one path; the broker's and the clients' CPU per send (µs) are kept as `<path>-cpu-broker` and `<path>-cpu-clients`. */
-      const send = async (path: string, total: number, warmUp = false): Promise<number> => {
-        const [broker, own] = [await one.child.cpuMicros(), await clients.cpuMicros()]
-        const rate = await clients.call<number>('send', { path, total, inFlight: IN_FLIGHT, token })
-        if (!warmUp) r.add(`${path}-cpu-broker`, (await one.child.cpuMicros() - broker) / total)
-        if (!warmUp) r.add(`${path}-cpu-clients`, (await clients.cpuMicros() - own) / total)
-        return rate
-      }
-      // Warm-up of every path.
-      for (const path of ['http', ...SOCKET_PATHS]) await send(path, 200, true)
-      for (let round = 0; round < rounds; round++) {
-        const h = await send('http', sends)
-        r.add('http', h)
-        const line = [`HTTP ${h.toFixed(0)}/s`]
-        for (const path of SOCKET_PATHS) {
-          const s = await send(path, sends)
-          r.add(path, s)
-          r.add(`ratio-${path}`, h / s)
-          line.push(`${path} ${s.toFixed(0)}/s (ratio ${(h / s).toFixed(2)})`)
+    if (ONLY !== 'latency') {
+      const one = await startGateway(world, 1, 'throughput')
+      try {
+        const token = world.tokens[0] as string
+        await clients.call('connect', { tcp: one.tcp, http: one.http, key: world.key, botSession: world.botSession, token })
+        /** Sends/s of one path; the broker's and the clients' CPU per send (µs) are kept as `<path>-cpu-broker` and `<path>-cpu-clients`. */
+        const send = async (path: string, total: number, warmUp = false): Promise<number> => {
+          const [broker, own] = [await one.child.cpuMicros(), await clients.cpuMicros()]
+          const rate = await clients.call<number>('send', { path, total, inFlight: IN_FLIGHT, token })
+          if (!warmUp) r.add(`${path}-cpu-broker`, (await one.child.cpuMicros() - broker) / total)
+          if (!warmUp) r.add(`${path}-cpu-clients`, (await clients.cpuMicros() - own) / total)
+          return rate
         }
-        // CPU per send of this round, broker/clients.
-        const last = (name: string): number => { const runs = r.get(name).runs; return Math.round(runs[runs.length - 1] ?? 0) }
-        line.push(`CPU µs/send broker/clients: ${['http', ...SOCKET_PATHS].map(p => `${p} ${last(`${p}-cpu-broker`)}/${last(`${p}-cpu-clients`)}`).join(', ')}`)
-        log(`   round ${round + 1}: ${line.join(', ')}, load ${loadAverage().toFixed(2)}`)
+        // Warm-up of every path.
+        for (const path of ['http', ...SOCKET_PATHS]) await send(path, 200, true)
+        for (let round = 0; round < rounds; round++) {
+          const h = await send('http', sends)
+          r.add('http', h)
+          const line = [`HTTP ${h.toFixed(0)}/s`]
+          for (const path of SOCKET_PATHS) {
+            const s = await send(path, sends)
+            r.add(path, s)
+            r.add(`ratio-${path}`, h / s)
+            line.push(`${path} ${s.toFixed(0)}/s (ratio ${(h / s).toFixed(2)})`)
+          }
+          // CPU per send of this round, broker/clients.
+          const last = (name: string): number => { const runs = r.get(name).runs; return Math.round(runs[runs.length - 1] ?? 0) }
+          line.push(`CPU µs/send broker/clients: ${['http', ...SOCKET_PATHS].map(p => `${p} ${last(`${p}-cpu-broker`)}/${last(`${p}-cpu-clients`)}`).join(', ')}`)
+          log(`   round ${round + 1}: ${line.join(', ')}, load ${loadAverage().toFixed(2)}`)
+        }
+        await clients.call('close')
+      } finally {
+        await one.stop()
       }
-      await clients.call('close')
-    } finally {
-      await one.stop()
     }
     // Latency: a broker per consumer count and mode.
     for (const webhook of [false, true]) {
       const mode = webhook ? 'webhook' : 'poll'
+      if (MODES.length > 0 && !MODES.includes(mode)) continue
       for (const count of CONSUMERS) {
+        if (COUNTS.length > 0 && !COUNTS.includes(count)) continue
         const running = await startGateway(world, count, `${mode}-${count}`)
         try {
           const tokens = world.tokens.slice(0, count)
@@ -114,11 +126,13 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     await clients.stop()
     removeFolder(world.dir)
   }
-  const ratio = r.get('ratio-socket-final')
+  // A partial run (BENCH_GATEWAY*) reports n/a for what it did not measure.
+  const get = (name: string): Spread => r.has(name) ? r.get(name) : spread([])
+  const ratio = get('ratio-socket-final')
   const targets: Target[] = [
     { name: 'Bot API sendMessage over HTTP keep-alive at least 0.8x the TDLib JSON socket (both until the sent message)', measured: `${fmt(ratio, 2)}x`, pass: ratio.median >= 0.8 },
     ...(['poll', 'webhook'] as const).map(mode => {
-      const p99 = r.get(`${mode}-100-p99`)
+      const p99 = get(`${mode}-100-p99`)
       return { name: `Bot API delivery p99 under 20 ms at 100 consumers (${mode === 'poll' ? 'long polling' : 'webhook'})`, measured: `${fmt(p99, 2)} ms`, pass: p99.median < 20 }
     })
   ]
@@ -134,14 +148,14 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     `Latency: ${messages} customer messages per repeat, one at a time, from Alice's sendMessage over the socket until each consumer has the update (long polling: a getUpdates loop per consumer; webhook: a local HTTP server). CPU per delivery: the broker process's (every thread), per message and consumer, the sandbox's handling of Alice's send included. Median (min–max) over ${rounds} repeats.`,
     '',
     table(['sendMessage', 'requests/s', 'HTTP / this', 'broker CPU µs/send', 'clients CPU µs/send'], [
-      ['HTTP keep-alive (Bot API), until the sent message', fmt(r.get('http'), 0), '', fmt(r.get('http-cpu-broker'), 0), fmt(r.get('http-cpu-clients'), 0)],
-      ['TDLib JSON socket, until updateMessageSendSucceeded', fmt(r.get('socket-final'), 0), `${fmt(ratio, 2)}x`, fmt(r.get('socket-final-cpu-broker'), 0), fmt(r.get('socket-final-cpu-clients'), 0)],
-      ['TDLib JSON socket, until TDLib\'s first answer', fmt(r.get('socket-first'), 0), `${fmt(r.get('ratio-socket-first'), 2)}x`, fmt(r.get('socket-first-cpu-broker'), 0), fmt(r.get('socket-first-cpu-clients'), 0)]
+      ['HTTP keep-alive (Bot API), until the sent message', fmt(get('http'), 0), '', fmt(get('http-cpu-broker'), 0), fmt(get('http-cpu-clients'), 0)],
+      ['TDLib JSON socket, until updateMessageSendSucceeded', fmt(get('socket-final'), 0), `${fmt(ratio, 2)}x`, fmt(get('socket-final-cpu-broker'), 0), fmt(get('socket-final-cpu-clients'), 0)],
+      ['TDLib JSON socket, until TDLib\'s first answer', fmt(get('socket-first'), 0), `${fmt(get('ratio-socket-first'), 2)}x`, fmt(get('socket-first-cpu-broker'), 0), fmt(get('socket-first-cpu-clients'), 0)]
     ]),
     '',
     table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)', 'broker CPU µs/delivery, polling', 'broker CPU µs/delivery, webhook'], CONSUMERS.map(n => [
-      String(n), fmt(r.get(`poll-${n}-p50`), 2), fmt(r.get(`poll-${n}-p99`), 2), fmt(r.get(`webhook-${n}-p50`), 2), fmt(r.get(`webhook-${n}-p99`), 2),
-      fmt(r.get(`poll-${n}-cpu-broker`), 0), fmt(r.get(`webhook-${n}-cpu-broker`), 0)
+      String(n), fmt(get(`poll-${n}-p50`), 2), fmt(get(`poll-${n}-p99`), 2), fmt(get(`webhook-${n}-p50`), 2), fmt(get(`webhook-${n}-p99`), 2),
+      fmt(get(`poll-${n}-cpu-broker`), 0), fmt(get(`webhook-${n}-cpu-broker`), 0)
     ]))
   ].join('\n')
   return {
@@ -151,7 +165,7 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     charts: [{
       title: 'Bot API delivery p99',
       unit: 'ms',
-      groups: CONSUMERS.map(n => ({ label: `${n} consumers`, bars: [{ series: 'long polling', value: r.get(`poll-${n}-p99`) }, { series: 'webhook', value: r.get(`webhook-${n}-p99`) }] }))
+      groups: CONSUMERS.map(n => ({ label: `${n} consumers`, bars: [{ series: 'long polling', value: get(`poll-${n}-p99`) }, { series: 'webhook', value: get(`webhook-${n}-p99`) }] }))
     }]
   }
 }

@@ -27,6 +27,7 @@ import { botApiListener, type CallMeta } from './http.js'
 import { METHODS } from './methods.js'
 import { Params } from './params.js'
 import { UpdateQueue, type Poller } from './queue.js'
+import { QueueLog } from './queue-log.js'
 import { TokenDirectory } from './tokens.js'
 import { WebhookSender } from './webhook.js'
 
@@ -58,6 +59,8 @@ export class BotApiGateway {
   private readonly tokens: TokenDirectory
   private readonly consumers = new Map<string, Consumer>()
   private readonly bots = new Map<string, BotSession>()
+  /** The queue log of each bot session (by session id), shared by its consumers. */
+  private readonly logs = new Map<string, QueueLog>()
   private readonly servers: Server[] = []
   private server: http.Server | https.Server | undefined
   /** Wrong tokens slow down their address, as wrong client keys do (clients/throttle.ts). */
@@ -86,8 +89,13 @@ export class BotApiGateway {
         bot = new BotSession(session, this.log.child({ session: c.session }))
         this.bots.set(c.session, bot)
       }
+      let log = this.logs.get(c.session)
+      if (log === undefined) {
+        log = new QueueLog(join(session.directory, 'bot-api', 'queues.log'), this.log.child({ session: c.session }))
+        this.logs.set(c.session, log)
+      }
       const queue = new UpdateQueue(join(session.directory, 'bot-api', `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }),
-        c.group ? c.group_handover_timeout * 1000 : undefined)
+        c.group ? c.group_handover_timeout * 1000 : undefined, { log, name: c.name })
       await queue.load()
       bot.listeners.push({ queue, policy: () => this.policyOf(c) })
       const webhook = new WebhookSender(queue, async (method, params) => await this.invoke(c, method, params, 'webhook response'), this.log.child({ consumer: c.name, component: 'webhook' }))
@@ -133,6 +141,7 @@ export class BotApiGateway {
     for (const c of this.consumers.values()) await c.webhook.stop()
     for (const bot of this.bots.values()) await bot.close()
     for (const c of this.consumers.values()) await c.queue.close()
+    for (const log of this.logs.values()) await log.close()
     await Promise.all(closed)
   }
 

@@ -1,11 +1,10 @@
 /**
- * A consumer's queue on disk: one small JSON file, replaced atomically
- * (written beside, then renamed), so a crash leaves the old or the new
- * file, never half of one. Writes are coalesced: however many updates
- * arrive while one write runs, the next write carries them all.
+ * A consumer's queue state, as queue-log.ts records it whole, and the former
+ * format that kept it in a JSON file of its own per consumer
+ * (`<session folder>/bot-api/<consumer>.json`): such a file is read once
+ * into the session's log (queue.ts), then removed.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
 
 export interface QueueEntry {
   readonly update_id: number
@@ -44,7 +43,12 @@ export async function readQueueFile (file: string): Promise<QueueState | undefin
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw e
   }
-  const data = JSON.parse(text) as Partial<QueueState>
+  return checkQueueState(JSON.parse(text), file)
+}
+
+/** A queue's state as read from JSON, its fields checked; throws with the file's name when it is not one. */
+export function checkQueueState (parsed: unknown, file: string): QueueState {
+  const data = (parsed ?? {}) as Partial<QueueState>
   if (typeof data.next_id !== 'number' || !Array.isArray(data.entries)) throw new Error(`${file} is not a Bot API queue file`)
   const entries = data.entries.filter(e => typeof e?.update_id === 'number' && typeof e.kind === 'string' && typeof e.update === 'object')
   for (const e of entries) {
@@ -54,41 +58,4 @@ export async function readQueueFile (file: string): Promise<QueueState | undefin
   const webhook = typeof data.webhook?.url === 'string' ? { webhook: data.webhook } : {}
   const owners = Array.isArray(data.chat_owners) ? { chat_owners: data.chat_owners.filter(o => Array.isArray(o) && typeof o[0] === 'string' && typeof o[1] === 'string') } : {}
   return { next_id: data.next_id, entries, ...(Array.isArray(data.allowed_updates) ? { allowed_updates: data.allowed_updates.map(String) } : {}), ...webhook, ...owners }
-}
-
-/** Saves a queue's state, the latest one given winning; flush() waits for what was asked so far. */
-export class QueueWriter {
-  private pending: QueueState | undefined
-  private running: Promise<void> | undefined
-  private failed: ((e: Error) => void) | undefined
-
-  constructor (private readonly file: string, onError: (e: Error) => void) { this.failed = onError }
-
-  save (state: QueueState): void {
-    this.pending = state
-    this.running ??= this.loop()
-  }
-
-  async flush (): Promise<void> {
-    while (this.running !== undefined) await this.running
-  }
-
-  private async loop (): Promise<void> {
-    // One turn of the event loop first, so a burst of updates is one write.
-    await new Promise(resolve => setImmediate(resolve))
-    try {
-      await mkdir(dirname(this.file), { recursive: true })
-      while (this.pending !== undefined) {
-        const state = this.pending
-        this.pending = undefined
-        const tmp = `${this.file}.tmp`
-        await writeFile(tmp, JSON.stringify(state))
-        await rename(tmp, this.file)
-      }
-    } catch (e) {
-      this.failed?.(e as Error)
-    } finally {
-      this.running = undefined
-    }
-  }
 }

@@ -3,16 +3,18 @@
  * per consumer, confirmed by getUpdates' offset, limit, long polling with
  * timeout, allowed_updates. Only this consumer reads it, so no consumer can
  * take another's updates. A second getUpdates while one waits ends the first
- * with 409, as Telegram does. Kept in a file (queue-file.ts) so a restart
+ * with 409, as Telegram does. Kept in a log (queue-log.ts: one for all the
+ * consumers of a bot session, one write per event-loop turn) so a restart
  * loses nothing and repeats nothing that was confirmed. A consumer group's
  * instances share one queue, each getting the updates of its own chats
  * (group.ts).
  */
-import { rename } from 'node:fs/promises'
+import { rename, rm } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
 import { BotApiError, badRequest } from './errors.js'
 import { chatKeyOf, GroupState, type Waiter } from './group.js'
-import { QueueWriter, readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
+import { readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
+import { QueueLog } from './queue-log.js'
 
 /** Kinds sent when the consumer never said (Telegram's default: all but these). */
 const NOT_BY_DEFAULT: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
@@ -22,37 +24,66 @@ export interface Poller { readonly instance?: string, readonly signal?: AbortSig
 
 const conflictError = (): BotApiError => new BotApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running')
 
+/** A log shared by several queues (one bot session's consumers), and this queue's name in it. */
+export interface SharedLog { readonly log: QueueLog, readonly name: string }
+
 export class UpdateQueue {
   private state: QueueState = { next_id: 1, entries: [] }
   private waiter: Waiter | undefined
-  private readonly writer: QueueWriter
+  private readonly store: QueueLog
+  /** This queue's name in the log ('' when the log is its own). */
+  private readonly name: string
+  /** The name as it starts a record: `"q":"<name>",`, or nothing in a log of its own. */
+  private readonly prefix: string
   /** Set for a consumer group (group.ts): instances share the queue. */
   private readonly group: GroupState | undefined
   private readonly handoverTimers = new Map<string, NodeJS.Timeout>()
   /** Called after every push (the webhook sender listens). */
   onPush: () => void = () => {}
 
-  /** `handoverMs` makes it a consumer group's queue: an instance silent that long loses its chats. */
-  constructor (private readonly file: string, private readonly maxQueue: number, private readonly log: Logger, private readonly handoverMs?: number) {
-    this.writer = new QueueWriter(file, e => { this.log.error({ file, err: e.message }, 'Bot API queue could not be saved') })
+  /**
+   * `handoverMs` makes it a consumer group's queue: an instance silent that
+   * long loses its chats. Without `shared`, the queue is kept in a log of its
+   * own, `file`; with it, in the shared log, and `file` is where the former
+   * format kept it (read once, then removed).
+   */
+  constructor (private readonly file: string, private readonly maxQueue: number, private readonly log: Logger, private readonly handoverMs?: number, private readonly shared?: SharedLog) {
+    this.store = shared?.log ?? new QueueLog(file, log)
+    this.name = shared?.name ?? ''
+    this.prefix = this.name === '' ? '' : `"q":${JSON.stringify(this.name)},`
     this.group = handoverMs === undefined ? undefined : new GroupState(handoverMs)
   }
 
   /**
-   * Reads the saved queue, if there is one. A file that cannot be read as a
-   * queue is moved aside (kept for a human, never overwritten) and the queue
-   * starts empty, so one broken file does not keep the broker from starting.
+   * Reads the saved queue, if there is one. A log that cannot be read is
+   * moved aside and its queues start empty (queue-log.ts); so does a file of
+   * the former format that cannot be.
    */
   async load (): Promise<void> {
+    const saved = (await this.store.read()).get(this.name)
+    if (saved !== undefined) this.state = saved
+    else if (this.shared !== undefined) await this.migrate()
+    this.store.join({ name: this.name, state: () => this.saved() })
+    this.group?.restore(this.state.entries, this.state.chat_owners ?? [])
+  }
+
+  /** A queue the former format kept in a file of its own goes into the shared log, then the file goes. */
+  private async migrate (): Promise<void> {
+    let saved: QueueState | undefined
     try {
-      const saved = await readQueueFile(this.file)
-      if (saved !== undefined) this.state = saved
-      this.group?.restore(this.state.entries, this.state.chat_owners ?? [])
+      saved = await readQueueFile(this.file)
     } catch (e) {
       const aside = `${this.file}.broken-${Date.now()}`
       await rename(this.file, aside).catch(() => {})
       this.log.error({ file: this.file, moved_to: aside, err: (e as Error).message }, 'Bot API queue file unusable: moved aside, the queue starts empty')
+      return
     }
+    if (saved === undefined) return
+    this.state = saved
+    this.store.whole(this.name, this.saved())
+    await this.store.flush()
+    // Kept while the log could not take it (a write failed): it is read again at the next start.
+    if (this.store.written) await rm(this.file, { force: true })
   }
 
   get pendingCount (): number { return this.state.entries.length }
@@ -67,12 +98,15 @@ export class UpdateQueue {
   /** Adds an update (when the consumer wants its kind) about `chat`, if any; the oldest is dropped beyond max_queue. */
   push (kind: string, update: Record<string, unknown>, chat?: number): void {
     if (!this.wants(kind)) return
-    this.state.entries.push({ update_id: this.state.next_id++, kind, update, ...(chat === undefined ? {} : { chat }) })
+    const id = this.state.next_id++
+    this.state.entries.push({ update_id: id, kind, update, ...(chat === undefined ? {} : { chat }) })
+    // The record splices the update's JSON, encoded once for every consumer.
+    this.store.record(`{${this.prefix}"push":{"update_id":${id},"kind":${JSON.stringify(kind)},"update":${jsonOf(update)}${chat === undefined ? '' : `,"chat":${JSON.stringify(chat)}`}}}`)
     if (this.state.entries.length > this.maxQueue) {
       const dropped = this.state.entries.splice(0, this.state.entries.length - this.maxQueue)
-      this.log.warn({ file: this.file, dropped: dropped.length, max_queue: this.maxQueue }, 'Bot API queue full: oldest updates dropped')
+      this.store.record(`{${this.prefix}"keep":${this.maxQueue}}`)
+      this.log.warn({ file: this.store.file, dropped: dropped.length, max_queue: this.maxQueue }, 'Bot API queue full: oldest updates dropped')
     }
-    this.save()
     this.waiter?.wake()
     this.group?.wakeAll()
     this.onPush()
@@ -118,7 +152,8 @@ export class UpdateQueue {
       throw badRequest('this token is a consumer group\'s: each instance must name itself, as <token>~<instance> or in the X-Tdbroker-Instance header')
     }
     if (this.group === undefined && poller.instance !== undefined) throw badRequest('an instance name (<token>~<instance>) is only for consumer groups, and this consumer is not one')
-    if (allowedUpdates !== undefined) {
+    // Frameworks send the same allowed_updates with every call: only a change is written.
+    if (allowedUpdates !== undefined && !sameList(allowedUpdates, this.state.allowed_updates)) {
       this.state.allowed_updates = allowedUpdates
       this.save()
     }
@@ -133,7 +168,7 @@ export class UpdateQueue {
   /** Drops every update (drop_pending_updates). */
   clear (): void {
     this.state.entries = []
-    this.save()
+    this.store.record(`{${this.prefix}"keep":0}`)
   }
 
   /** Wakes a waiting getUpdates with 409 (a webhook was set) and writes what is pending. */
@@ -141,7 +176,9 @@ export class UpdateQueue {
     this.interrupt()
     for (const timer of this.handoverTimers.values()) clearTimeout(timer)
     this.handoverTimers.clear()
-    await this.writer.flush()
+    // A shared log is closed by its owner (the gateway), once its queues are.
+    if (this.shared === undefined) await this.store.close()
+    else await this.store.flush()
   }
 
   /** Ends every waiting getUpdates with this conflict (e.g. a webhook was set). */
@@ -230,7 +267,8 @@ export class UpdateQueue {
     const before = this.state.entries.length
     if (offset < 0) this.state.entries = this.state.entries.slice(Math.max(0, before + offset))
     else this.state.entries = this.state.entries.filter(e => e.update_id >= offset)
-    if (this.state.entries.length !== before) this.save()
+    if (this.state.entries.length === before) return
+    this.store.record(offset < 0 ? `{${this.prefix}"keep":${this.state.entries.length}}` : `{${this.prefix}"below":${offset}}`)
   }
 
   private async wait (timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -250,9 +288,19 @@ export class UpdateQueue {
     })
   }
 
-  private save (): void {
-    this.writer.save({ ...this.state, ...(this.group === undefined ? {} : { chat_owners: this.group.savedOwners() }) })
+  /** The whole state as saved (a group's chat owners with it). */
+  private saved (): QueueState {
+    return { ...this.state, ...(this.group === undefined ? {} : { chat_owners: this.group.savedOwners() }) }
   }
+
+  /** Records the whole state (rarer changes: webhook, allowed_updates, a group's owners). */
+  private save (): void {
+    this.store.whole(this.name, this.saved())
+  }
+}
+
+function sameList (a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 /**
@@ -270,13 +318,20 @@ export function updateJson (update: Record<string, unknown>): string {
     const value = update[key]
     if (value === undefined) continue
     let text: string
-    if (typeof value === 'object' && value !== null) {
-      text = encoded.get(value) ?? JSON.stringify(value)
-      encoded.set(value, text)
-    } else text = JSON.stringify(value)
+    text = typeof value === 'object' && value !== null ? jsonOf(value) : JSON.stringify(value)
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${text}`
   }
   return out + '}'
+}
+
+/** An update's object as JSON, encoded once for every consumer (and for the log). */
+function jsonOf (value: object): string {
+  let text = encoded.get(value)
+  if (text === undefined) {
+    text = JSON.stringify(value)
+    encoded.set(value, text)
+  }
+  return text
 }
 
 /** The update as getUpdates and webhooks give it (the chat and owner stay inside the queue). */
