@@ -22,6 +22,12 @@ import { checkQueueState, type QueueEntry, type QueueState } from './queue-file.
 
 /** Compaction once the records appended since the last one pass this many bytes and twice the compacted size. */
 export const COMPACT_AFTER = 4 * 1024 * 1024
+/**
+ * Most characters of records waiting for a write (a slow or stalled disk):
+ * beyond it they are dropped and the next write is every queue whole, which
+ * holds what they said and is bounded by the queues' own size (max_queue).
+ */
+export const MAX_PENDING_CHARS = COMPACT_AFTER
 
 /** One line of the log: a queue's whole state, or a change of it. `q` names the queue ('' in a log of one queue). */
 type Record_ =
@@ -92,6 +98,7 @@ export class QueueLog {
   private readonly orphans = new Map<string, QueueState>()
   private readonly members = new Map<string, Member>()
   private lines: string[] = []
+  private pendingChars = 0
   private running: Promise<void> | undefined
   private handle: FileHandle | undefined
   /** Bytes appended since the log was last written whole, and that whole's size. */
@@ -146,7 +153,14 @@ export class QueueLog {
 
   /** Appends a record (a line of JSON, without its newline), written in this event-loop turn's write. */
   record (line: string): void {
-    this.lines.push(line)
+    if (this.pendingChars + line.length > MAX_PENDING_CHARS) {
+      this.lines = []
+      this.pendingChars = 0
+      this.resync = true
+    } else {
+      this.lines.push(line)
+      this.pendingChars += line.length + 1
+    }
     this.running ??= this.loop()
   }
 
@@ -158,8 +172,9 @@ export class QueueLog {
   /** Whether everything recorded so far is in the file (after flush: no write failed since). */
   get written (): boolean { return !this.resync && this.lines.length === 0 }
 
-  /** Waits until everything recorded so far is written. */
+  /** Waits until everything recorded so far is written; after a failed write, tries once more. */
   async flush (): Promise<void> {
+    if (this.resync) this.running ??= this.loop()
     while (this.running !== undefined) await this.running
   }
 
@@ -178,11 +193,13 @@ export class QueueLog {
       while (this.lines.length > 0 || this.resync) {
         if (this.resync || (this.appended > COMPACT_AFTER && this.appended > 2 * this.compacted)) {
           this.lines = []
+          this.pendingChars = 0
           await this.compact()
           continue
         }
         const text = this.lines.join('\n') + '\n'
         this.lines = []
+        this.pendingChars = 0
         if (this.handle === undefined) {
           await mkdir(dirname(this.file), { recursive: true })
           this.handle = await open(this.file, 'a')

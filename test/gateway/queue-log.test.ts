@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { UpdateQueue } from '../../src/gateway/queue.js'
-import { COMPACT_AFTER, QueueLog } from '../../src/gateway/queue-log.js'
+import { COMPACT_AFTER, MAX_PENDING_CHARS, QueueLog } from '../../src/gateway/queue-log.js'
 import { tempDir } from '../helpers/broker.js'
 import { LogSink } from '../helpers/log-sink.js'
 
@@ -108,6 +108,27 @@ t.test('the log is compacted when it has grown, and reads back the same', async 
   const again = await open(dir, ['a', 'b'])
   t.same(ids(await again.queues[0]!.take(undefined, 100, 0, undefined)), [total], 'a: its last, unconfirmed')
   t.same(ids(await again.queues[1]!.take(undefined, 100, 0, undefined)), [total - 2, total - 1, total], 'b: its last three')
+  await closeAll(again)
+})
+
+t.test('records piling up before a write are bounded: the queues are written whole instead', async t => {
+  const dir = tempDir('tdbroker-qlog-')
+  const o = await open(dir, ['a'])
+  const a = o.queues[0]!
+  const big = 'x'.repeat(2000)
+  // All in one turn, before the log's first write: more than MAX_PENDING_CHARS of push records (the queue keeps its last 1000).
+  const total = Math.ceil(1.5 * MAX_PENDING_CHARS / 2000)
+  for (let i = 1; i <= total; i++) a.push('message', { text: `${i} ${big}` })
+  await o.log.flush()
+  const lines = readFileSync(join(dir, 'queues.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  t.ok(lines.some(l => 'entries' in l), 'the queue was written whole')
+  t.ok(lines.filter(l => 'push' in l).length < 1000, `not every push record was kept (${lines.filter(l => 'push' in l).length} of ${total})`)
+  t.ok(statSync(join(dir, 'queues.log')).size < MAX_PENDING_CHARS, 'the file holds the queue, not every record')
+  await closeAll(o)
+  const again = await open(dir, ['a'])
+  const got = await again.queues[0]!.take(undefined, 100, 0, undefined)
+  t.same(ids(got), Array.from({ length: 100 }, (_, i) => total - 999 + i), 'read back: the queue\'s last 1000, from the oldest')
+  t.equal(again.queues[0]!.pendingCount, 1000, 'all 1000 of them')
   await closeAll(again)
 })
 
