@@ -74,14 +74,9 @@ export class SeqIndex {
     return true
   }
 
-  /** Records that `seq` was issued; with an entry when resuming clients could receive it. */
-  issued (seq: number, entry?: { type: string, chatId: number | undefined }): void {
-    if (entry === undefined) this.record(seq, undefined, undefined)
-    else this.record(seq, entry.type, entry.chatId)
-  }
-
   /**
-   * As issued(), without an object per call: `type` undefined records a number
+   * Records that `seq` was issued, with its update's type and chat when
+   * resuming clients could receive it; `type` undefined records a number
    * resuming clients never get.
    */
   record (seq: number, type: string | undefined, chatId: number | undefined): void {

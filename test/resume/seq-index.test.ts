@@ -14,11 +14,11 @@ const chat10 = (_type: string, chat: number | undefined): boolean => chat === 10
 
 t.test('only numbers the client would have received are lost', async t => {
   const index = new SeqIndex(100, 0)
-  index.issued(1, { type: 'updateNewMessage', chatId: 11 })
-  index.issued(2, { type: 'updateOption', chatId: undefined })
-  index.issued(3) // a catch-up update for the starter alone
-  index.issued(4, { type: 'updateNewMessage', chatId: 10 })
-  index.issued(5, { type: 'updateNewMessage', chatId: 11 })
+  index.record(1, 'updateNewMessage', 11)
+  index.record(2, 'updateOption', undefined)
+  index.record(3, undefined, undefined) // a catch-up update for the starter alone
+  index.record(4, 'updateNewMessage', 10)
+  index.record(5, 'updateNewMessage', 11)
   t.same(index.lost(1, 5, onlyOptions), { from: 2, to: 2 })
   t.same(index.lost(1, 5, chat10), { from: 4, to: 4 })
   t.equal(index.lost(3, 3, () => true), undefined, 'a number resuming clients never get is no loss')
@@ -30,14 +30,14 @@ t.test('only numbers the client would have received are lost', async t => {
 t.test('numbers before the index, or beyond what it saw, are unknown and count as lost', async t => {
   const index = new SeqIndex(2, 10)
   t.same(index.lost(5, 10, () => false), { from: 5, to: 10 }, 'below the floor')
-  index.issued(11, { type: 'a', chatId: undefined })
-  index.issued(12, { type: 'b', chatId: undefined })
-  index.issued(13, { type: 'c', chatId: undefined })
+  index.record(11, 'a', undefined)
+  index.record(12, 'b', undefined)
+  index.record(13, 'c', undefined)
   t.equal(index.knownFrom, 12, 'the oldest entry went, and its number became unknown')
   t.same(index.lost(11, 13, () => false), { from: 11, to: 11 })
   t.same(index.lost(12, 20, () => false), { from: 14, to: 20 }, 'not reached yet')
   const none = new SeqIndex(0, 0)
-  none.issued(1, { type: 'a', chatId: undefined })
+  none.record(1, 'a', undefined)
   t.same(none.lost(1, 1, () => false), { from: 1, to: 1 }, 'a size of 0 knows nothing')
 })
 
@@ -73,7 +73,7 @@ t.test('the index file round-trips, and a damaged one is ignored', async t => {
 
 t.test('chats that first appear after entries without one, and across compactions, stay with their numbers', async t => {
   const index = new SeqIndex(100, 0)
-  for (let s = 1; s <= 150; s++) index.issued(s, s % 50 === 0 ? { type: 'updateNewMessage', chatId: -1_000_000_000_000 - s } : { type: 'updateOption', chatId: undefined })
+  for (let s = 1; s <= 150; s++) index.record(s, s % 50 === 0 ? 'updateNewMessage' : 'updateOption', s % 50 === 0 ? -1_000_000_000_000 - s : undefined)
   t.same(index.list().filter(e => e.chatId !== undefined).map(e => [e.seq, e.chatId]), [[100, -1_000_000_000_100], [150, -1_000_000_000_150]], 'the first 50 went; the chats kept their numbers')
   t.equal(index.knownFrom, 51)
   const only = (chat: number) => (_type: string, c: number | undefined): boolean => c === chat
