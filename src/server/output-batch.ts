@@ -66,8 +66,11 @@ export class OutputBatch {
     }
   }
 
-  /** Writes what waits, now. */
-  flush (): void {
+  /**
+   * Writes what waits, now. `shared`: the check phase's flush, whose lines
+   * may be the same as the batch's written just before (sharedBytes).
+   */
+  flush (shared = false): void {
     if (this.queued) {
       this.queued = false
       waiting.delete(this)
@@ -77,8 +80,7 @@ export class OutputBatch {
     this.lines = []
     this.chars = 0
     this.urgent = false
-    const shared = inCheckPhase ? sharedBytes(lines) : undefined
-    this.write(shared ?? (lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n'))
+    this.write(shared ? sharedBytes(lines) : lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n')
   }
 
   /** Drops what waits (the connection is destroyed). */
@@ -100,7 +102,6 @@ export class OutputBatch {
 const waiting = new Set<OutputBatch>()
 let armed = false
 let timer: NodeJS.Timeout | undefined
-let inCheckPhase = false
 /** The lines the check phase last wrote, and their bytes; forgotten when the phase ends. */
 let lastLines: string[] | undefined
 let lastBytes: Buffer | undefined
@@ -136,11 +137,9 @@ function arm (): void {
 function checkPhase (): void {
   armed = false
   const now = performance.now()
-  inCheckPhase = true
   try {
-    for (const batch of waiting) if (batch.due(now)) batch.flush()
+    for (const batch of waiting) if (batch.due(now)) batch.flush(true)
   } finally {
-    inCheckPhase = false
     lastLines = undefined
     lastBytes = undefined
   }
