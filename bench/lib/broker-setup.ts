@@ -4,7 +4,7 @@
  * that run a broker in their own process (bench/tools/session-heap.ts), so
  * both measure the same broker.
  */
-import type { TdBackend } from '../../src/tdlib/backend.js'
+import { withClients, type TdBackend } from '../../src/tdlib/backend.js'
 import { NETWORK_NONE } from './ipc.js'
 
 /**
@@ -26,15 +26,9 @@ export function benchBrokerSettings (raw: Record<string, unknown> = {}): Record<
  */
 export function offlineBackend (real: TdBackend): TdBackend {
   if (real.kind !== 'tdlib') return real
-  return {
-    kind: real.kind,
-    tdlibVersion: real.tdlibVersion,
-    execute: request => real.execute(request),
-    shutdown: async () => { await real.shutdown() },
-    createClient (options, events) {
-      const client = real.createClient(options, events)
-      client.invoke(NETWORK_NONE).catch(() => {})
-      return client
-    }
-  }
+  return withClients(real, (options, events) => {
+    const client = real.createClient(options, events)
+    client.invoke(NETWORK_NONE).catch(() => {})
+    return client
+  })
 }

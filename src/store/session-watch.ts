@@ -10,7 +10,7 @@
  * awaited inside close(), which the session awaits while it is "stopping",
  * so the folder cannot be reopened until the report (the backup) is done.
  */
-import type { TdBackend, TdClient, TdObject } from '../tdlib/backend.js'
+import { withClients, type TdBackend, type TdClient, type TdObject } from '../tdlib/backend.js'
 
 export interface SessionWatcher {
   /** A TDLib client is being created for the session. */
@@ -26,56 +26,50 @@ export interface SessionWatcher {
 }
 
 export function watchBackend (backend: TdBackend, watcher: SessionWatcher): TdBackend {
-  return {
-    kind: backend.kind,
-    tdlibVersion: backend.tdlibVersion,
-    execute: request => backend.execute(request),
-    shutdown: async () => { await backend.shutdown() },
-    createClient (options, events) {
-      const { sessionId, directory } = options
-      let opened = false
-      let closedByItself = false
-      let closeAsked = false
-      watcher.started(sessionId, directory)
-      const inner = backend.createClient(options, {
-        onUpdate (update) {
-          if (update['@type'] === 'updateAuthorizationState') {
-            const state = (update.authorization_state as TdObject | undefined)?.['@type']
-            if (state !== 'authorizationStateWaitTdlibParameters') opened = true
-            if (state === 'authorizationStateReady') watcher.authorized(sessionId, directory, inner)
-          }
-          events.onUpdate(update)
-        },
-        onClosed (reason) {
-          if (!closeAsked) {
-            closedByItself = true
-            void watcher.stopped(sessionId)
-          }
-          events.onClosed(reason)
-        },
-      })
-      let closing: Promise<void> | undefined
-      return {
-        // Not async: every request passes here, and the client's own promise serves.
-        invoke (request) {
-          try {
-            watcher.used(sessionId)
-          } catch (e) {
-            return Promise.reject(e)
-          }
-          return inner.invoke(request)
-        },
-        close () {
-          closing ??= (async () => {
-            const clean = opened && !closedByItself
-            closeAsked = true
-            await watcher.stopped(sessionId)
-            await inner.close()
-            if (clean && !closedByItself) await watcher.closedCleanly(sessionId, directory)
-          })()
-          return closing
-        },
-      }
-    },
-  }
+  return withClients(backend, (options, events) => {
+    const { sessionId, directory } = options
+    let opened = false
+    let closedByItself = false
+    let closeAsked = false
+    watcher.started(sessionId, directory)
+    const inner = backend.createClient(options, {
+      onUpdate (update) {
+        if (update['@type'] === 'updateAuthorizationState') {
+          const state = (update.authorization_state as TdObject | undefined)?.['@type']
+          if (state !== 'authorizationStateWaitTdlibParameters') opened = true
+          if (state === 'authorizationStateReady') watcher.authorized(sessionId, directory, inner)
+        }
+        events.onUpdate(update)
+      },
+      onClosed (reason) {
+        if (!closeAsked) {
+          closedByItself = true
+          void watcher.stopped(sessionId)
+        }
+        events.onClosed(reason)
+      },
+    })
+    let closing: Promise<void> | undefined
+    return {
+      // Not async: every request passes here, and the client's own promise serves.
+      invoke (request) {
+        try {
+          watcher.used(sessionId)
+        } catch (e) {
+          return Promise.reject(e)
+        }
+        return inner.invoke(request)
+      },
+      close () {
+        closing ??= (async () => {
+          const clean = opened && !closedByItself
+          closeAsked = true
+          await watcher.stopped(sessionId)
+          await inner.close()
+          if (clean && !closedByItself) await watcher.closedCleanly(sessionId, directory)
+        })()
+        return closing
+      },
+    }
+  })
 }

@@ -73,3 +73,17 @@ export interface TdBackend {
   /** Releases process-wide resources once every client is closed. */
   shutdown(): Promise<void>
 }
+
+/**
+ * `backend` with its clients made by `createClient` (which wraps the
+ * backend's own): kind, version, execute and shutdown pass through.
+ */
+export function withClients (backend: TdBackend, createClient: TdBackend['createClient']): TdBackend {
+  return {
+    kind: backend.kind,
+    tdlibVersion: backend.tdlibVersion,
+    execute: request => backend.execute(request),
+    shutdown: async () => { await backend.shutdown() },
+    createClient
+  }
+}

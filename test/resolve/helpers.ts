@@ -6,7 +6,7 @@ import type { Step } from '../../src/server/pipeline.js'
 import { settingsFromObject } from '../../src/settings/load.js'
 import type { Settings } from '../../src/settings/types.js'
 import type { BrokerStoreOptions } from '../../src/store/storage.js'
-import { isTdError, type TdBackend, type TdObject } from '../../src/tdlib/backend.js'
+import { isTdError, withClients, type TdBackend, type TdObject } from '../../src/tdlib/backend.js'
 import { createSandboxBackend, type SandboxBackend } from '../../src/tdlib/sandbox/index.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { LogSink } from '../helpers/log-sink.js'
@@ -17,24 +17,18 @@ export interface Call { session: string, type: string, request: TdObject, error?
 /** A backend that records every request sessions send it, with TDLib's error if it answered one. */
 export function recordingBackend (inner: TdBackend): TdBackend & { calls: Call[] } {
   const calls: Call[] = []
-  return {
-    kind: inner.kind,
-    tdlibVersion: inner.tdlibVersion,
-    calls,
-    execute: r => inner.execute(r),
-    shutdown: async () => { await inner.shutdown() },
-    createClient (options, events) {
-      const client = inner.createClient(options, events)
-      return {
-        async invoke (request) {
-          const answer = await client.invoke(request)
-          calls.push({ session: options.sessionId, type: request['@type'], request, ...(isTdError(answer) ? { error: `${answer.code} ${answer.message}` } : {}) })
-          return answer
-        },
-        close: async () => { await client.close() },
-      }
-    },
-  }
+  const recording = withClients(inner, (options, events) => {
+    const client = inner.createClient(options, events)
+    return {
+      async invoke (request) {
+        const answer = await client.invoke(request)
+        calls.push({ session: options.sessionId, type: request['@type'], request, ...(isTdError(answer) ? { error: `${answer.code} ${answer.message}` } : {}) })
+        return answer
+      },
+      close: async () => { await client.close() },
+    }
+  })
+  return { ...recording, calls }
 }
 
 /** The siptg fixture's settings on the sandbox, without its log file. */
