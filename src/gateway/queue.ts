@@ -317,8 +317,7 @@ export function updateJson (update: Record<string, unknown>): string {
   for (const key in update) {
     const value = update[key]
     if (value === undefined) continue
-    let text: string
-    text = typeof value === 'object' && value !== null ? jsonOf(value) : JSON.stringify(value)
+    const text = typeof value === 'object' && value !== null ? jsonOf(value) : JSON.stringify(value)
     out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${text}`
   }
   return out + '}'
