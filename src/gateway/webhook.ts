@@ -165,7 +165,7 @@ async function post (target: URL, secret: string | undefined, body: string, sign
   const answer = { status, statusText: http.STATUS_CODES[status] ?? '', contentType: Array.isArray(type) ? type[0] : type }
   if (status < 200 || status > 299) {
     // Not read on: a refusal's body could be endless, and the timeout ends with this answer.
-    res.body.destroy()
+    discard(res.body)
     return { ...answer, text: undefined }
   }
   const parts: Buffer[] = []
@@ -174,7 +174,7 @@ async function post (target: URL, secret: string | undefined, body: string, sign
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       size += chunk.length
       if (size > MAX_RESPONSE) {
-        res.body.destroy()
+        discard(res.body)
         return { ...answer, text: undefined }
       }
       parts.push(chunk)
@@ -184,6 +184,16 @@ async function post (target: URL, secret: string | undefined, body: string, sign
     return { ...answer, text: undefined }
   }
   return { ...answer, text: Buffer.concat(parts, size).toString('utf8') }
+}
+
+/**
+ * Stops reading a body. undici's body emits 'error' ("Request aborted")
+ * when destroyed: without a listener that would be an uncaught exception,
+ * which ends the process.
+ */
+function discard (body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {})
+  body.destroy()
 }
 
 /** What failed to connect, as node:http would have said it (undici wraps the socket's error). */

@@ -175,3 +175,39 @@ t.test('a webhook that answers 200 and then sends a body without end: read to 1 
   t.ok(streamed > 1024 * 1024, `the server kept writing (${streamed} bytes)`)
   t.ok(streamed < 16 * 1024 * 1024, `until the broker stopped reading past 1 MiB (${streamed} bytes, socket buffers included)`)
 })
+
+t.test('a webhook that refuses with 500 is shown by getWebhookInfo, and the same update goes again after the backoff, with its secret token', async t => {
+  const { world, running, alice } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
+  const [backend] = world.consumers as [typeof world.consumers[0]]
+  const seen: Array<{ id: number, text: string, secret: unknown, status: number }> = []
+  let gotAnswer: () => void = () => {}
+  const answered = new Promise<void>(resolve => { gotAnswer = resolve })
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => {
+      const update = JSON.parse(body)
+      // The first attempt is refused, with a body the broker must not wait for.
+      const status = seen.length === 0 ? 500 : 200
+      seen.push({ id: update.update_id, text: update.message?.text, secret: req.headers['x-telegram-bot-api-secret-token'], status })
+      if (status === 500) { res.writeHead(500, { 'content-type': 'text/plain' }).end('down for a moment'); return }
+      res.writeHead(200).end()
+      gotAnswer()
+    })
+  })
+  const port = await listenOn(server)
+  t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
+  t.equal((await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook?x=1`, secret_token: 'the-secret' })).status, 200)
+  await say(alice, 'retried')
+  let info: Record<string, any> = {}
+  for (let i = 0; i < 200 && info.last_error_message === undefined; i++) {
+    info = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
+    if (info.last_error_message === undefined) await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  t.equal(info.last_error_message, 'Wrong response from the webhook: 500 Internal Server Error')
+  t.equal(info.pending_update_count, 1, 'the refused update waits')
+  await answered
+  t.same(seen.map(s => [s.id, s.text, s.secret, s.status]), [[1, 'retried', 'the-secret', 500], [1, 'retried', 'the-secret', 200]], 'the same update, once refused and once delivered')
+  const after = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
+  t.equal(after.pending_update_count, 0)
+})
