@@ -7,6 +7,7 @@
  * needs them) and finishes sends: TDLib answers sendMessage with a
  * temporary message, and the final one follows in updateMessageSendSucceeded.
  */
+import { BrokerError } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { ClientPolicy } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
@@ -40,6 +41,9 @@ export const UPDATE_KINDS: Readonly<Record<string, string>> = {
 const SEND_TIMEOUT_MS = 30_000
 /** Finished sends remembered for a waiter that comes after the update. */
 const MAX_FINISHED = 1024
+/** After the session ended, the first attempt to start it again, and the longest wait between attempts. */
+const REATTACH_FIRST_MS = 1000
+const REATTACH_MAX_MS = 60_000
 
 interface SendWaiter { resolve: (m: TdObject) => void, reject: (e: Error) => void }
 
@@ -53,6 +57,12 @@ export class BotSession implements SessionMember {
   private readonly finished = new Map<number, TdObject | BotApiError>()
   private chain: Promise<void> = Promise.resolve()
   private attached = false
+  /** Set by close(): the session is not started again once it ends. */
+  private closing = false
+  /** The sequence number of the last update seen, to resume from after the session ended. */
+  private lastSeq: number | undefined
+  private reattachTimer: NodeJS.Timeout | undefined
+  private reattachDelay = REATTACH_FIRST_MS
   private me: number | undefined
   readonly known: Known
 
@@ -69,19 +79,75 @@ export class BotSession implements SessionMember {
     }
   }
 
-  /** Attaches to the session, starting it if it is not running. */
+  /** Attaches to the session, starting it if it is not running; when that fails, it is tried again later. */
   async attach (): Promise<void> {
-    await this.session.attach(this)
+    try {
+      await this.session.attach(this)
+    } catch (e) {
+      this.scheduleReattach()
+      throw e
+    }
     this.attached = true
   }
 
   /** Waits for the updates being converted, then detaches. */
   async close (): Promise<void> {
+    this.closing = true
+    if (this.reattachTimer !== undefined) clearTimeout(this.reattachTimer)
+    this.reattachTimer = undefined
     await this.chain
     if (this.attached) this.session.detach(this)
     this.attached = false
-    for (const waiter of this.sends.values()) waiter.reject(new BotApiError(500, 'Internal Server Error: the broker is stopping'))
+    this.failSends('the broker is stopping')
+  }
+
+  /** Whether the gateway is attached to the session now (false between its end and the next start). */
+  get running (): boolean { return this.attached }
+
+  private failSends (why: string): void {
+    for (const waiter of this.sends.values()) waiter.reject(new BotApiError(500, `Internal Server Error: ${why}`))
     this.sends.clear()
+  }
+
+  /**
+   * Starts the session again after it ended (TDLib closed or failed, or it
+   * was stopped), resuming after the last update seen, so consumers miss
+   * what the session's buffer still holds of the gap. Failed attempts are
+   * retried with a doubling delay up to a minute.
+   */
+  private scheduleReattach (): void {
+    if (this.closing || this.reattachTimer !== undefined) return
+    const delay = this.reattachDelay
+    this.reattachDelay = Math.min(delay * 2, REATTACH_MAX_MS)
+    this.reattachTimer = setTimeout(() => {
+      this.reattachTimer = undefined
+      void this.reattach()
+    }, delay)
+    this.reattachTimer.unref()
+  }
+
+  private async reattach (): Promise<void> {
+    if (this.closing || this.attached) return
+    try {
+      let result
+      try {
+        result = await this.session.attach(this, this.lastSeq)
+      } catch (e) {
+        // The numbering went back (the folder was restored from an older backup): nothing to resume from.
+        if (!(e instanceof BrokerError) || e.errorName !== 'LAST_SEQ_AHEAD') throw e
+        await this.session.attach(this)
+      }
+      if (this.closing) {
+        this.session.detach(this)
+        return
+      }
+      this.attached = true
+      this.reattachDelay = REATTACH_FIRST_MS
+      this.log.info({ session: this.session.id, ...(result === undefined ? {} : { replayed: result.replayed, complete: result.complete }) }, 'the bot session runs again: Bot API consumers get its updates')
+    } catch (e) {
+      this.log.error({ session: this.session.id, err: e instanceof Error ? e.message : String(e), retry_ms: this.reattachDelay }, 'the bot session could not be started again; retrying')
+      this.scheduleReattach()
+    }
   }
 
   /** The final message of a send whose temporary id TDLib answered with. */
@@ -108,6 +174,7 @@ export class BotSession implements SessionMember {
 
   deliver (out: OutgoingUpdate): boolean {
     const u = out.update
+    this.lastSeq = out.seq
     switch (u['@type']) {
       case 'updateUser': this.remember(this.users, u.user as TdObject); return true
       case 'updateNewChat': this.remember(this.chats, u.chat as TdObject); return true
@@ -136,7 +203,11 @@ export class BotSession implements SessionMember {
 
   sessionEnded (sessionId: string, reason: string): void {
     this.attached = false
-    this.log.warn({ session: sessionId, reason }, 'the bot session ended: Bot API consumers get no updates until the broker restarts')
+    // Sends waiting for TDLib's final message would only time out: the session that would confirm them is gone.
+    this.failSends(`the bot session ended before TDLib confirmed the send (${reason})`)
+    if (this.closing) return
+    this.log.warn({ session: sessionId, reason, restart_in_ms: this.reattachDelay }, 'the bot session ended: the gateway starts it again')
+    this.scheduleReattach()
   }
 
   updatesLost (sessionId: string, fromSeq: number, toSeq: number): void {

@@ -102,8 +102,8 @@ export class BotApiGateway {
       this.consumers.set(c.name, { settings: c, queue, bot, webhook })
     }
     for (const bot of this.bots.values()) {
-      // A bot session that cannot start does not keep the broker from starting: its consumers get 500s.
-      await bot.attach().catch((e: Error) => { this.log.error({ session: bot.session.id, err: e.message }, 'a bot session of the Bot API gateway did not start') })
+      // A bot session that cannot start does not keep the broker from starting: its consumers get errors until a retry starts it.
+      await bot.attach().catch((e: Error) => { this.log.error({ session: bot.session.id, err: e.message }, 'a bot session of the Bot API gateway did not start; it is tried again') })
     }
     // Updates saved while the broker was down go out now.
     for (const c of this.consumers.values()) c.webhook.kick()

@@ -16,11 +16,11 @@ import { tempDir } from '../helpers/broker.js'
 import { TestClient, type Msg } from '../helpers/client.js'
 import { connectAs, keyClient, TEST_SCRYPT, testKey, type TestKey } from '../helpers/clients.js'
 import { LogSink } from '../helpers/log-sink.js'
-import { ALICE, INLINE_BOT, loginBot, loginUser } from '../resolve/helpers.js'
+import { ALICE, DAVE, INLINE_BOT, loginBot, loginUser } from '../resolve/helpers.js'
 
-export { ALICE, INLINE_BOT }
+export { ALICE, DAVE, INLINE_BOT }
 
-const REQUESTS = [
+export const REQUESTS = [
   'getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
   'getMe', 'getUser', 'getChat', 'getSupergroup', 'getMessage', 'searchPublicChat', 'createPrivateChat', 'addChatMember',
   'sendMessage', 'editMessageText', 'editMessageReplyMarkup', 'deleteMessages', 'forwardMessages', 'answerCallbackQuery', 'getCallbackQueryAnswer',
@@ -107,12 +107,12 @@ export async function startGateway (world: GatewayWorld, botApi: Record<string, 
   return await start(world.dir, { ...top, clients: world.clients, bot_api: { host: '127.0.0.1', port: 0, consumers, ...botApi } })
 }
 
-/** Alice, logged in over the TDLib protocol, with the bot's private chat open. */
+/** Alice (or another sandbox user), logged in over the TDLib protocol, with the bot's private chat open. */
 export interface Customer { tcp: TestClient, session: string, chatId: number, close(): void }
 
-export async function customer (running: RunningGateway, world: GatewayWorld): Promise<Customer> {
+export async function customer (running: RunningGateway, world: GatewayWorld, who: { phone: string, code?: string } = ALICE): Promise<Customer> {
   const tcp = await connectAs(running.broker.addresses.tcp!.port, 'customer', world.customerKey)
-  const session = await loginUser(tcp, ALICE.phone)
+  const session = await loginUser(tcp, who.phone, who.code)
   const chat = await tcp.request({ '@type': 'searchPublicChat', username: INLINE_BOT.username, '@session': session })
   if (chat['@type'] !== 'chat') throw new Error(`searchPublicChat: ${JSON.stringify(chat)}`)
   return { tcp, session, chatId: Number(chat.id), close: () => { tcp.close() } }
