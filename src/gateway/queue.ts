@@ -16,6 +16,9 @@ import { chatKeyOf, GroupState, type Waiter } from './group.js'
 import { readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
 import { QueueLog } from './queue-log.js'
 
+/** Updates a webhook may have taken out of order before the queue is written whole (delivered()). */
+const MAX_UNLOGGED = 64
+
 /** Kinds sent when the consumer never said (Telegram's default: all but these). */
 const NOT_BY_DEFAULT: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
 
@@ -38,6 +41,8 @@ export class UpdateQueue {
   /** Set for a consumer group (group.ts): instances share the queue. */
   private readonly group: GroupState | undefined
   private readonly handoverTimers = new Map<string, NodeJS.Timeout>()
+  /** Update ids a webhook took ahead of an older update, not yet in the log (delivered()). */
+  private readonly unlogged = new Set<number>()
   /** Called after every push (the webhook sender listens). */
   onPush: () => void = () => {}
 
@@ -104,7 +109,9 @@ export class UpdateQueue {
     this.store.record(`{${this.prefix}"push":{"update_id":${id},"kind":${JSON.stringify(kind)},"update":${jsonOf(update)}${chat === undefined ? '' : `,"chat":${JSON.stringify(chat)}`}}}`)
     if (this.state.entries.length > this.maxQueue) {
       const dropped = this.state.entries.splice(0, this.state.entries.length - this.maxQueue)
-      this.store.record(`{${this.prefix}"keep":${this.maxQueue}}`)
+      // "keep" counts from the log's end: with updates taken out of order and not yet recorded, it would keep others.
+      if (this.unlogged.size > 0) this.save()
+      else this.store.record(`{${this.prefix}"keep":${this.maxQueue}}`)
       this.log.warn({ file: this.store.file, dropped: dropped.length, max_queue: this.maxQueue }, 'Bot API queue full: oldest updates dropped')
     }
     this.waiter?.wake()
@@ -130,15 +137,32 @@ export class UpdateQueue {
     if (this.group === undefined || webhook !== undefined) this.interrupt()
   }
 
-  /** The oldest unconfirmed update (for the webhook sender). */
-  first (): Record<string, unknown> | undefined {
-    const entry = this.state.entries[0]
-    return entry === undefined ? undefined : toUpdate(entry)
-  }
+  /** The unconfirmed updates, oldest first (the webhook sender picks from them; never changed by it). */
+  get entries (): readonly QueueEntry[] { return this.state.entries }
 
-  /** Confirms one delivered update (the webhook sender). */
-  delivered (updateId: number): void {
-    this.confirm(updateId + 1)
+  /**
+   * A webhook took this update: it leaves the queue, even while older ones
+   * (of other chats) are still on their way. The log records how far the
+   * queue is delivered from its start ("below", which versions before
+   * parallel webhooks read too); an update taken ahead of an older one is
+   * recorded when the older one goes, or, once more than MAX_UNLOGGED are
+   * waiting so, by writing the queue whole. So after a crash at most that
+   * many delivered updates are sent again, and none is lost.
+   */
+  delivered (entry: QueueEntry): void {
+    const entries = this.state.entries
+    const i = entries.indexOf(entry)
+    // Gone meanwhile: drop_pending_updates, or max_queue dropped it.
+    if (i === -1) return
+    entries.splice(i, 1)
+    if (i > 0) {
+      this.unlogged.add(entry.update_id)
+      if (this.unlogged.size > MAX_UNLOGGED) this.save()
+      return
+    }
+    const below = entries[0]?.update_id ?? this.state.next_id
+    for (const id of this.unlogged) if (id < below) this.unlogged.delete(id)
+    this.store.record(`{${this.prefix}"below":${below}}`)
   }
 
   /**
@@ -168,6 +192,7 @@ export class UpdateQueue {
   /** Drops every update (drop_pending_updates). */
   clear (): void {
     this.state.entries = []
+    this.unlogged.clear()
     this.store.record(`{${this.prefix}"keep":0}`)
   }
 
@@ -176,6 +201,8 @@ export class UpdateQueue {
     this.interrupt()
     for (const timer of this.handoverTimers.values()) clearTimeout(timer)
     this.handoverTimers.clear()
+    // Updates a webhook took out of order go into the log now, so a clean restart sends none of them again.
+    if (this.unlogged.size > 0) this.save()
     // A shared log is closed by its owner (the gateway), once its queues are.
     if (this.shared === undefined) await this.store.close()
     else await this.store.flush()
@@ -295,6 +322,7 @@ export class UpdateQueue {
 
   /** Records the whole state (rarer changes: webhook, allowed_updates, a group's owners). */
   private save (): void {
+    this.unlogged.clear()
     this.store.whole(this.name, this.saved())
   }
 }
@@ -334,6 +362,6 @@ function jsonOf (value: object): string {
 }
 
 /** The update as getUpdates and webhooks give it (the chat and owner stay inside the queue). */
-function toUpdate (entry: QueueEntry): Record<string, unknown> {
+export function toUpdate (entry: QueueEntry): Record<string, unknown> {
   return { update_id: entry.update_id, [entry.kind]: entry.update }
 }

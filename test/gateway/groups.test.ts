@@ -10,17 +10,8 @@
 import t from 'tap'
 import { Bot } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { connectAs } from '../helpers/clients.js'
-import { ALICE, DAVE, INLINE_BOT, loginUser } from '../resolve/helpers.js'
-import { botCall, prepareWorld, say, startGateway, until, type Customer, type RunningGateway, type GatewayWorld } from './helpers.js'
-
-async function customerAs (running: RunningGateway, world: GatewayWorld, phone: string, code?: string): Promise<Customer> {
-  const tcp = await connectAs(running.broker.addresses.tcp!.port, 'customer', world.customerKey)
-  const session = await loginUser(tcp, phone, code)
-  const chat = await tcp.request({ '@type': 'searchPublicChat', username: INLINE_BOT.username, '@session': session })
-  if (chat['@type'] !== 'chat') throw new Error(`searchPublicChat: ${JSON.stringify(chat)}`)
-  return { tcp, session, chatId: Number(chat.id), close: () => { tcp.close() } }
-}
+import { ALICE, DAVE } from '../resolve/helpers.js'
+import { botCall, customer, prepareWorld, say, startGateway, until } from './helpers.js'
 
 interface Seen { instance: string, chat: number, text: string }
 
@@ -29,7 +20,7 @@ t.test('three grammY instances share a group token: once each, per-chat affinity
   const running = await startGateway(world, {}, { workers: { group: true, group_handover_timeout: 1 } })
   t.teardown(async () => { await running.stop() })
   const workers = world.consumers[0]!
-  const customers = [await customerAs(running, world, ALICE.phone), await customerAs(running, world, DAVE.phone, DAVE.code)]
+  const customers = [await customer(running, world, ALICE), await customer(running, world, DAVE)]
   t.teardown(() => { for (const c of customers) c.close() })
   const names = ['alice', 'dave']
   // The chat as the bot sees it: the customer's user id.

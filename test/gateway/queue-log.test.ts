@@ -148,3 +148,44 @@ t.test('a queue file of the former format is taken into the log once', async t =
   t.same(ids(await again.queues[0]!.take(undefined, 100, 0, undefined)), [7, 8])
   await closeAll(again)
 })
+
+t.test('updates a webhook took out of order: after a crash none is lost and at most a bounded few come again; after a clean stop none', async t => {
+  const dir = tempDir('tdbroker-qlog-')
+  const first = await open(dir, ['w'])
+  const [w] = first.queues as [UpdateQueue]
+  // Chat 1's first update is still on its way while chat 2's are taken.
+  w.push('message', { text: 'c1 first' }, 1)
+  for (let i = 1; i <= 3; i++) w.push('message', { text: `c2 ${i}` }, 2)
+  w.push('message', { text: 'c1 second' }, 1)
+  for (const e of [...w.entries].filter(e => e.chat === 2)) w.delivered(e)
+  t.same(w.entries.map(e => e.update_id), [1, 5], 'taken out of order, they leave the queue at once')
+  await first.log.flush()
+  // A crash now: the log has not recorded them, so they come again (never lost, never others).
+  const crashed = await open(dir, ['w'])
+  t.same(crashed.queues[0]!.entries.map(e => e.update_id), [1, 2, 3, 4, 5], 'after a crash: the out-of-order ones again, nothing lost')
+  await closeAll(crashed)
+
+  // The oldest goes too: one "below" record covers it and those taken ahead of it.
+  w.delivered(w.entries[0]!)
+  await first.log.flush()
+  const lines = readFileSync(join(dir, 'queues.log'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  t.same(lines[lines.length - 1], { q: 'w', below: 5 }, 'recorded as "below", which earlier versions read')
+  const after = await open(dir, ['w'])
+  t.same(after.queues[0]!.entries.map(e => e.update_id), [5], 'read back exactly')
+  await closeAll(after)
+
+  // More than 64 ahead of an older one: the queue is written whole.
+  for (let i = 0; i < 70; i++) w.push('message', { text: `c3 ${i}` }, 3)
+  for (const e of [...w.entries].filter(e => e.chat === 3)) w.delivered(e)
+  await first.log.flush()
+  const crashedAgain = await open(dir, ['w'])
+  const back = crashedAgain.queues[0]!.entries.map(e => e.update_id)
+  t.ok(back.length <= 1 + 64 && back[0] === 5, `after a crash at most 64 come again (${back.length - 1})`)
+  await closeAll(crashedAgain)
+
+  // A clean stop writes what is left whole.
+  await closeAll(first)
+  const clean = await open(dir, ['w'])
+  t.same(clean.queues[0]!.entries.map(e => e.update_id), [5], 'after a clean stop: only what was not delivered')
+  await closeAll(clean)
+})

@@ -10,7 +10,7 @@ import http from 'node:http'
 import t from 'tap'
 import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
-import { INLINE_BOT, answerRecordingServer, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
+import { DAVE, INLINE_BOT, answerRecordingServer, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
 
 t.test('a backend on a webhook, down first, then answering', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
@@ -210,4 +210,54 @@ t.test('a webhook that refuses with 500 is shown by getWebhookInfo, and the same
   t.same(seen.map(s => [s.id, s.text, s.secret, s.status]), [[1, 'retried', 'the-secret', 500], [1, 'retried', 'the-secret', 200]], 'the same update, once refused and once delivered')
   const after = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
   t.equal(after.pending_update_count, 0)
+})
+
+t.test('up to max_connections deliveries at once, one at a time per chat: a slow answer for one chat does not hold the others', async t => {
+  const { world, running, alice } = await withGateway(t, { backend: {} }, { extra: localWebhooks('backend') })
+  const [backend] = world.consumers as [typeof world.consumers[0]]
+  const dave = await customer(running, world, DAVE)
+  t.teardown(() => { dave.close() })
+  const arrived: string[] = []
+  let release: () => void = () => {}
+  const held = new Promise<void>(resolve => { release = resolve })
+  let changed: () => void = () => {}
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => {
+      const text = String(JSON.parse(body).message?.text)
+      arrived.push(text)
+      changed()
+      // Alice's first update is answered only when the test says so.
+      if (text === 'a1') void held.then(() => { res.writeHead(200).end() })
+      else res.writeHead(200).end()
+    })
+  })
+  const port = await listenOn(server)
+  t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
+  const waitFor = async (pred: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (arrived: ${arrived.join(', ')})`)
+      await new Promise<void>(resolve => { changed = resolve; setTimeout(resolve, 50) })
+    }
+  }
+  t.equal((await botCall(running.apiRoot, backend.token, 'setWebhook', { url: `http://127.0.0.1:${port}/hook`, max_connections: 2 })).status, 200)
+  await say(alice, 'a1')
+  await waitFor(() => arrived.includes('a1'), 'a1')
+  await say(alice, 'a2')
+  for (const text of ['b1', 'b2', 'b3']) await say(dave, text)
+  await waitFor(() => arrived.includes('b3'), "Dave's updates")
+  t.same(arrived, ['a1', 'b1', 'b2', 'b3'], "Dave's chat goes on while Alice's first update waits; her second waits behind it")
+  const info = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result
+  t.same([info.pending_update_count, info.max_connections], [2, 2], 'a1 on its way and a2 behind it are pending')
+  release()
+  await waitFor(() => arrived.includes('a2'), 'a2')
+  t.same(arrived, ['a1', 'b1', 'b2', 'b3', 'a2'], 'a2 after a1 was answered')
+  let pending = -1
+  for (let i = 0; i < 200 && pending !== 0; i++) {
+    pending = (await botCall(running.apiRoot, backend.token, 'getWebhookInfo')).body.result.pending_update_count
+    if (pending !== 0) await new Promise(resolve => setTimeout(resolve, 25))
+  }
+  t.equal(pending, 0, 'everything delivered')
 })
