@@ -253,6 +253,11 @@ export class ClusterNode {
   async upload (id: string, req: UploadArgs): Promise<{ token: string, size: number }> {
     const r: UploadRequest = { session: id, client: req.client, connectionId: req.connectionId, name: req.name, ...(req.appendTo === undefined ? {} : { appendTo: req.appendTo }), maxFileSize: req.maxFileSize, from: this.name }
     return await this.onOwner(id, async () => await this.uploadHere(r, req.data), async holder => {
+      // The bytes are one NATS message: past the server's max_payload it would be refused on the way.
+      const max = this.link.nc.info?.max_payload
+      if (max !== undefined && req.data.length + 4096 > max) {
+        throw new BrokerError('UPLOAD_TOO_LARGE', `the file is ${req.data.length} bytes, and node ${holder}, which runs session ${id}, is reached over NATS, whose max_payload is ${max} bytes (headers included): a file must be smaller to cross between nodes (raise the NATS server's max_payload, or send it in parts with broker.uploadFile's append_to)`)
+      }
       const h = headers()
       h.set(UPLOAD_HEADER, JSON.stringify(r))
       return await this.ask(holder, req.data, h) as { token: string, size: number }

@@ -175,7 +175,8 @@ export class UploadStore {
     const entry = this.issued.get(token)
     if (entry === undefined) return
     this.issued.delete(token)
-    await rm(entry.folder, { recursive: true, force: true }).catch(() => {})
+    // A reference remembered for another node's file (folder ''): that node deletes it when it forgets it.
+    if (entry.folder !== '') await rm(entry.folder, { recursive: true, force: true }).catch(() => {})
   }
 
   /** Resolves once every forgotten upload's file is deleted. */

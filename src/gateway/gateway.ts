@@ -10,7 +10,7 @@ import type { AddressInfo, Server } from 'node:net'
 import { join } from 'node:path'
 import type { CertificateStore } from '../certs/store.js'
 import type { ClientDirectory } from '../clients/directory.js'
-import type { UploadStore } from '../files/uploads.js'
+import { uploadHostOf, type UploadStore } from '../files/uploads.js'
 import { AuthThrottle, remoteAddress, ThrottleRefused } from '../clients/throttle.js'
 import type { Logger } from '../log/logger.js'
 import type { ClientPolicy } from '../policy/policy.js'
@@ -46,6 +46,8 @@ export interface GatewayHost {
   readonly uploads: UploadStore
   /** The certificates of the tls section, for bot_api.tls. */
   readonly certificates?: CertificateStore
+  /** tdlib.path: each bot session's consumer queues are in `<tdlib.path>/<session id>/bot-api/` on this host. */
+  readonly settings: { readonly tdlib: { readonly path: string }, readonly max_upload_file_size: number }
 }
 
 interface Consumer {
@@ -89,12 +91,15 @@ export class BotApiGateway {
         bot = new BotSession(session, this.log.child({ session: c.session }))
         this.bots.set(c.session, bot)
       }
+      // The session's folder on this host, named rather than taken from the session: a cluster node's
+      // handle of a session another node runs has no folder, and the queues are this node's own.
+      const folder = join(this.host.settings.tdlib.path, c.session, 'bot-api')
       let log = this.logs.get(c.session)
       if (log === undefined) {
-        log = new QueueLog(join(session.directory, 'bot-api', 'queues.log'), this.log.child({ session: c.session }))
+        log = new QueueLog(join(folder, 'queues.log'), this.log.child({ session: c.session }))
         this.logs.set(c.session, log)
       }
-      const queue = new UpdateQueue(join(session.directory, 'bot-api', `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }),
+      const queue = new UpdateQueue(join(folder, `${c.name}.json`), this.settings.max_queue, this.log.child({ consumer: c.name }),
         c.group ? c.group_handover_timeout * 1000 : undefined, { log, name: c.name })
       await queue.load()
       bot.listeners.push({ queue, policy: () => this.policyOf(c) })
@@ -222,8 +227,17 @@ export class BotApiGateway {
       call: async request => expectTd(await this.host.execute({ client, session, request, log })),
       upload: async file => {
         const uploads = this.host.uploads
-        const path = await uploads.save(session, settings.client, connectionId, file.name === '' ? 'file' : file.name, file.bytes)
-        log.debug({ size: file.bytes.length }, 'file part written for TDLib')
+        const name = file.name === '' ? 'file' : file.name
+        const remote = uploadHostOf(session)
+        let path: string
+        if (remote !== undefined) {
+          // A cluster node's handle: written on the node that runs the session, where TDLib reads it.
+          path = (await remote.upload({ client: settings.client, connectionId, name, data: file.bytes, maxFileSize: Math.max(file.bytes.length, this.host.settings.max_upload_file_size) })).token
+          uploads.remember(path, session.id, settings.client)
+        } else {
+          path = await uploads.save(session, settings.client, connectionId, name, file.bytes)
+        }
+        log.debug({ size: file.bytes.length, ...(remote === undefined ? {} : { written_by: 'the owner node' }) }, 'file part written for TDLib')
         return { input: { '@type': 'inputFileLocal', path }, release: async () => { await uploads.release(path) } }
       }
     })

@@ -50,6 +50,7 @@ t.test('a flood is refused at once with 429', async t => {
     backend: { execute: () => ({ '@type': 'error', code: 500, message: 'unused' }) },
     execute: async () => ({ '@type': 'error', code: 500, message: 'unused' }),
     uploads: new UploadStore(),
+    settings: { tdlib: { path: tempDir('tdbroker-throttle-') }, max_upload_file_size: 1048576 },
     tokenRefused: reason => { refused.push(reason) }
   }
   const gateway = new BotApiGateway({ host: '127.0.0.1', port: 0, tls: false, max_queue: 10, max_upload_size: 1048576, consumers: [consumer] }, host, pino(logs),
