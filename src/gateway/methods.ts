@@ -170,6 +170,8 @@ const setWebhook: MethodDef = {
     if (p.bool('drop_pending_updates')) ctx.queue.clear()
     if (url === '') {
       ctx.queue.setWebhook(undefined, allowed)
+      // Deliveries on their way are cancelled: getUpdates takes over.
+      ctx.webhook.reset()
       return true
     }
     const checked = checkWebhookUrl(ctx.consumer, url)
@@ -184,6 +186,7 @@ const deleteWebhook: MethodDef = {
   run: async ctx => {
     if (ctx.params.bool('drop_pending_updates')) ctx.queue.clear()
     ctx.queue.setWebhook(undefined, undefined)
+    ctx.webhook.reset()
     return true
   }
 }
