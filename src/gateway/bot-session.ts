@@ -101,9 +101,6 @@ export class BotSession implements SessionMember {
     this.failSends('the broker is stopping')
   }
 
-  /** Whether the gateway is attached to the session now (false between its end and the next start). */
-  get running (): boolean { return this.attached }
-
   private failSends (why: string): void {
     for (const waiter of this.sends.values()) waiter.reject(new BotApiError(500, `Internal Server Error: ${why}`))
     this.sends.clear()

@@ -231,7 +231,8 @@ export class BotApiGateway {
         const remote = uploadHostOf(session)
         let path: string
         if (remote !== undefined) {
-          // A cluster node's handle: written on the node that runs the session, where TDLib reads it.
+          // A cluster node's handle: written on the node that runs the session, where TDLib reads it. The
+          // part is bounded by bot_api.max_upload_size already, as uploads.save below takes it whole.
           path = (await remote.upload({ client: settings.client, connectionId, name, data: file.bytes, maxFileSize: Math.max(file.bytes.length, this.host.settings.max_upload_file_size) })).token
           uploads.remember(path, session.id, settings.client)
         } else {

@@ -3,8 +3,9 @@
  * URL of setWebhook, up to max_connections at once but one at a time per
  * chat, oldest first, so each chat's updates arrive in order; an update
  * leaves the queue only once the webhook answered 2xx. A failure is retried
- * after a backoff (1 s doubling to 60 s) and shown by getWebhookInfo. A method in the response body is executed, as Telegram
- * does. Redirects are not followed: the URL's host is the one settings allow.
+ * after a backoff (1 s doubling to 60 s) and shown by getWebhookInfo. A
+ * method in the response body is executed, as Telegram does. Redirects are
+ * not followed: the URL's host is the one settings allow.
  */
 import http from 'node:http'
 import { Pool, type Dispatcher } from 'undici'

@@ -12,6 +12,15 @@ import { Bot, InlineKeyboard, webhookCallback } from 'grammy'
 import { tempDir } from '../helpers/broker.js'
 import { DAVE, INLINE_BOT, answerRecordingServer, botCall, customer, listenOn, prepareWorld, say, startGateway, withGateway, localWebhooks } from './helpers.js'
 
+/** A webhook server: each request's body read whole and parsed as the update it carries. */
+function updateServer (handle: (update: Record<string, any>, req: http.IncomingMessage, res: http.ServerResponse) => void): http.Server {
+  return http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => { body += d.toString() })
+    req.on('end', () => { handle(JSON.parse(body), req, res) })
+  })
+}
+
 t.test('a backend on a webhook, down first, then answering', async t => {
   const world = await prepareWorld(tempDir('tdbroker-gw-'), { backend: {}, ops: {} })
   const [backend, ops] = world.consumers as [typeof world.consumers[0], typeof world.consumers[0]]
@@ -117,11 +126,7 @@ t.test('a webhook and its waiting updates survive a restart', async t => {
   const bodies: Array<Record<string, any>> = []
   let got: () => void = () => {}
   const delivered = new Promise<void>(resolve => { got = resolve })
-  const live = http.createServer((req, res) => {
-    let text = ''
-    req.on('data', (c: Buffer) => { text += c.toString() })
-    req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); if (bodies.length === 2) got() })
-  })
+  const live = updateServer((update, _req, res) => { bodies.push(update); res.end(); if (bodies.length === 2) got() })
   await new Promise<void>(resolve => { live.listen(port, '127.0.0.1', resolve) })
   t.teardown(async () => { await new Promise(resolve => live.close(resolve)) })
   running = await startGateway(world, {}, extra)
@@ -143,27 +148,22 @@ t.test('a webhook that answers 200 and then sends a body without end: read to 1 
   const chunk = Buffer.alloc(64 * 1024, 'x')
   let gotSecond: () => void = () => {}
   const second = new Promise<void>(resolve => { gotSecond = resolve })
-  const server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => { body += d.toString() })
-    req.on('end', () => {
-      const text = String(JSON.parse(body).message?.text)
-      received.push(text)
-      if (received.length === 1) {
-        // The first answer never ends: it streams for as long as the broker reads.
-        res.writeHead(200, { 'content-type': 'application/json' })
-        const pump = (): void => {
-          let more = true
-          while (!res.destroyed && more) { more = res.write(chunk); streamed += chunk.length }
-          if (!res.destroyed) res.once('drain', pump)
-        }
-        res.on('close', () => { res.destroy() })
-        pump()
-        return
+  const server = updateServer((update, _req, res) => {
+    received.push(String(update.message?.text))
+    if (received.length === 1) {
+      // The first answer never ends: it streams for as long as the broker reads.
+      res.writeHead(200, { 'content-type': 'application/json' })
+      const pump = (): void => {
+        let more = true
+        while (!res.destroyed && more) { more = res.write(chunk); streamed += chunk.length }
+        if (!res.destroyed) res.once('drain', pump)
       }
-      res.writeHead(200).end()
-      gotSecond()
-    })
+      res.on('close', () => { res.destroy() })
+      pump()
+      return
+    }
+    res.writeHead(200).end()
+    gotSecond()
   })
   const port = await listenOn(server)
   t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
@@ -182,18 +182,13 @@ t.test('a webhook that refuses with 500 is shown by getWebhookInfo, and the same
   const seen: Array<{ id: number, text: string, secret: unknown, status: number }> = []
   let gotAnswer: () => void = () => {}
   const answered = new Promise<void>(resolve => { gotAnswer = resolve })
-  const server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => { body += d.toString() })
-    req.on('end', () => {
-      const update = JSON.parse(body)
-      // The first attempt is refused, with a body the broker must not wait for.
-      const status = seen.length === 0 ? 500 : 200
-      seen.push({ id: update.update_id, text: update.message?.text, secret: req.headers['x-telegram-bot-api-secret-token'], status })
-      if (status === 500) { res.writeHead(500, { 'content-type': 'text/plain' }).end('down for a moment'); return }
-      res.writeHead(200).end()
-      gotAnswer()
-    })
+  const server = updateServer((update, req, res) => {
+    // The first attempt is refused, with a body the broker must not wait for.
+    const status = seen.length === 0 ? 500 : 200
+    seen.push({ id: update.update_id, text: update.message?.text, secret: req.headers['x-telegram-bot-api-secret-token'], status })
+    if (status === 500) { res.writeHead(500, { 'content-type': 'text/plain' }).end('down for a moment'); return }
+    res.writeHead(200).end()
+    gotAnswer()
   })
   const port = await listenOn(server)
   t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
@@ -221,17 +216,13 @@ t.test('up to max_connections deliveries at once, one at a time per chat: a slow
   let release: () => void = () => {}
   const held = new Promise<void>(resolve => { release = resolve })
   let changed: () => void = () => {}
-  const server = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (d: Buffer) => { body += d.toString() })
-    req.on('end', () => {
-      const text = String(JSON.parse(body).message?.text)
-      arrived.push(text)
-      changed()
-      // Alice's first update is answered only when the test says so.
-      if (text === 'a1') void held.then(() => { res.writeHead(200).end() })
-      else res.writeHead(200).end()
-    })
+  const server = updateServer((update, _req, res) => {
+    const text = String(update.message?.text)
+    arrived.push(text)
+    changed()
+    // Alice's first update is answered only when the test says so.
+    if (text === 'a1') void held.then(() => { res.writeHead(200).end() })
+    else res.writeHead(200).end()
   })
   const port = await listenOn(server)
   t.teardown(async () => { server.closeAllConnections(); await new Promise(resolve => server.close(resolve)) })
