@@ -22,7 +22,7 @@ import type { BrokerCore } from './server/core.js'
 import { isLoopback, listen } from './server/listen.js'
 import { compose, type RequestContext, type Step } from './server/pipeline.js'
 import { requestSteps } from './pipeline-assembly.js'
-import { bindSocket, socketTransport } from './server/socket-transport.js'
+import { bindSocket, SocketTransport } from './server/socket-transport.js'
 import { readProxyStart, trustedPeers } from './server/proxy-protocol.js'
 import { CertificateStore } from './certs/store.js'
 import { createTlsServer } from './server/tls-listener.js'
@@ -297,9 +297,9 @@ export class Broker implements BrokerCore {
     const plain = (socket: net.Socket, start?: { remote?: string, rest: Buffer }): void => {
       // What followed the header is read again first, by the connection's framing.
       if (start !== undefined && start.rest.length > 0) socket.unshift(start.rest)
-      const transport = socketTransport(socket, 'tcp')
       const remote = start?.remote
-      this.accept(remote === undefined ? transport : { ...transport, remote }, c => { bindSocket(socket, c, start === undefined) })
+      const transport = new SocketTransport(socket, 'tcp', remote === undefined ? {} : { remote })
+      this.accept(transport, c => { bindSocket(socket, c, start === undefined) })
       socket.resume()
     }
     if (!this.settings.proxy_protocol) return socket => { plain(socket) }

@@ -30,7 +30,7 @@ import { redactSecrets } from '../log/redact.js'
 import { boundText } from '../log/bound.js'
 import { BrokerError, type BrokerErrorName } from '../errors.js'
 import { authorizationStateView } from '../policy/account.js'
-import { ALWAYS_ALLOWED_UPDATES, DENY_ALL } from '../policy/policy.js'
+import { ALWAYS_ALLOWED_UPDATES, DENY_ALL, type ClientPolicy } from '../policy/policy.js'
 import type { OutgoingUpdate } from '../session/outgoing.js'
 import type { ResumeResult, Session, SessionMember } from '../session/session.js'
 import { isSessionId } from '../session/session-id.js'
@@ -67,12 +67,16 @@ const STREAM_GAP_MS = 1
 /** What a request was about, for the audit of its refusal. */
 interface RequestAbout { type?: string, session?: string }
 
+/** A transport's framing, whose longest frame follows the connection's frameLimit. */
+export interface FrameLimited { setMaxFrame(limit: number): void }
+
 /** What reevaluate did to a connection. */
 export interface Reevaluation { closed: boolean, revoked: number }
 
 export class Connection implements SessionMember {
   readonly id: string
-  readonly log: Logger
+  /** The connection's logger, made when first needed: most connections never log beyond their connect and disconnect lines. */
+  private logger: Logger | undefined
   identity: ClientIdentity
   /** The clients entry it proved to be (undefined while pending or without a clients list). */
   private client: ClientEntry | undefined
@@ -89,8 +93,8 @@ export class Connection implements SessionMember {
   /** Takes a waiting authentication out of the throttle's queue when the connection closes. */
   private authAbort: AbortController | undefined
   private idleTimer: NodeJS.Timeout | undefined
-  /** Set by the transport's binding: makes its framing follow frameLimit. */
-  private applyFrameLimit: ((limit: number) => void) | undefined
+  /** Set by the transport's binding: its framing, which follows frameLimit. */
+  private framing: FrameLimited | undefined
   /** Set when a reload takes the client away, for the disconnect metric. */
   private revokedAccess = false
   /** When the last update was sent (performance.now()): updates closer together than STREAM_GAP_MS are a stream. */
@@ -98,8 +102,16 @@ export class Connection implements SessionMember {
 
   constructor (readonly transport: Transport, readonly core: BrokerCore, id: string) {
     this.id = id
-    this.log = core.log.child({ conn: id, remote: transport.remote, transport: transport.kind })
     this.identity = this.initialIdentity()
+  }
+
+  /** A child of the broker's logger naming the connection (a child each costs memory that every idle connection would keep). */
+  get log (): Logger {
+    return this.logger ??= this.core.log.child(this.logBindings())
+  }
+
+  private logBindings (): { conn: string, remote: string, transport: string } {
+    return { conn: this.id, remote: this.transport.remote, transport: this.transport.kind }
   }
 
   get state (): ConnectionState { return this.stateValue }
@@ -117,19 +129,20 @@ export class Connection implements SessionMember {
   }
 
   /** The transport's binding calls this so that its framing follows frameLimit when it changes. */
-  watchFrameLimit (apply: (limit: number) => void): void {
-    this.applyFrameLimit = apply
-    apply(this.frameLimit)
+  watchFrameLimit (framing: FrameLimited): void {
+    this.framing = framing
+    framing.setMaxFrame(this.frameLimit)
   }
 
   /** Logs the new connection (and audits a certificate that identified it). Called once it is registered. */
   opened (): void {
-    this.log.info({ client: this.identity.name, auth: this.identity.auth }, 'client connected')
+    // The same line as through this.log, which need not exist for it.
+    this.core.log.info({ ...this.logBindings(), client: this.identity.name, auth: this.identity.auth }, 'client connected')
     const { auth_timeout: authTimeout, idle_timeout: idleTimeout } = this.core.settings
     if (this.identity.auth === 'pending' && authTimeout > 0) {
       this.authTimer = setTimeout(() => { this.authDeadline(authTimeout) }, authTimeout * 1000).unref()
     }
-    if (idleTimeout > 0) this.idleTimer = setTimeout(() => { this.idleExpired(idleTimeout) }, idleTimeout * 1000).unref()
+    if (idleTimeout > 0) this.armIdle()
     if (this.identity.auth === 'certificate') {
       this.audit('info', 'auth.ok', 'client authenticated', { method: 'certificate', subject: this.transport.peerCertificate?.subject })
     }
@@ -152,7 +165,7 @@ export class Connection implements SessionMember {
       const named = typeof message['@session'] === 'string' ? message['@session'] : message.session
       about = typeof named === 'string' ? { type, session: named } : { type }
       if (this.core.shuttingDown) throw new BrokerError('BROKER_SHUTTING_DOWN')
-      if (this.log.isLevelEnabled('trace')) {
+      if (this.core.log.isLevelEnabled('trace')) {
         // redactSecrets blanks broker.authenticate's key too, and cuts what a client could make huge.
         this.log.trace({ request: redactSecrets(message) }, 'request')
       }
@@ -267,6 +280,7 @@ export class Connection implements SessionMember {
     const session = this.core.registry.get(sessionId)
     if (session !== undefined && this.attached.delete(session)) {
       this.audit('info', 'session.detach', 'detached', { session: sessionId, reason: 'session closed' })
+      this.leftSession()
     }
     this.send(JSON.stringify({ '@type': 'broker.sessionClosed', '@session': sessionId, reason }))
   }
@@ -297,11 +311,15 @@ export class Connection implements SessionMember {
   async attach (session: Session, lastSeq?: number): Promise<ResumeResult | undefined> {
     const already = this.attached.has(session)
     this.attached.add(session)
+    this.disarmIdle()
     let result: ResumeResult | undefined
     try {
       result = await session.attach(this, lastSeq)
     } catch (e) {
-      if (!already) this.attached.delete(session)
+      if (!already) {
+        this.attached.delete(session)
+        this.leftSession()
+      }
       throw e
     }
     if (this.stateValue !== 'open') {
@@ -320,6 +338,7 @@ export class Connection implements SessionMember {
 
   detach (session: Session, reason = 'requested'): boolean {
     this.attached.delete(session)
+    this.leftSession()
     const was = session.detach(this)
     if (was) this.audit('info', 'session.detach', 'detached', { session: session.id, reason })
     return was
@@ -360,7 +379,7 @@ export class Connection implements SessionMember {
       }
       if (this.stateValue !== 'open') return undefined
       this.client = current
-      this.identity = { ...this.identity, name: current.name, auth: 'key', policy: current.policy }
+      this.identity = this.identityOf(current.name, 'key', current.policy)
       this.authenticated()
       this.audit('info', 'auth.ok', 'client authenticated', { method: 'key' })
       // After the answer (sent when this resolves), not before it.
@@ -393,7 +412,7 @@ export class Connection implements SessionMember {
     if (!clients.required) {
       // No clients list any more: every connection is trusted with the global lists.
       this.client = undefined
-      this.identity = { ...this.identity, name: auth === 'pending' ? 'anonymous' : this.identity.name, auth: 'open', policy: clients.open }
+      this.identity = this.identityOf(auth === 'pending' ? 'anonymous' : this.identity.name, 'open', clients.open)
       if (auth === 'pending') this.authenticated()
       return { closed: false, revoked: 0 }
     }
@@ -417,7 +436,7 @@ export class Connection implements SessionMember {
       return { closed: true, revoked: 0 }
     }
     this.client = entry
-    this.identity = { ...this.identity, policy: entry.policy }
+    this.identity = this.identityOf(this.identity.name, this.identity.auth, entry.policy)
     let revoked = 0
     for (const session of [...this.attached]) {
       if (entry.policy.allowsSession(session)) continue
@@ -436,13 +455,14 @@ export class Connection implements SessionMember {
     this.stateValue = 'closing'
     this.held = undefined
     clearTimeout(this.authTimer)
-    clearTimeout(this.idleTimer)
+    this.disarmIdle()
     this.authAbort?.abort(new Error('connection closed'))
     for (const session of this.attached) {
       if (session.detach(this)) this.audit('info', 'session.detach', 'detached', { session: session.id, reason: 'disconnected' })
     }
     this.attached.clear()
-    this.log.info({ reason, client: this.identity.name }, 'client disconnected')
+    if (this.logger !== undefined) this.logger.info({ reason, client: this.identity.name }, 'client disconnected')
+    else this.core.log.info({ ...this.logBindings(), reason, client: this.identity.name }, 'client disconnected')
     this.core.metrics.disconnect(disconnectReason(reason, this.core.shuttingDown, this.revokedAccess))
     if (now) this.transport.destroy()
     else this.transport.end()
@@ -454,7 +474,7 @@ export class Connection implements SessionMember {
   private authenticated (): void {
     clearTimeout(this.authTimer)
     this.authTimer = undefined
-    this.applyFrameLimit?.(this.frameLimit)
+    this.framing?.setMaxFrame(this.frameLimit)
   }
 
   private authDeadline (seconds: number): void {
@@ -463,7 +483,28 @@ export class Connection implements SessionMember {
     this.close('authentication deadline passed')
   }
 
-  /** A connection attached to a session, or waiting for an answer, is never idle. */
+  /**
+   * The idle timer runs only while the connection is attached to no session
+   * (an attached connection is never idle): so the many idle clients of a
+   * session keep no timer each. It starts again when the last session goes.
+   */
+  private armIdle (): void {
+    const seconds = this.core.settings.idle_timeout
+    if (seconds <= 0 || this.stateValue !== 'open' || this.idleTimer !== undefined) return
+    this.idleTimer = setTimeout(() => { this.idleExpired(seconds) }, seconds * 1000).unref()
+  }
+
+  private disarmIdle (): void {
+    clearTimeout(this.idleTimer)
+    this.idleTimer = undefined
+  }
+
+  /** After a session was taken from the attached ones: with none left, the idle timer runs again. */
+  private leftSession (): void {
+    if (this.attached.size === 0) this.armIdle()
+  }
+
+  /** A connection waiting for an answer is not idle either. */
   private idleExpired (seconds: number): void {
     if (this.stateValue !== 'open') return
     if (this.attached.size > 0 || this.pending > 0 || this.held !== undefined) {
@@ -476,16 +517,25 @@ export class Connection implements SessionMember {
 
   private initialIdentity (): ClientIdentity {
     const clients = this.core.clients
-    const base = { connectionId: this.id, remote: this.transport.remote }
-    if (!clients.required) return { ...base, name: 'anonymous', auth: 'open', policy: clients.open }
+    if (!clients.required) return this.identityOf('anonymous', 'open', clients.open)
     const entry = clients.byCertificate(this.transport.peerCertificate)
-    if (entry === undefined) return { ...base, name: 'unauthenticated', auth: 'pending', policy: DENY_ALL }
+    if (entry === undefined) return this.identityOf('unauthenticated', 'pending', DENY_ALL)
     this.client = entry
-    return { ...base, name: entry.name, auth: 'certificate', policy: entry.policy }
+    return this.identityOf(entry.name, 'certificate', entry.policy)
+  }
+
+  /**
+   * A new identity of this connection. Written out, not spread from the one
+   * before: V8 gives every object built by a spread and more keys a shape
+   * of its own, which every idle connection kept (about 350 bytes).
+   */
+  private identityOf (name: string, auth: ClientIdentity['auth'], policy: ClientPolicy): ClientIdentity {
+    return { connectionId: this.id, remote: this.transport.remote, name, auth, policy }
   }
 
   private revoke (session: Session, reason: string): void {
     this.attached.delete(session)
+    this.leftSession()
     session.detach(this)
     this.audit('warn', 'session.revoked', 'detached: session no longer in scope', { session: session.id, reason })
     this.send(JSON.stringify({ '@type': 'broker.sessionRevoked', '@session': session.id, reason }))
@@ -501,7 +551,8 @@ export class Connection implements SessionMember {
   }
 
   private audit (level: 'info' | 'warn', event: AuditEvent, msg: string, fields: Record<string, unknown>): void {
-    this.core.audit.record(this.log, level, event, msg, { client: this.identity.name, conn: this.id, remote: this.transport.remote, ...fields })
+    // The broker's logger when the connection has none of its own yet: the record names the connection and its address either way.
+    this.core.audit.record(this.logger ?? this.core.log, level, event, msg, { client: this.identity.name, conn: this.id, remote: this.transport.remote, ...fields })
   }
 
   private async handleTdlib (message: Record<string, unknown>, type: string, replyTo: ReplyTo): Promise<void> {
@@ -522,7 +573,7 @@ export class Connection implements SessionMember {
         throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
       }
       const answer = await this.core.execute({ client: this.identity, session, request: tdlibRequest(message), log: this.log })
-      if (this.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
+      if (this.core.log.isLevelEnabled('trace')) this.log.trace({ session: session.id, response: redactSecrets(answer) }, 'response')
       // Not held for the answers still pending: those TDLib had ready came in this turn (tdlib/drain.ts) and leave
       // with it at the check phase; waiting for the others kept the client from sending (half the rate at 100 in flight).
       this.sendReply(answer, to)

@@ -7,6 +7,18 @@
  * using LF. A line of nothing but spaces, tabs and `\r` carries no request
  * and is skipped like an empty one (docs/protocol.md).
  */
+/**
+ * Where a framer's lines go: an object rather than two callbacks, so that a
+ * connection's binding is one object and not a closure per callback (every
+ * idle connection keeps its framer).
+ */
+export interface LineSink {
+  /** Each line that is neither empty nor blank (a trailing `\r` is removed). */
+  line(text: string): void
+  /** Once, when a line exceeds the limit; no line follows. */
+  oversize(size: number): void
+}
+
 export class LineFramer {
   private chunks: Buffer[] = []
   private buffered = 0
@@ -15,14 +27,9 @@ export class LineFramer {
 
   /**
    * @param maxFrame longest accepted line in bytes (without its newline and a `\r` before it)
-   * @param onLine called for each line that is neither empty nor blank (a trailing `\r` is removed)
-   * @param onOversize called once when a line exceeds maxFrame; no line follows
+   * @param sink receives the lines, and the oversize report
    */
-  constructor (
-    private maxFrame: number,
-    private readonly onLine: (line: string) => void,
-    private readonly onOversize: (size: number) => void
-  ) {}
+  constructor (private maxFrame: number, private readonly sink: LineSink) {}
 
   private failed = false
 
@@ -49,7 +56,7 @@ export class LineFramer {
       }
       start = nl + 1
       const end = cr ? line.length - 1 : line.length
-      if (!isBlank(line, end)) this.onLine(line.toString('utf8', 0, end))
+      if (!isBlank(line, end)) this.sink.line(line.toString('utf8', 0, end))
       if (this.failed) return
     }
     if (start < chunk.length) {
@@ -68,7 +75,7 @@ export class LineFramer {
     this.failed = true
     this.chunks = []
     this.buffered = 0
-    this.onOversize(size)
+    this.sink.oversize(size)
   }
 }
 

@@ -31,8 +31,14 @@ const HOLD_TIMER_MS = 1
 /** A batch this long (UTF-16 units) is written at once. */
 export const MAX_BATCH_CHARS = 64 * 1024
 
-/** Where a batch goes: one write of the joined lines (UTF-8 bytes when they are shared with other batches). */
-export type BatchWriter = (data: string | Buffer) => void
+/**
+ * Where a batch goes: one write of the joined lines (UTF-8 bytes when they
+ * are shared with other batches). An object (the transport itself), not a
+ * callback: every idle connection keeps its batch.
+ */
+export interface BatchSink {
+  writeBatch(data: string | Buffer): void
+}
 
 export class OutputBatch {
   private lines: string[] = []
@@ -41,7 +47,7 @@ export class OutputBatch {
   private urgent = false
   private queued = false
 
-  constructor (private readonly write: BatchWriter) {}
+  constructor (private readonly sink: BatchSink) {}
 
   /** Characters waiting (UTF-16 units; equal to bytes for ASCII, the common case). */
   get pendingChars (): number { return this.chars }
@@ -80,7 +86,7 @@ export class OutputBatch {
     this.lines = []
     this.chars = 0
     this.urgent = false
-    this.write(shared ? sharedBytes(lines) : lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n')
+    this.sink.writeBatch(shared ? sharedBytes(lines) : lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n')
   }
 
   /** Drops what waits (the connection is destroyed). */

@@ -1,9 +1,9 @@
 /** TCP and TLS sockets as a Transport: newline-delimited JSON. */
 import type { Socket } from 'node:net'
 import type { Connection } from './connection.js'
-import { LineFramer } from './framing.js'
-import { OutputBatch } from './output-batch.js'
-import type { Transport } from './transport.js'
+import { LineFramer, type LineSink } from './framing.js'
+import { OutputBatch, type BatchSink } from './output-batch.js'
+import type { PeerCertificate, Transport } from './transport.js'
 import { BrokerError } from '../errors.js'
 import { RateLimitedLog } from '../log/rate-limited.js'
 
@@ -18,30 +18,55 @@ const KEEPALIVE_MS = 60_000
  */
 const CLOSE_GRACE_MS = 5000
 
-export function socketTransport (socket: Socket, kind: 'tcp' | 'tls'): Transport {
+/** What a socket's transport may be told beyond the socket itself. */
+export interface SocketTransportOptions {
+  /** The client's address from a trusted PROXY header, instead of the socket's peer. */
+  remote?: string
+  /** The verified client certificate of a TLS socket. */
+  peerCertificate?: PeerCertificate
+}
+
+/**
+ * A TCP or TLS socket as a Transport. A class rather than an object of
+ * closures: every idle connection keeps one, and its methods are shared.
+ */
+export class SocketTransport implements Transport, BatchSink {
+  readonly remote: string
+  readonly peerCertificate?: PeerCertificate
   // Lines leave in batches (output-batch.ts): a system call per line was most of the broker's CPU time under load.
-  const batch = new OutputBatch(text => { if (!socket.destroyed) socket.write(text) })
-  return {
-    kind,
-    remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-    send: (line, more = false) => { batch.add(line, more) },
-    bufferedBytes: () => socket.writableLength + batch.pendingChars,
-    pauseReading: () => { socket.pause() },
-    resumeReading: () => { socket.resume() },
-    end: () => {
-      batch.flush()
-      socket.end()
-      // Once everything queued is handed to the kernel (which still delivers it), the socket goes.
-      if (socket.writableFinished) socket.destroy()
-      else socket.once('finish', () => { socket.destroy() })
-      setTimeout(() => { socket.destroy() }, CLOSE_GRACE_MS).unref()
-    },
-    destroy: () => {
-      batch.discard()
-      socket.destroy()
-    }
+  private readonly batch = new OutputBatch(this)
+
+  constructor (private readonly socket: Socket, readonly kind: 'tcp' | 'tls', options: SocketTransportOptions = {}) {
+    this.remote = options.remote ?? `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    if (options.peerCertificate !== undefined) this.peerCertificate = options.peerCertificate
+  }
+
+  writeBatch (data: string | Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(data)
+  }
+
+  send (line: string, more = false): void { this.batch.add(line, more) }
+  bufferedBytes (): number { return this.socket.writableLength + this.batch.pendingChars }
+  pauseReading (): void { this.socket.pause() }
+  resumeReading (): void { this.socket.resume() }
+
+  end (): void {
+    const socket = this.socket
+    this.batch.flush()
+    socket.end()
+    // Once everything queued is handed to the kernel (which still delivers it), the socket goes.
+    if (socket.writableFinished) socket.destroy()
+    else socket.once('finish', destroySocket)
+    setTimeout(destroySocket.bind(socket), CLOSE_GRACE_MS).unref()
+  }
+
+  destroy (): void {
+    this.batch.discard()
+    this.socket.destroy()
   }
 }
+
+function destroySocket (this: Socket): void { this.destroy() }
 
 /** One rate-limited warning per broker (keyed by its root logger). */
 const proxyWarnings = new WeakMap<object, RateLimitedLog>()
@@ -60,11 +85,50 @@ const proxyWarnings = new WeakMap<object, RateLimitedLog>()
 export function bindSocket (socket: Socket, connection: Connection, dropProxyHeader = false): void {
   socket.setNoDelay(true)
   socket.setKeepAlive(true, KEEPALIVE_MS)
-  let first = dropProxyHeader
-  const onLine = (line: string): void => {
-    if (first) {
-      first = false
-      if (line.startsWith('PROXY ')) {
+  const binding = new SocketBinding(connection, dropProxyHeader)
+  ;(socket as BoundSocket)[BINDING] = binding
+  connection.watchFrameLimit(binding.framer)
+  // The listeners are shared functions that find the binding on the socket (their `this`): no closures per connection.
+  socket.on('data', onData)
+  socket.on('error', onError)
+  socket.on('end', onEnd)
+  socket.on('close', onClose)
+}
+
+const BINDING = Symbol('tdbroker.socketBinding')
+type BoundSocket = Socket & { [BINDING]: SocketBinding }
+
+function onData (this: BoundSocket, chunk: Buffer): void { this[BINDING].data(chunk) }
+function onError (this: BoundSocket, e: Error): void { this[BINDING].connection.log.debug({ err: e.message }, 'socket error') }
+function onEnd (this: BoundSocket): void { this[BINDING].connection.inputEnded() }
+function onClose (this: BoundSocket): void { this[BINDING].connection.close('socket closed') }
+
+/** A socket's framing, wired to its connection. */
+class SocketBinding implements LineSink {
+  readonly framer: LineFramer
+
+  constructor (readonly connection: Connection, private first: boolean) {
+    this.framer = new LineFramer(connection.frameLimit, this)
+  }
+
+  data (chunk: Buffer): void {
+    const connection = this.connection
+    // A closed connection buffers nothing more, whatever the peer still sends.
+    if (connection.state !== 'open') return
+    // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
+    try {
+      this.framer.push(chunk)
+    } catch (e) {
+      connection.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
+      connection.close('internal error', true)
+    }
+  }
+
+  line (text: string): void {
+    const connection = this.connection
+    if (this.first) {
+      this.first = false
+      if (text.startsWith('PROXY ')) {
         const root = connection.core.log
         let warnings = proxyWarnings.get(root)
         if (warnings === undefined) proxyWarnings.set(root, warnings = new RateLimitedLog(root))
@@ -73,26 +137,13 @@ export function bindSocket (socket: Socket, connection: Connection, dropProxyHea
         return
       }
     }
-    connection.receive(line)
+    connection.receive(text)
   }
-  const framer = new LineFramer(connection.frameLimit, onLine, size => {
+
+  oversize (size: number): void {
+    const connection = this.connection
     connection.sendError({ hasExtra: false, extra: undefined },
       new BrokerError('FRAME_TOO_LARGE', `a line of at least ${size} bytes exceeds ${connection.frameLimitName} (${connection.frameLimit}); closing the connection`))
     connection.close('frame too large')
-  })
-  connection.watchFrameLimit(limit => { framer.setMaxFrame(limit) })
-  socket.on('data', (chunk: Buffer) => {
-    // A closed connection buffers nothing more, whatever the peer still sends.
-    if (connection.state !== 'open') return
-    // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
-    try {
-      framer.push(chunk)
-    } catch (e) {
-      connection.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
-      connection.close('internal error', true)
-    }
-  })
-  socket.on('error', e => { connection.log.debug({ err: e.message }, 'socket error') })
-  socket.on('end', () => { connection.inputEnded() })
-  socket.on('close', () => { connection.close('socket closed') })
+  }
 }

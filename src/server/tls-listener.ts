@@ -8,7 +8,7 @@ import tls from 'node:tls'
 import type { CertificateStore } from '../certs/store.js'
 import type { Logger } from '../log/logger.js'
 import type { PeerCertificate } from './transport.js'
-import { bindSocket, socketTransport } from './socket-transport.js'
+import { bindSocket, SocketTransport } from './socket-transport.js'
 import type { Connection } from './connection.js'
 
 /** The verified client certificate of a TLS socket, if the handshake checked one. */
@@ -33,7 +33,8 @@ export function createTlsServer (
   // answers. A client that leaves mid-handshake is then closed by nobody, so
   // handshakes get a short limit (node's default is 120 s).
   const server = tls.createServer({ ...store.serverOptions(), allowHalfOpen: true, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, socket => {
-    const transport = { ...socketTransport(socket, 'tls'), peerCertificate: peerCertificateOf(socket) }
+    const peer = peerCertificateOf(socket)
+    const transport = new SocketTransport(socket, 'tls', peer === undefined ? {} : { peerCertificate: peer })
     accept(transport, c => { bindSocket(socket, c) })
   })
   store.attach(server)

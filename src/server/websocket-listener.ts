@@ -106,7 +106,7 @@ export function createWebSocketListener (
       destroy: () => { ws.terminate() }
     }
     accept(transport, c => {
-      c.watchFrameLimit(limit => { setMessageLimit(ws, limit) })
+      c.watchFrameLimit({ setMaxFrame: limit => { setMessageLimit(ws, limit) } })
       ws.on('message', (data, isBinary) => {
         if ((data as Buffer).length > c.frameLimit) {
           // Only reached if ws's own limit could not be lowered (setMessageLimit).

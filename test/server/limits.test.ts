@@ -216,7 +216,14 @@ t.test('idle_timeout: closes a connection attached to nothing; any line resets i
   t.equal((await attached.request({ '@type': 'testSquareInt', x: 3, '@session': session })).value, 9, 'the attached connection is still served')
   const idle = await talker.waitFor(m => m['@type'] === 'error', 10_000, 'IDLE_TIMEOUT of the talker')
   t.equal(errorName(idle), 'IDLE_TIMEOUT', 'once the talker stops, it is closed too')
-  attached.close()
+
+  // Detached, the connection is attached to nothing again: idle_timeout after its last line, it is closed.
+  t.equal((await attached.request({ '@type': 'broker.detachSession', session }))['@type'], 'broker.detached')
+  const detachedAt = Date.now()
+  const gone = await attached.waitFor(m => m['@type'] === 'error', 10_000, 'IDLE_TIMEOUT after the detach')
+  t.equal(errorName(gone), 'IDLE_TIMEOUT', 'a connection that detached from its last session becomes idle')
+  t.ok(Date.now() - detachedAt >= 900, 'not before idle_timeout has passed since the detach')
+  await closedWithin(attached)
 })
 
 /** Polls a condition the broker reaches on its own (a socket close it must notice), up to 10 s. */

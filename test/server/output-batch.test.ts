@@ -21,7 +21,7 @@ async function until (done: () => boolean, what: string): Promise<void> {
 
 t.test('lines of one turn leave in one write, in order, each with its newline', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   batch.add('{"a":1}', false)
   batch.add('{"b":2}', false)
   batch.add('{"c":3}', true)
@@ -34,7 +34,7 @@ t.test('lines of one turn leave in one write, in order, each with its newline', 
 
 t.test('a line without the hint leaves at the next check phase, with what was held before it', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   batch.add('held', true)
   batch.add('last', false)
   await checkPhase()
@@ -44,7 +44,7 @@ t.test('a line without the hint leaves at the next check phase, with what was he
 
 t.test('a line without the hint leaves at the next check phase even when the batch was already held', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   batch.add('held', true)
   await checkPhase()
   t.same(writes, [], 'held: the hint says more follows')
@@ -55,7 +55,7 @@ t.test('a line without the hint leaves at the next check phase even when the bat
 
 t.test('held lines leave by themselves once the hold is over', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   batch.add('one', true)
   batch.add('two', true)
   await until(() => writes.length > 0, 'the held batch')
@@ -64,7 +64,7 @@ t.test('held lines leave by themselves once the hold is over', async t => {
 
 t.test('a batch over MAX_BATCH_CHARS is written at once', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   const big = 'x'.repeat(MAX_BATCH_CHARS)
   batch.add('small', true)
   batch.add(big, true)
@@ -75,7 +75,7 @@ t.test('a batch over MAX_BATCH_CHARS is written at once', async t => {
 
 t.test('flush writes now; discard drops; an empty batch writes nothing', async t => {
   const writes: string[] = []
-  const batch = new OutputBatch(text => { writes.push(String(text)) })
+  const batch = new OutputBatch({ writeBatch: text => { writes.push(String(text)) } })
   batch.add('a', true)
   batch.flush()
   t.same(writes, ['a\n'])
@@ -92,7 +92,7 @@ t.test('flush writes now; discard drops; an empty batch writes nothing', async t
 
 t.test('many connections with output are flushed in the same check phase', async t => {
   const writes: string[] = []
-  const batches = Array.from({ length: 50 }, (_, i) => new OutputBatch(text => { writes.push(`${i}:${text}`) }))
+  const batches = Array.from({ length: 50 }, (_, i) => new OutputBatch({ writeBatch: text => { writes.push(`${i}:${text}`) } }))
   batches.forEach((b, i) => { b.add(String(i), false) })
   await checkPhase()
   await checkPhase()
@@ -102,7 +102,7 @@ t.test('many connections with output are flushed in the same check phase', async
 
 t.test('the same lines in several batches of one check phase are encoded once, and each batch gets them', async t => {
   const writes: Array<Array<string | Buffer>> = [[], [], []]
-  const batches = writes.map(w => new OutputBatch(data => { w.push(data) }))
+  const batches = writes.map(w => new OutputBatch({ writeBatch: data => { w.push(data) } }))
   const update = '{"@type":"updateNewMessage","text":"é ✓"}'
   const other = '{"@type":"updateOption"}'
   batches[0]!.add(update, false)

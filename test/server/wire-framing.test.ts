@@ -12,7 +12,7 @@ import { tcpPeer, wsPeer } from '../helpers/raw-peer.js'
 function frame (max: number, chunks: Buffer[]): { lines: string[], oversize: number[] } {
   const lines: string[] = []
   const oversize: number[] = []
-  const framer = new LineFramer(max, l => { lines.push(l) }, s => { oversize.push(s) })
+  const framer = new LineFramer(max, { line: l => { lines.push(l) }, oversize: s => { oversize.push(s) } })
   for (const c of chunks) framer.push(c)
   return { lines, oversize }
 }
