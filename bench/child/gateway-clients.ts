@@ -20,6 +20,8 @@ let botSession = ''
 let alice: { session: string, chatId: number } | undefined
 let httpPort = 0
 let hooks: http.Server | undefined
+/** The last answer of the gateway's sendMessage over HTTP. */
+let lastAnswer: Msg | undefined
 /** Each webhook delivery, by consumer index (set by a latency run). */
 let received: (update: Msg) => void = () => {}
 /** updateMessageSendSucceeded of the bot's sends: waiters by temporary id, and finals that came before their waiter. */
@@ -63,16 +65,20 @@ serveCommands({
    * updateMessageSendSucceeded). socket-first: TDLib's sendMessage until its
    * first answer (the temporary message). socket-final: until the
    * updateMessageSendSucceeded of that message, the work the Bot API's answer waits for.
+   * http-floor: the same HTTP requests to bench/child/http-floor.ts at `floorPort`.
    */
-  send: async (args: { path: 'http' | 'socket-first' | 'socket-final', total: number, inFlight: number, token: string }) => {
+  send: async (args: { path: 'http' | 'http-floor' | 'socket-first' | 'socket-final', total: number, inFlight: number, token: string, floorPort?: number }) => {
     const body = JSON.stringify({ chat_id: ALICE.id, text: 'bench' })
     const prefix = `{"@type":"sendMessage","@session":"${botSession}","chat_id":${ALICE.id},"input_message_content":{"@type":"inputMessageText","text":{"@type":"formattedText","text":"bench","entities":[]}}`
     const c = socket!
-    const connections = args.path === 'http' ? await Promise.all(Array.from({ length: args.inFlight }, async () => await Connection.open(httpPort))) : []
-    const one = args.path === 'http'
+    const overHttp = args.path === 'http' || args.path === 'http-floor'
+    const port = args.path === 'http-floor' ? args.floorPort ?? 0 : httpPort
+    const connections = overHttp ? await Promise.all(Array.from({ length: args.inFlight }, async () => await Connection.open(port))) : []
+    const one = overHttp
       ? async (i: number) => {
         const answer = await connections[i]!.post(args.token, 'sendMessage', body)
         if (answer.ok !== true) throw new Error(`sendMessage over HTTP: ${JSON.stringify(answer)}`)
+        if (args.path === 'http') lastAnswer = answer
       }
       : async () => {
         const m = expect(await c.requestPrefix(prefix), 'message')
@@ -114,6 +120,8 @@ serveCommands({
     return null
   },
   latency: async (args: { tokens: string[], webhook: boolean, messages: number }) => await latency(args.tokens, args.webhook, args.messages),
+  /** The gateway's last sendMessage answer, re-encoded (the floor server answers with these bytes). */
+  lastAnswer: () => JSON.stringify(lastAnswer),
   cpu: () => process.cpuUsage(),
   /** Closes everything held (before the broker stops). */
   close: async () => {

@@ -60,19 +60,27 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     // Throughput: one broker with one consumer.
     if (ONLY !== 'latency') {
       const one = await startGateway(world, 1, 'throughput')
+      const floor = new Child('node:http floor', new URL('../child/http-floor.js', import.meta.url), { execArgv: profileFlags('http-floor') })
       try {
         const token = world.tokens[0] as string
         await clients.call('connect', { tcp: one.tcp, http: one.http, key: world.key, botSession: world.botSession, token })
-        /** Sends/s of one path; the broker's and the clients' CPU per send (µs) are kept as `<path>-cpu-broker` and `<path>-cpu-clients`. */
+        /**
+         * Sends/s of one path; the serving process's and the clients' CPU per send (µs) are kept as
+         * `<path>-cpu-broker` and `<path>-cpu-clients` (for http-floor the serving process is the floor server).
+         */
+        let floorPort = 0
         const send = async (path: string, total: number, warmUp = false): Promise<number> => {
-          const [broker, own] = [await one.child.cpuMicros(), await clients.cpuMicros()]
-          const rate = await clients.call<number>('send', { path, total, inFlight: IN_FLIGHT, token })
-          if (!warmUp) r.add(`${path}-cpu-broker`, (await one.child.cpuMicros() - broker) / total)
+          const server = path === 'http-floor' ? floor : one.child
+          const [serving, own] = [await server.cpuMicros(), await clients.cpuMicros()]
+          const rate = await clients.call<number>('send', { path, total, inFlight: IN_FLIGHT, token, floorPort })
+          if (!warmUp) r.add(`${path}-cpu-broker`, (await server.cpuMicros() - serving) / total)
           if (!warmUp) r.add(`${path}-cpu-clients`, (await clients.cpuMicros() - own) / total)
           return rate
         }
-        // Warm-up of every path.
-        for (const path of ['http', ...SOCKET_PATHS]) await send(path, 200, true)
+        // Warm-up of every path; the floor server answers with the bytes of the gateway's answer.
+        await send('http', 200, true)
+        floorPort = await floor.call<number>('start', { answer: await clients.call<string>('lastAnswer') })
+        for (const path of [...SOCKET_PATHS, 'http-floor']) await send(path, 200, true)
         for (let round = 0; round < rounds; round++) {
           const h = await send('http', sends)
           r.add('http', h)
@@ -83,13 +91,19 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
             r.add(`ratio-${path}`, h / s)
             line.push(`${path} ${s.toFixed(0)}/s (ratio ${(h / s).toFixed(2)})`)
           }
-          // CPU per send of this round, broker/clients.
+          const f = await send('http-floor', sends)
+          r.add('http-floor', f)
+          line.push(`node:http floor ${f.toFixed(0)}/s`)
+          // CPU per send of this round, serving process/clients.
           const last = (name: string): number => { const runs = r.get(name).runs; return Math.round(runs[runs.length - 1] ?? 0) }
-          line.push(`CPU µs/send broker/clients: ${['http', ...SOCKET_PATHS].map(p => `${p} ${last(`${p}-cpu-broker`)}/${last(`${p}-cpu-clients`)}`).join(', ')}`)
+          // What the broker spends on an HTTP send beyond the socket's, less what node:http alone spends: the gateway's own.
+          r.add('gateway-own', last('http-cpu-broker') - last('socket-final-cpu-broker') - last('http-floor-cpu-broker'))
+          line.push(`CPU µs/send serving/clients: ${['http', ...SOCKET_PATHS, 'http-floor'].map(p => `${p} ${last(`${p}-cpu-broker`)}/${last(`${p}-cpu-clients`)}`).join(', ')}`)
           log(`   round ${round + 1}: ${line.join(', ')}, load ${loadAverage().toFixed(2)}`)
         }
         await clients.call('close')
       } finally {
+        await floor.stop()
         await one.stop()
       }
     }
@@ -150,8 +164,15 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     table(['sendMessage', 'requests/s', 'HTTP / this', 'broker CPU µs/send', 'clients CPU µs/send'], [
       ['HTTP keep-alive (Bot API), until the sent message', fmt(get('http'), 0), '', fmt(get('http-cpu-broker'), 0), fmt(get('http-cpu-clients'), 0)],
       ['TDLib JSON socket, until updateMessageSendSucceeded', fmt(get('socket-final'), 0), `${fmt(ratio, 2)}x`, fmt(get('socket-final-cpu-broker'), 0), fmt(get('socket-final-cpu-clients'), 0)],
-      ['TDLib JSON socket, until TDLib\'s first answer', fmt(get('socket-first'), 0), `${fmt(get('ratio-socket-first'), 2)}x`, fmt(get('socket-first-cpu-broker'), 0), fmt(get('socket-first-cpu-clients'), 0)]
+      ['TDLib JSON socket, until TDLib\'s first answer', fmt(get('socket-first'), 0), `${fmt(get('ratio-socket-first'), 2)}x`, fmt(get('socket-first-cpu-broker'), 0), fmt(get('socket-first-cpu-clients'), 0)],
+      ['floor: node:http alone, a fixed answer of the same bytes (server CPU in the broker column)', fmt(get('http-floor'), 0), '', fmt(get('http-floor-cpu-broker'), 0), fmt(get('http-floor-cpu-clients'), 0)]
     ]),
+    '',
+    'The floor is a node:http server in a process of its own that parses each request and its JSON body and writes a fixed answer, nothing else ' +
+    '(bench/child/http-floor.ts), driven by the same clients with the same requests in the same rounds: what any Bot API front built on node:http ' +
+    'spends per call on this machine before doing any work. The broker CPU an HTTP send costs beyond a socket send, less the floor, is the ' +
+    `gateway's own work (parameters, scope, the Bot API message): ${fmt(get('gateway-own'), 0)} µs per send, per round. ` +
+    'With the broker\'s one thread the limit, the ratio is about socket CPU / (socket CPU + floor + gateway\'s own).',
     '',
     table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)', 'broker CPU µs/delivery, polling', 'broker CPU µs/delivery, webhook'], CONSUMERS.map(n => [
       String(n), fmt(get(`poll-${n}-p50`), 2), fmt(get(`poll-${n}-p99`), 2), fmt(get(`webhook-${n}-p50`), 2), fmt(get(`webhook-${n}-p99`), 2),

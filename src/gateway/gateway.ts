@@ -24,7 +24,7 @@ import { BotSession } from './bot-session.js'
 import { BotApiError, badRequest, expectTd, forbidden } from './errors.js'
 import { INSTANCE_NAME } from './group.js'
 import { botApiListener, type CallMeta } from './http.js'
-import { METHODS } from './methods.js'
+import { METHOD_NAMES, METHODS } from './methods.js'
 import { Params } from './params.js'
 import { UpdateQueue, type Poller } from './queue.js'
 import { QueueLog } from './queue-log.js'
@@ -63,6 +63,11 @@ export class BotApiGateway {
   private readonly bots = new Map<string, BotSession>()
   /** The queue log of each bot session (by session id), shared by its consumers. */
   private readonly logs = new Map<string, QueueLog>()
+  /**
+   * The logger of each consumer and method, made once (a pino child per call was a sixth of a
+   * call's own time); bounded by the consumers times the methods, as only known methods get here.
+   */
+  private readonly callLogs = new Map<string, Logger>()
   private readonly servers: Server[] = []
   private server: http.Server | https.Server | undefined
   /** Wrong tokens slow down their address, as wrong client keys do (clients/throttle.ts). */
@@ -200,7 +205,8 @@ export class BotApiGateway {
 
   /** Runs a method as a consumer (an HTTP call, or a method a webhook answered with). */
   private async invoke (settings: BotApiConsumerSettings, method: string, values: Record<string, unknown>, remote: string, poller: Poller = {}): Promise<unknown> {
-    const def = METHODS.get(method.toLowerCase())
+    const lower = method.toLowerCase()
+    const def = METHODS.get(lower)
     if (def === undefined) throw new BotApiError(404, 'Not Found')
     if (settings.group && method.toLowerCase() === 'setwebhook' && new Params(values).has('url')) {
       throw badRequest('this consumer is a group, whose instances poll with getUpdates; a webhook is one URL: put the instances behind a load balancer and use a consumer that is not a group')
@@ -215,7 +221,9 @@ export class BotApiGateway {
     const connectionId = `bot-api:${settings.name}`
     const client: ClientIdentity = { name: settings.client, connectionId, remote, auth: 'key', policy }
     const session = consumer.bot.session
-    const log = this.log.child({ consumer: settings.name, method })
+    const logKey = `${settings.name}\n${lower}`
+    let log = this.callLogs.get(logKey)
+    if (log === undefined) this.callLogs.set(logKey, log = this.log.child({ consumer: settings.name, method: METHOD_NAMES.get(lower) ?? method }))
     return await def.run({
       consumer: settings,
       params: new Params(values),

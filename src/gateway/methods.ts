@@ -211,7 +211,13 @@ const getWebhookInfo: MethodDef = {
 }
 
 /** Every supported method by its name in lower case (Bot API method names are case-insensitive). */
-export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries({
+const ALL_METHODS: Readonly<Record<string, MethodDef>> = {
   getMe, getUpdates, deleteWebhook, getWebhookInfo, setWebhook, sendMessage, editMessageText, deleteMessage, answerCallbackQuery, getChat,
   ...MESSAGE_METHODS, ...CHAT_METHODS, ...BOT_METHODS, ...MEDIA_METHODS, ...ADMIN_METHODS
-}).map(([name, def]) => [name.toLowerCase(), def]))
+}
+
+/** The methods by their lower-case names (the Bot API's method names are case-insensitive). */
+export const METHODS: ReadonlyMap<string, MethodDef> = new Map(Object.entries(ALL_METHODS).map(([name, def]) => [name.toLowerCase(), def]))
+
+/** Each method's own name (as the Bot API writes it) by its lower-case name. */
+export const METHOD_NAMES: ReadonlyMap<string, string> = new Map(Object.keys(ALL_METHODS).map(name => [name.toLowerCase(), name]))

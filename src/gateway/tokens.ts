@@ -5,7 +5,7 @@
  * the answer is then remembered under the token's SHA-256, so a framework's
  * steady stream of requests does not cost a scrypt each.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import crypto, { createHash, randomBytes } from 'node:crypto'
 import { parseKeyHash, verifyClientKey, type KeyHash } from '../clients/key-hash.js'
 import type { BotApiConsumerSettings } from '../settings/types.js'
 
@@ -14,6 +14,14 @@ const MAX_TOKEN = 128
 /** Remembered wrong tokens, so a client retrying a bad token costs one check (oldest forgotten first). */
 const MAX_REMEMBERED_WRONG = 4096
 const TOKEN = /^(\d{1,15}):([A-Za-z0-9_-]{16,100})$/
+
+/**
+ * A token's SHA-256 (base64url), the key it is remembered under: crypto.hash
+ * (Node 20.12 and later) does it in one call, at half the cost of a Hash object.
+ */
+const digestOf: (token: string) => string = typeof crypto.hash === 'function'
+  ? token => crypto.hash('sha256', token, 'base64url')
+  : token => createHash('sha256').update(token).digest('base64url')
 
 /** A new token for the bot `botId`: its id, then 256 random bits (base64url, as Bot API secrets use). */
 export function newBotToken (botId: number): string {
@@ -41,7 +49,7 @@ export class TokenDirectory {
   /** The consumer of a token already checked and found right, without any new check. */
   cached (token: string): BotApiConsumerSettings | undefined {
     if (token.length > MAX_TOKEN) return undefined
-    return this.known.get(createHash('sha256').update(token).digest('base64url'))
+    return this.known.get(digestOf(token))
   }
 
   /** The consumer this token stands for, or undefined. */
@@ -49,7 +57,7 @@ export class TokenDirectory {
     if (token.length > MAX_TOKEN) return undefined
     const m = TOKEN.exec(token)
     if (m === null) return undefined
-    const digest = createHash('sha256').update(token).digest('base64url')
+    const digest = digestOf(token)
     const hit = this.known.get(digest)
     if (hit !== undefined) return hit
     if (this.wrong.has(digest)) return undefined
