@@ -51,6 +51,8 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
     }
     const idle = await idleClients('tcp', idleLevels, coldCount)
     for (const [count, bytes] of idle.perClient) r.add(`client.${count}`, bytes / 1024)
+    const floor = await idleFloor(idleLevels)
+    for (const [count, bytes] of floor) r.add(`client.floor.${count}`, bytes / 1024)
     // A quick run leaves out the TLS and WebSocket brokers (two more brokers per repeat).
     for (const kind of options.quick ? [] : ['tls', 'websocket'] as const) {
       const secure = await idleClients(kind, [idleLevels[idleLevels.length - 1]!], 1)
@@ -91,13 +93,17 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       'and the estimate can come out negative); the JS heap columns (heap in use after a collection, growth per session) show the broker\'s own objects directly.',
       '',
       'Idle clients: a fresh broker with a running session; connections from the benchmark process, each attached to that session and then silent ' +
-      '(one broker per transport; TLS with a client certificate, WebSocket over HTTP). Per client = (broker RSS with C clients − broker RSS with none) / C.',
+      '(one broker per transport; TLS with a client certificate, WebSocket over HTTP). Per client = (broker RSS with C clients − broker RSS with none) / C. ' +
+      'The floor is a bare node:net server in a process of its own (bench/child/idle-floor.ts) holding the same connections the same way (no delay, keepalive, ' +
+      'one line in and the broker\'s answer out) and nothing else: what Node and the allocator keep per connection before any broker code; measured the same way, ' +
+      'right after the broker in every repeat. At 100 clients both are within the allocators\' noise.',
       '',
-      table(['idle clients', 'transport', 'broker RSS per client KB'], [
-        ...idleLevels.map(c => [String(c), 'plain TCP', fmt(r.get(`client.${c}`), 1)]),
+      table(['idle clients', 'server, transport', 'RSS per client KB'], [
+        ...idleLevels.map(c => [String(c), 'broker, plain TCP', fmt(r.get(`client.${c}`), 1)]),
+        ...idleLevels.map(c => [String(c), 'floor: a bare node:net server (plain TCP)', fmt(r.get(`client.floor.${c}`), 1)]),
         ...(options.quick ? [] : ['tls', 'websocket'] as const).map(kind => {
           const c = idleLevels[idleLevels.length - 1]!
-          return [String(c), kind === 'tls' ? 'TLS' : 'WebSocket', fmt(r.get(`client.${kind}.${c}`), 1)]
+          return [String(c), kind === 'tls' ? 'broker, TLS' : 'broker, WebSocket', fmt(r.get(`client.${kind}.${c}`), 1)]
         })
       ]),
       '',
@@ -122,7 +128,8 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       {
         name: 'broker memory per idle client: keep (≤ 10 KB, the top of the issue\'s range)',
         before: '6–10 KB',
-        measured: `${num(perClient.median, 1)} KB per client at ${idleLevels[idleLevels.length - 1]!} clients (min ${num(perClient.min, 1)}, max ${num(perClient.max, 1)}), ${repeats} repeats${perClient.median > 0 ? '' : NOISE}`,
+        measured: `${num(perClient.median, 1)} KB per client at ${idleLevels[idleLevels.length - 1]!} clients (min ${num(perClient.min, 1)}, max ${num(perClient.max, 1)}), ${repeats} repeats${perClient.median > 0 ? '' : NOISE}; ` +
+          `a bare node:net server ${num(r.get(`client.floor.${idleLevels[idleLevels.length - 1]!}`).median, 1)} KB`,
         pass: perClient.median > 0 && perClient.median <= 10
       },
       {
@@ -266,6 +273,33 @@ async function idleClients (kind: Transport, idleLevels: readonly number[], cold
     for (const c of idle) c.close()
     holder.close()
     await broker.stop()
+  }
+}
+
+/** The same idle connections held by a bare node:net server (bench/child/idle-floor.ts): RSS per connection at each level. */
+async function idleFloor (levels: readonly number[]): Promise<Map<number, number>> {
+  const child = new Child('idle-client floor', new URL('../child/idle-floor.js', import.meta.url))
+  const idle: BenchClient[] = []
+  try {
+    const port = await child.call<number>('start')
+    const endpoint = { ports: { tcp: port } }
+    await sleep(SETTLE_MS)
+    const base = (await child.call<{ rss: number }>('memory')).rss
+    const perClient = new Map<number, number>()
+    for (const level of levels) {
+      while (idle.length < level) {
+        const c = await BenchClient.connect('tcp', endpoint)
+        idle.push(c)
+        const answer = await c.request({ '@type': 'broker.attachSession', session: 'floor' })
+        if (answer['@type'] !== 'broker.attached') throw new Error(`the floor server answered ${JSON.stringify(answer)}`)
+      }
+      await sleep(SETTLE_MS)
+      perClient.set(level, ((await child.call<{ rss: number }>('memory')).rss - base) / level)
+    }
+    return perClient
+  } finally {
+    for (const c of idle) c.close()
+    await child.stop()
   }
 }
 
