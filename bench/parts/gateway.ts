@@ -171,8 +171,9 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     'The floor is a node:http server in a process of its own that parses each request and its JSON body and writes a fixed answer, nothing else ' +
     '(bench/child/http-floor.ts), driven by the same clients with the same requests in the same rounds: what any Bot API front built on node:http ' +
     'spends per call on this machine before doing any work. The broker CPU an HTTP send costs beyond a socket send, less the floor, is the ' +
-    `gateway's own work (parameters, scope, the Bot API message): ${fmt(get('gateway-own'), 0)} µs per send, per round. ` +
-    'With the broker\'s one thread the limit, the ratio is about socket CPU / (socket CPU + floor + gateway\'s own).',
+    `rest: the gateway's own work (parameters, scope, waiting for the sent message, the Bot API message) and what node:http's objects cost ` +
+    `in the broker's larger heap: ${fmt(get('gateway-own'), 0)} µs per send, per round. ` +
+    'With the broker\'s one thread the limit, the ratio is about socket CPU / (socket CPU + floor + rest): with no rest at all, socket / (socket + floor).',
     '',
     table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)', 'broker CPU µs/delivery, polling', 'broker CPU µs/delivery, webhook'], CONSUMERS.map(n => [
       String(n), fmt(get(`poll-${n}-p50`), 2), fmt(get(`poll-${n}-p99`), 2), fmt(get(`webhook-${n}-p50`), 2), fmt(get(`webhook-${n}-p99`), 2),
