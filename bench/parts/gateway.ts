@@ -40,6 +40,8 @@ const ONLY = process.env.BENCH_GATEWAY ?? ''
 const COUNTS: readonly number[] = (process.env.BENCH_GATEWAY_CONSUMERS ?? '').split(',').filter(s => s !== '').map(Number)
 const MODES: readonly string[] = (process.env.BENCH_GATEWAY_MODES ?? '').split(',').filter(s => s !== '')
 const IN_FLIGHT = 16
+/** Unmeasured sends of each path before the rounds (with 200 the first round still ran at half speed: code not yet optimised). */
+const WARM_UP_SENDS = 1000
 /** Low scrypt cost for the bench's own tokens and keys (start-up time only; checked tokens are cached). */
 const SCRYPT = { N: 1024, r: 8, p: 1 }
 const REQUESTS = ['getAuthorizationState', 'setAuthenticationPhoneNumber', 'checkAuthenticationCode', 'checkAuthenticationBotToken',
@@ -78,9 +80,9 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
           return rate
         }
         // Warm-up of every path; the floor server answers with the bytes of the gateway's answer.
-        await send('http', 200, true)
+        await send('http', WARM_UP_SENDS, true)
         floorPort = await floor.call<number>('start', { answer: await clients.call<string>('lastAnswer') })
-        for (const path of [...SOCKET_PATHS, 'http-floor']) await send(path, 200, true)
+        for (const path of [...SOCKET_PATHS, 'http-floor']) await send(path, WARM_UP_SENDS, true)
         for (let round = 0; round < rounds; round++) {
           const h = await send('http', sends)
           r.add('http', h)
@@ -98,6 +100,8 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
           const last = (name: string): number => { const runs = r.get(name).runs; return Math.round(runs[runs.length - 1] ?? 0) }
           // What the broker spends on an HTTP send beyond the socket's, less what node:http alone spends: the gateway's own.
           r.add('gateway-own', last('http-cpu-broker') - last('socket-final-cpu-broker') - last('http-floor-cpu-broker'))
+          // The ratio a front on node:http would reach if the gateway's work cost nothing (the broker's CPU the limit).
+          r.add('ceiling', last('socket-final-cpu-broker') / (last('socket-final-cpu-broker') + last('http-floor-cpu-broker')))
           line.push(`CPU µs/send serving/clients: ${['http', ...SOCKET_PATHS, 'http-floor'].map(p => `${p} ${last(`${p}-cpu-broker`)}/${last(`${p}-cpu-clients`)}`).join(', ')}`)
           log(`   round ${round + 1}: ${line.join(', ')}, load ${loadAverage().toFixed(2)}`)
         }
@@ -144,7 +148,7 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
   const get = (name: string): Spread => r.has(name) ? r.get(name) : spread([])
   const ratio = get('ratio-socket-final')
   const targets: Target[] = [
-    { name: 'Bot API sendMessage over HTTP keep-alive at least 0.8x the TDLib JSON socket (both until the sent message)', measured: `${fmt(ratio, 2)}x`, pass: ratio.median >= 0.8 },
+    { name: 'Bot API sendMessage over HTTP keep-alive at least 0.8x the TDLib JSON socket (both until the sent message)', measured: `${fmt(ratio, 2)}x (with node:http's floor alone added to a socket send's CPU: ${fmt(get('ceiling'), 2)}x)`, pass: ratio.median >= 0.8 },
     ...(['poll', 'webhook'] as const).map(mode => {
       const p99 = get(`${mode}-100-p99`)
       return { name: `Bot API delivery p99 under 20 ms at 100 consumers (${mode === 'poll' ? 'long polling' : 'webhook'})`, measured: `${fmt(p99, 2)} ms`, pass: p99.median < 20 }
@@ -173,7 +177,8 @@ export async function runGateway (options: BenchOptions, log: (line: string) => 
     'spends per call on this machine before doing any work. The broker CPU an HTTP send costs beyond a socket send, less the floor, is the ' +
     `rest: the gateway's own work (parameters, scope, waiting for the sent message, the Bot API message) and what node:http's objects cost ` +
     `in the broker's larger heap: ${fmt(get('gateway-own'), 0)} µs per send, per round. ` +
-    'With the broker\'s one thread the limit, the ratio is about socket CPU / (socket CPU + floor + rest): with no rest at all, socket / (socket + floor).',
+    'With the broker\'s one thread the limit, the ratio is about socket CPU / (socket CPU + floor + rest): with no rest at all, socket / (socket + floor), ' +
+    `per round ${fmt(get('ceiling'), 2)}.`,
     '',
     table(['consumers', 'long polling p50 (ms)', 'long polling p99 (ms)', 'webhook p50 (ms)', 'webhook p99 (ms)', 'broker CPU µs/delivery, polling', 'broker CPU µs/delivery, webhook'], CONSUMERS.map(n => [
       String(n), fmt(get(`poll-${n}-p50`), 2), fmt(get(`poll-${n}-p99`), 2), fmt(get(`webhook-${n}-p50`), 2), fmt(get(`webhook-${n}-p99`), 2),
