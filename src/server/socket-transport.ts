@@ -86,7 +86,8 @@ export function bindSocket (socket: Socket, connection: Connection, dropProxyHea
   socket.setNoDelay(true)
   socket.setKeepAlive(true, KEEPALIVE_MS)
   const binding = new SocketBinding(connection, dropProxyHeader)
-  ;(socket as BoundSocket)[BINDING] = binding
+  const bound = socket as BoundSocket
+  bound[BINDING] = binding
   connection.watchFrameLimit(binding.framer)
   // The listeners are shared functions that find the binding on the socket (their `this`): no closures per connection.
   socket.on('data', onData)
