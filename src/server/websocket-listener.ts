@@ -21,10 +21,10 @@ import type { CertificateStore } from '../certs/store.js'
 import type { Logger } from '../log/logger.js'
 import { RateLimitedLog } from '../log/rate-limited.js'
 import type { WebSocketSettings } from '../settings/types.js'
-import type { Connection } from './connection.js'
+import type { Connection, FrameLimited } from './connection.js'
 import { isBlankMessage } from './framing.js'
 import { peerCertificateOf } from './tls-listener.js'
-import type { Transport } from './transport.js'
+import type { PeerCertificate, Transport } from './transport.js'
 
 /** How long a closing WebSocket peer has to answer the close frame. */
 const CLOSE_GRACE_MS = 2000
@@ -89,45 +89,75 @@ export function createWebSocketListener (
   })
   wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
     const socket = req.socket
-    const peer = settings.tls ? peerCertificateOf(socket as TLSSocket) : undefined
-    const transport: Transport = {
-      kind: 'websocket',
-      remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-      ...(peer !== undefined ? { peerCertificate: peer } : {}),
-      send: line => { ws.send(line) },
-      bufferedBytes: () => ws.bufferedAmount,
-      pauseReading: () => { ws.pause() },
-      resumeReading: () => { ws.resume() },
-      end: () => {
-        ws.close(1000)
-        // A peer that never answers the close frame must not hold the broker's shutdown.
-        setTimeout(() => { ws.terminate() }, CLOSE_GRACE_MS).unref()
-      },
-      destroy: () => { ws.terminate() }
-    }
+    const transport = new WebSocketTransport(ws, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+      settings.tls ? peerCertificateOf(socket as TLSSocket) : undefined)
     accept(transport, c => {
-      c.watchFrameLimit({ setMaxFrame: limit => { setMessageLimit(ws, limit) } })
-      ws.on('message', (data, isBinary) => {
-        if ((data as Buffer).length > c.frameLimit) {
-          // Only reached if ws's own limit could not be lowered (setMessageLimit).
-          ws.close(1009, `message exceeds ${c.frameLimitName.split(' ')[0] ?? 'max_frame_size'}`)
-          c.close('frame too large')
-          return
-        }
-        const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : (data as Buffer).toString('utf8')
-        if (isBlankMessage(text)) return
-        // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
-        try {
-          c.receive(text)
-        } catch (e) {
-          c.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
-          c.close('internal error', true)
-        }
-      })
-      ws.on('close', () => { c.close('websocket closed') })
-      ws.on('error', e => { c.log.debug({ err: e.message }, 'websocket error') })
+      c.watchFrameLimit(transport)
+      const bound = ws as BoundWebSocket
+      bound[CONNECTION] = c
+      // Shared listeners that find the connection on the WebSocket (their `this`): no closures per connection.
+      ws.on('message', onMessage)
+      ws.on('close', onClose)
+      ws.on('error', onError)
     })
   })
   wss.on('error', e => { log.error({ err: e.message }, 'websocket server error') })
   return { server, wss }
 }
+
+/**
+ * A WebSocket as a Transport. A class rather than an object of closures:
+ * every idle connection keeps one, and its methods are shared. It is also the
+ * framing whose limit follows the connection's (ws's message limit).
+ */
+class WebSocketTransport implements Transport, FrameLimited {
+  readonly kind = 'websocket'
+  readonly peerCertificate?: PeerCertificate
+
+  constructor (private readonly ws: WebSocket, readonly remote: string, peer: PeerCertificate | undefined) {
+    if (peer !== undefined) this.peerCertificate = peer
+  }
+
+  send (line: string): void { this.ws.send(line) }
+  bufferedBytes (): number { return this.ws.bufferedAmount }
+  pauseReading (): void { this.ws.pause() }
+  resumeReading (): void { this.ws.resume() }
+
+  end (): void {
+    this.ws.close(1000)
+    // A peer that never answers the close frame must not hold the broker's shutdown.
+    setTimeout(terminate.bind(this.ws), CLOSE_GRACE_MS).unref()
+  }
+
+  destroy (): void { this.ws.terminate() }
+  setMaxFrame (limit: number): void { setMessageLimit(this.ws, limit) }
+}
+
+function terminate (this: WebSocket): void { this.terminate() }
+
+const CONNECTION = Symbol('tdbroker.webSocketConnection')
+type BoundWebSocket = WebSocket & { [CONNECTION]: Connection }
+
+function connectionOf (ws: WebSocket): Connection { return (ws as BoundWebSocket)[CONNECTION] }
+
+function onMessage (this: WebSocket, data: Buffer, isBinary: boolean): void {
+  const c = connectionOf(this)
+  if (data.length > c.frameLimit) {
+    // Only reached if ws's own limit could not be lowered (setMessageLimit).
+    this.close(1009, `message exceeds ${c.frameLimitName.split(' ')[0] ?? 'max_frame_size'}`)
+    c.close('frame too large')
+    return
+  }
+  const text = isBinary ? Buffer.from(data).toString('utf8') : data.toString('utf8')
+  if (isBlankMessage(text)) return
+  // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
+  try {
+    c.receive(text)
+  } catch (e) {
+    c.log.error({ err: e instanceof Error ? e.message : String(e) }, 'unexpected error while reading; closing the connection')
+    c.close('internal error', true)
+  }
+}
+
+function onClose (this: WebSocket): void { connectionOf(this).close('websocket closed') }
+function onError (this: WebSocket, e: Error): void { connectionOf(this).log.debug({ err: e.message }, 'websocket error') }
