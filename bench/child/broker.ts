@@ -4,6 +4,7 @@
  * its ports and memory, and for the fan-out benchmark produces sandbox
  * updates under a window that the clients' progress opens.
  */
+import { writeHeapSnapshot } from 'node:v8'
 import { Broker } from '../../src/broker.js'
 import { createLogger } from '../../src/log/logger.js'
 import { settingsFromObject } from '../../src/settings/load.js'
@@ -32,6 +33,11 @@ serveCommands({
     return { tcp: a.tcp?.port, tls: a.tls?.port, websocket: a.websocket?.port, admin: a.admin?.port, tdlib: backend.tdlibVersion }
   },
   memory: () => memoryNow(),
+  /** A heap snapshot after a collection (bench/tools/client-heap.ts); resolves with its file. */
+  snapshot: (args: { file: string }) => {
+    memoryNow()
+    return writeHeapSnapshot(args.file)
+  },
   cpu: () => process.cpuUsage(),
   'fanout.run': async (plan: FanoutPlan) => await produce(plan)
 }, {

@@ -7,7 +7,7 @@
  *   node --expose-gc dist/bench/tools/session-heap.js [--sessions=N] [--top=K]
  */
 import { writeHeapSnapshot } from 'node:v8'
-import { readFileSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Broker } from '../../src/broker.js'
 import { createLogger } from '../../src/log/logger.js'
@@ -18,24 +18,7 @@ import { benchBrokerSettings, offlineBackend } from '../lib/broker-setup.js'
 import { MEMORY_BROKER_SETTINGS } from '../parts/memory.js'
 import { removeAllFolders, tempFolder } from '../lib/temp.js'
 import { sleep } from '../lib/stats.js'
-
-interface Snapshot { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[], strings: string[] }
-
-/** Self size by "type name" (strings by type alone: their text is the content, not the kind). */
-function summarise (file: string): Map<string, number> {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
-  const fields = snap.snapshot.meta.node_fields
-  const types = snap.snapshot.meta.node_types[0]
-  const width = fields.length
-  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')]
-  const out = new Map<string, number>()
-  for (let i = 0; i < snap.nodes.length; i += width) {
-    const type = types[snap.nodes[i + typeAt]!]!
-    const key = type === 'string' || type === 'concatenated string' || type === 'sliced string' || type === 'number' ? type : `${type} ${snap.strings[snap.nodes[i + nameAt]!]}`
-    out.set(key, (out.get(key) ?? 0) + snap.nodes[i + sizeAt]!)
-  }
-  return out
-}
+import { growthPer, summariseSnapshot } from '../lib/heap-snapshot.js'
 
 function gc (): void {
   const collect = (globalThis as { gc?: () => void }).gc
@@ -73,14 +56,13 @@ async function main (): Promise<void> {
     files.push(writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`)))
   }
   const [a, b] = files.map(file => {
-    const summary = summarise(file)
+    const summary = summariseSnapshot(file)
     rmSync(file)
     return summary
   }) as [Map<string, number>, Map<string, number>]
-  const growth = [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / n] as const).sort((x, y) => y[1] - x[1])
-  const total = growth.reduce((s, [, v]) => s + v, 0)
-  process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(total / 1024).toFixed(1)} KB\n`)
-  for (const [k, v] of growth.slice(0, top)) process.stdout.write(`  ${(v / 1024).toFixed(2).padStart(7)} KB  ${k}\n`)
+  const growth = growthPer(a, b, n)
+  process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(growth.total / 1024).toFixed(1)} KB\n`)
+  for (const [k, v] of growth.rows.slice(0, top)) process.stdout.write(`  ${(v / 1024).toFixed(2).padStart(7)} KB  ${k}\n`)
   client.close()
   await broker.stop('done')
 }
