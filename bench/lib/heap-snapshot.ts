@@ -3,12 +3,12 @@
  * client-heap.ts): self size by V8 node type and constructor, so that two
  * snapshots' difference says what kind of object grew.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 
 interface Snapshot { snapshot: { meta: { node_fields: string[], node_types: [string[]] } }, nodes: number[], strings: string[] }
 
 /** Self size by "type name" (strings and numbers by type alone: their text is the content, not the kind). */
-export function summariseSnapshot (file: string): Map<string, number> {
+function summariseSnapshot (file: string): Map<string, number> {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot
   const fields = snap.snapshot.meta.node_fields
   const types = snap.snapshot.meta.node_types[0]
@@ -24,7 +24,21 @@ export function summariseSnapshot (file: string): Map<string, number> {
 }
 
 /** The growth per unit from snapshot `a` to `b` (`units` more of what is counted), largest first, and its total. */
-export function growthPer (a: Map<string, number>, b: Map<string, number>, units: number): { total: number, rows: Array<readonly [string, number]> } {
+function growthPer (a: Map<string, number>, b: Map<string, number>, units: number): { total: number, rows: Array<readonly [string, number]> } {
   const rows = [...b].map(([k, v]) => [k, (v - (a.get(k) ?? 0)) / units] as const).sort((x, y) => y[1] - x[1])
   return { total: rows.reduce((s, [, v]) => s + v, 0), rows }
+}
+
+/**
+ * The growth per unit from the snapshot file `before` to `after`, both
+ * removed once read. Summarised only once both are written: the first
+ * summary would otherwise be in the second snapshot.
+ */
+export function snapshotGrowth (before: string, after: string, units: number): { total: number, rows: Array<readonly [string, number]> } {
+  const [a, b] = [before, after].map(file => {
+    const summary = summariseSnapshot(file)
+    rmSync(file)
+    return summary
+  }) as [Map<string, number>, Map<string, number>]
+  return growthPer(a, b, units)
 }

@@ -8,12 +8,11 @@
  * compiled for the connection path).
  *   node dist/bench/tools/client-heap.js [--clients=N] [--transport=tcp|tls|websocket] [--top=K]
  */
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { BenchClient, type Transport } from '../lib/client.js'
 import { startBrokerProcess } from '../lib/broker-process.js'
 import { BENCH_CREDENTIALS } from '../lib/direct.js'
-import { growthPer, summariseSnapshot } from '../lib/heap-snapshot.js'
+import { snapshotGrowth } from '../lib/heap-snapshot.js'
 import { sleep } from '../lib/stats.js'
 import { removeAllFolders } from '../lib/temp.js'
 
@@ -44,12 +43,7 @@ async function main (): Promise<void> {
       await sleep(1500)
       files.push(await broker.child.call<string>('snapshot', { file: join(broker.dir, `clients-${level}.heapsnapshot`) }))
     }
-    const [a, b] = files.map(file => {
-      const summary = summariseSnapshot(file)
-      rmSync(file)
-      return summary
-    }) as [Map<string, number>, Map<string, number>]
-    const growth = growthPer(a, b, n)
+    const growth = snapshotGrowth(files[0]!, files[1]!, n)
     process.stdout.write(`JS heap growth per idle ${kind} client, ${n} to ${2 * n} clients: ${(growth.total / 1024).toFixed(2)} KB\n`)
     for (const [k, v] of growth.rows.slice(0, top)) process.stdout.write(`  ${v.toFixed(0).padStart(6)} B  ${k}\n`)
   } finally {

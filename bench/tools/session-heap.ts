@@ -7,7 +7,6 @@
  *   node --expose-gc dist/bench/tools/session-heap.js [--sessions=N] [--top=K]
  */
 import { writeHeapSnapshot } from 'node:v8'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Broker } from '../../src/broker.js'
 import { createLogger } from '../../src/log/logger.js'
@@ -18,7 +17,7 @@ import { benchBrokerSettings, offlineBackend } from '../lib/broker-setup.js'
 import { MEMORY_BROKER_SETTINGS } from '../parts/memory.js'
 import { removeAllFolders, tempFolder } from '../lib/temp.js'
 import { sleep } from '../lib/stats.js'
-import { growthPer, summariseSnapshot } from '../lib/heap-snapshot.js'
+import { snapshotGrowth } from '../lib/heap-snapshot.js'
 
 function gc (): void {
   const collect = (globalThis as { gc?: () => void }).gc
@@ -55,12 +54,7 @@ async function main (): Promise<void> {
     gc()
     files.push(writeHeapSnapshot(join(dir, `level-${level}.heapsnapshot`)))
   }
-  const [a, b] = files.map(file => {
-    const summary = summariseSnapshot(file)
-    rmSync(file)
-    return summary
-  }) as [Map<string, number>, Map<string, number>]
-  const growth = growthPer(a, b, n)
+  const growth = snapshotGrowth(files[0]!, files[1]!, n)
   process.stdout.write(`JS heap growth per idle session, ${n} to ${2 * n} sessions: ${(growth.total / 1024).toFixed(1)} KB\n`)
   for (const [k, v] of growth.rows.slice(0, top)) process.stdout.write(`  ${(v / 1024).toFixed(2).padStart(7)} KB  ${k}\n`)
   client.close()
