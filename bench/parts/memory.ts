@@ -8,7 +8,7 @@
  *   against tdl from creating the client to its first update after the parameters.
  */
 import { join } from 'node:path'
-import { BenchClient, type Msg, type Transport } from '../lib/client.js'
+import { BenchClient, type Endpoint, type Msg, type Transport } from '../lib/client.js'
 import { startBrokerProcess } from '../lib/broker-process.js'
 import { Child } from '../lib/child.js'
 import type { BenchOptions } from '../lib/options.js'
@@ -255,19 +255,7 @@ async function idleClients (kind: Transport, idleLevels: readonly number[], cold
       const session = await coldStartThroughBroker(holder, brokerCold)
       if (firstSession === '') firstSession = session
     }
-    await sleep(SETTLE_MS)
-    const base = (await broker.memory()).rss
-    const perClient = new Map<number, number>()
-    for (const level of idleLevels) {
-      while (idle.length < level) {
-        const c = await BenchClient.connect(kind, broker)
-        idle.push(c)
-        const answer = await c.request({ '@type': 'broker.attachSession', session: firstSession })
-        if (answer['@type'] !== 'broker.attached') throw new Error(`attach failed: ${JSON.stringify(answer)}`)
-      }
-      await sleep(SETTLE_MS)
-      perClient.set(level, ((await broker.memory()).rss - base) / level)
-    }
+    const perClient = await holdIdle(idle, kind, broker, firstSession, idleLevels, async () => (await broker.memory()).rss)
     return { perClient, brokerCold }
   } finally {
     for (const c of idle) c.close()
@@ -281,26 +269,35 @@ async function idleFloor (levels: readonly number[]): Promise<Map<number, number
   const child = new Child('idle-client floor', new URL('../child/idle-floor.js', import.meta.url))
   const idle: BenchClient[] = []
   try {
-    const port = await child.call<number>('start')
-    const endpoint = { ports: { tcp: port } }
-    await sleep(SETTLE_MS)
-    const base = (await child.call<{ rss: number }>('memory')).rss
-    const perClient = new Map<number, number>()
-    for (const level of levels) {
-      while (idle.length < level) {
-        const c = await BenchClient.connect('tcp', endpoint)
-        idle.push(c)
-        const answer = await c.request({ '@type': 'broker.attachSession', session: 'floor' })
-        if (answer['@type'] !== 'broker.attached') throw new Error(`the floor server answered ${JSON.stringify(answer)}`)
-      }
-      await sleep(SETTLE_MS)
-      perClient.set(level, ((await child.call<{ rss: number }>('memory')).rss - base) / level)
-    }
-    return perClient
+    const endpoint = { ports: { tcp: await child.call<number>('start') } }
+    return await holdIdle(idle, 'tcp', endpoint, 'floor', levels, async () => (await child.call<{ rss: number }>('memory')).rss)
   } finally {
     for (const c of idle) c.close()
     await child.stop()
   }
+}
+
+/**
+ * Opens idle clients of one transport to `endpoint` (kept in `idle` for the
+ * caller to close), each attached to `session` and then silent, up to each
+ * level in turn; the serving process's RSS per client at each level, against
+ * its RSS before the first (`rss`, after a collection).
+ */
+async function holdIdle (idle: BenchClient[], kind: Transport, endpoint: Endpoint, session: string, levels: readonly number[], rss: () => Promise<number>): Promise<Map<number, number>> {
+  await sleep(SETTLE_MS)
+  const base = await rss()
+  const perClient = new Map<number, number>()
+  for (const level of levels) {
+    while (idle.length < level) {
+      const c = await BenchClient.connect(kind, endpoint)
+      idle.push(c)
+      const answer = await c.request({ '@type': 'broker.attachSession', session })
+      if (answer['@type'] !== 'broker.attached') throw new Error(`attach failed: ${JSON.stringify(answer)}`)
+    }
+    await sleep(SETTLE_MS)
+    perClient.set(level, (await rss() - base) / level)
+  }
+  return perClient
 }
 
 /** Creates a stopped session, then times its attach until its first update arrives. */

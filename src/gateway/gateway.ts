@@ -208,7 +208,7 @@ export class BotApiGateway {
     const lower = method.toLowerCase()
     const def = METHODS.get(lower)
     if (def === undefined) throw new BotApiError(404, 'Not Found')
-    if (settings.group && method.toLowerCase() === 'setwebhook' && new Params(values).has('url')) {
+    if (settings.group && lower === 'setwebhook' && new Params(values).has('url')) {
       throw badRequest('this consumer is a group, whose instances poll with getUpdates; a webhook is one URL: put the instances behind a load balancer and use a consumer that is not a group')
     }
     const consumer = this.consumers.get(settings.name)

@@ -138,11 +138,11 @@ export class Connection implements SessionMember {
   opened (): void {
     // The same line as through this.log, which need not exist for it.
     this.core.log.info({ ...this.logBindings(), client: this.identity.name, auth: this.identity.auth }, 'client connected')
-    const { auth_timeout: authTimeout, idle_timeout: idleTimeout } = this.core.settings
+    const authTimeout = this.core.settings.auth_timeout
     if (this.identity.auth === 'pending' && authTimeout > 0) {
       this.authTimer = setTimeout(() => { this.authDeadline(authTimeout) }, authTimeout * 1000).unref()
     }
-    if (idleTimeout > 0) this.armIdle()
+    this.armIdle()
     if (this.identity.auth === 'certificate') {
       this.audit('info', 'auth.ok', 'client authenticated', { method: 'certificate', subject: this.transport.peerCertificate?.subject })
     }
