@@ -27,6 +27,7 @@ import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats, percentileSorted, sleep, spread } from '../lib/stats.js'
 import { sequentialLatency } from '../lib/latency.js'
+import { NatsFloor } from '../lib/nats-floor.js'
 import { removeFolder, tempFolder } from '../lib/temp.js'
 import { ALICE, BOB, loginAlice } from './fanout.js'
 
@@ -50,6 +51,8 @@ const SPREADS = ['one', 'three'] as const
 type Spreading = typeof SPREADS[number]
 const SPREAD_LABEL: Record<Spreading, string> = { one: `${FANOUT_CLIENTS} clients on the owner node`, three: `${FANOUT_CLIENTS} clients spread over the three nodes` }
 const SECTIONS = ['roundtrip', 'fanout', 'failover'] as const
+/** The round trip's paths: through the owner, through another node, and NATS request/reply alone (the floor of the difference). */
+const RT_PATHS = ['owner', 'other', 'floor'] as const
 
 /**
  * BENCH_CLUSTER=roundtrip,fanout,failover runs some sections of this part
@@ -109,33 +112,44 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       if (check.value !== 9) throw new Error(`testSquareInt through the ${name} node answered ${JSON.stringify(check)}`)
     }
     const r = new Repeats()
-    for (let round = 0; round < (run.has('roundtrip') ? options.repeats : 0); round++) {
-      r.add('rt.load', loadAverage())
-      const order = round % 2 === 0 ? ['owner', 'other'] as const : ['other', 'owner'] as const
-      const p50: Record<string, number> = {}
-      const split: Record<string, string> = {}
-      for (const path of order) {
-        let cpuStart: Record<string, { user: number, system: number }> = {}
-        const lat = await sequentialLatency(async () => await square(paths[path]), warmup, samples, async () => { cpuStart = await cpuByProcess() })
-        const cpuEnd = await cpuByProcess()
-        // Where the CPU goes, per process (the client's node, the owner, the third node, nats-server), and how much of it in the kernel.
-        const used = (name: string, kind: 'user' | 'system'): number => ((cpuEnd[name]?.[kind] ?? 0) - (cpuStart[name]?.[kind] ?? 0)) / samples
-        const per = (name: string): number => used(name, 'user') + used(name, 'system')
-        const role = (name: string): string => name === 'nats' ? 'nats' : name === owner ? 'owner' : name === other ? 'forwarding' : 'third'
-        for (const name of Object.keys(cpuEnd)) {
-          r.add(`rt.${path}.cpu.${role(name)}`, per(name))
-          r.add(`rt.${path}.cpu.${role(name)}.system`, used(name, 'system'))
+    // The floor: the same nats-server, a bare responder in a process of its own, asked from this one.
+    const floor = run.has('roundtrip') ? await NatsFloor.start(nats.url, prefix, session) : undefined
+    try {
+      for (let round = 0; round < (run.has('roundtrip') ? options.repeats : 0); round++) {
+        r.add('rt.load', loadAverage())
+        // Every path goes first, second and last in turn.
+        const order = RT_PATHS.map((_p, i) => RT_PATHS[(i + round) % RT_PATHS.length]!)
+        const p50: Record<string, number> = {}
+        const split: Record<string, string> = {}
+        for (const path of order) {
+          let cpuStart: Record<string, { user: number, system: number }> = {}
+          const call = path === 'floor' ? async () => { await bounded(floor!.ask(), REQUEST_TIMEOUT_MS, 'the NATS floor') } : async () => await square(paths[path])
+          const lat = await sequentialLatency(call, warmup, samples, async () => { cpuStart = await cpuByProcess() })
+          const cpuEnd = await cpuByProcess()
+          // Where the CPU goes, per process (the client's node, the owner, the third node, nats-server), and how much of it in the kernel.
+          const used = (name: string, kind: 'user' | 'system'): number => ((cpuEnd[name]?.[kind] ?? 0) - (cpuStart[name]?.[kind] ?? 0)) / samples
+          const per = (name: string): number => used(name, 'user') + used(name, 'system')
+          const role = (name: string): string => name === 'nats' ? 'nats' : name === owner ? 'owner' : name === other ? 'forwarding' : 'third'
+          for (const name of Object.keys(cpuEnd)) {
+            r.add(`rt.${path}.cpu.${role(name)}`, per(name))
+            r.add(`rt.${path}.cpu.${role(name)}.system`, used(name, 'system'))
+          }
+          r.add(`rt.${path}.cpu`, Object.keys(cpuEnd).reduce((sum, name) => sum + per(name), 0))
+          split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))} (system ${num(used(name, 'system'))})`).join(', ')
+          p50[path] = percentileSorted(lat, 50)
+          r.add(`rt.${path}.p50`, p50[path])
+          r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
         }
-        r.add(`rt.${path}.cpu`, Object.keys(cpuEnd).reduce((sum, name) => sum + per(name), 0))
-        split[path] = Object.keys(cpuEnd).map(name => `${role(name)}${name === 'nats' ? '-server' : ` ${name}`} ${num(per(name))} (system ${num(used(name, 'system'))})`).join(', ')
-        p50[path] = percentileSorted(lat, 50)
-        r.add(`rt.${path}.p50`, p50[path])
-        r.add(`rt.${path}.p99`, percentileSorted(lat, 99))
+        const difference = p50.other! - p50.owner!
+        r.add('rt.difference', difference)
+        r.add('rt.own', difference - p50.floor!)
+        log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
+          `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(difference)} µs, NATS request/reply alone ${num(p50.floor!)} µs ` +
+          `(the broker's own share ${num(difference - p50.floor!)} µs); CPU µs per request through the owner: ${split.owner!}; ` +
+          `through another node: ${split.other!}; NATS alone: nats-server ${num(r.get('rt.floor.cpu.nats').runs.at(-1)!)}`)
       }
-      r.add('rt.difference', p50.other! - p50.owner!)
-      log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): owner ${owner} p50 ${num(p50.owner!)} µs, ` +
-        `other node ${other} p50 ${num(p50.other!)} µs, difference ${num(p50.other! - p50.owner!)} µs; CPU µs per request through the owner: ${split.owner!}; ` +
-        `through another node: ${split.other!}`)
+    } finally {
+      await floor?.stop()
     }
 
     // 3. Fan-out to 100 clients: on the owner alone, or spread over the three nodes.
@@ -241,21 +255,27 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
         'attached through every node.',
         '',
         `Round trip: \`testSquareInt\` one at a time, ${samples.toLocaleString('en-US')} per path per round after ${warmup.toLocaleString('en-US')} warm-up ones, ` +
-        `${options.repeats} rounds, the order alternating; the difference of the p50s is taken within each round. Through the owner the request is answered ` +
+        `${options.repeats} rounds, each path first, second and last in turn; the difference of the p50s is taken within each round. Through the owner the request is answered ` +
         'in its process; through another node it passes that node\'s pipeline and is forwarded to the owner over NATS request/reply. ' +
+        'The floor of that difference is NATS request/reply alone: the benchmark process asks a bare responder in a process of its own (bench/child/nats-echo.ts: ' +
+        'parse the request, publish a fixed answer) through the same nats-server, with a request and an answer of a forwarded testSquareInt\'s sizes, in the same rounds; ' +
+        'no broker code on either side. The difference less that floor, per round, is what the broker itself adds to a forwarded request. ' +
         `1-minute load average at the start of the rounds: ${fmt(rtLoad, 2)}.`,
         '',
         table(['path', 'p50 µs', 'p99 µs'], [
           ['through the owner node', fmt(r.get('rt.owner.p50')), fmt(r.get('rt.owner.p99'))],
           ['through another node (forwarded over NATS)', fmt(r.get('rt.other.p50')), fmt(r.get('rt.other.p99'))],
-          ['difference of the p50s, per round', fmt(difference), '']
+          ['difference of the p50s, per round', fmt(difference), ''],
+          ['floor: NATS request/reply alone, between two bare processes', fmt(r.get('rt.floor.p50')), fmt(r.get('rt.floor.p99'))],
+          ['the broker\'s own share: difference − floor, per round', fmt(r.get('rt.own')), '']
         ]),
         '',
         'CPU: user and system time of the three node processes and the nats-server process over the measured round trips, per request ' +
         `(every thread; nats-server's from /proc in clock ticks): through the owner ${fmt(r.get('rt.owner.cpu'))} µs, through another node ${fmt(r.get('rt.other.cpu'))} µs. ` +
         'Of a forwarded request, by process: the client\'s node ' +
         `${fmt(r.get('rt.other.cpu.forwarding'))} µs (of which in the kernel ${fmt(r.get('rt.other.cpu.forwarding.system'))}), the owner ${fmt(r.get('rt.other.cpu.owner'))} (kernel ${fmt(r.get('rt.other.cpu.owner.system'))}), ` +
-        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (kernel ${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (kernel ${fmt(r.get('rt.owner.cpu.owner.system'))}).`,
+        `nats-server ${fmt(r.get('rt.other.cpu.nats'))} (kernel ${fmt(r.get('rt.other.cpu.nats.system'))}); of a request through the owner, the owner ${fmt(r.get('rt.owner.cpu.owner'))} (kernel ${fmt(r.get('rt.owner.cpu.owner.system'))}); ` +
+        `of NATS request/reply alone, nats-server ${fmt(r.get('rt.floor.cpu.nats'))} (kernel ${fmt(r.get('rt.floor.cpu.nats.system'))}).`,
         '',
         `Fan-out: ${FANOUT_CLIENTS} plain TCP clients (in a second process that only counts marked lines, as in part 3) attached through the owner node alone, ` +
         'or spread round robin over the three nodes; the owner\'s sandbox injects the messages (`updateNewMessage`, in-process injection as in part 3), ' +
@@ -280,7 +300,8 @@ export async function runCluster (options: BenchOptions, log: (line: string) => 
       ].join('\n'),
       targets: [{
         name: 'cluster round trip p50, through another node − through the owner ≤ 150 µs',
-        measured: `${fmt(difference)} µs over ${options.repeats} rounds (owner ${num(r.get('rt.owner.p50').median)} µs, other node ${num(r.get('rt.other.p50').median)} µs); load ${fmt(rtLoad, 2)}`,
+        measured: `${fmt(difference)} µs over ${options.repeats} rounds (owner ${num(r.get('rt.owner.p50').median)} µs, other node ${num(r.get('rt.other.p50').median)} µs); ` +
+          `NATS request/reply alone, the floor of the difference, ${fmt(r.get('rt.floor.p50'))} µs; the broker's own share ${fmt(r.get('rt.own'))} µs; load ${fmt(rtLoad, 2)}`,
         pass: difference.median <= 150
       }, {
         name: 'failover, kill -9 of the owner to the first answer on the new owner, < 5 s (default settings)',
