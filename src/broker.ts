@@ -383,10 +383,8 @@ export class Broker implements BrokerCore {
 
   private track (server: net.Server): void {
     this.servers.push(server)
-    server.on('connection', (socket: net.Socket) => {
-      this.rawSockets.add(socket)
-      socket.once('close', () => { this.rawSockets.delete(socket) })
-    })
+    rawSocketSets.set(server, this.rawSockets)
+    server.on('connection', trackRawSocket)
   }
 
   /** Registers a new connection on a transport; `bind` wires the transport's input to it. */
@@ -456,4 +454,21 @@ export class Broker implements BrokerCore {
     })()
     return await this.stopping
   }
+}
+
+/**
+ * Each listening server's set of raw sockets (its broker's rawSockets), found
+ * from the socket's own `server`: the listeners below are shared functions,
+ * not a closure and a once() wrapper that every idle connection kept.
+ */
+const rawSocketSets = new WeakMap<net.Server, Set<net.Socket>>()
+type ServedSocket = net.Socket & { server?: net.Server }
+
+function trackRawSocket (this: net.Server, socket: net.Socket): void {
+  rawSocketSets.get(this)?.add(socket)
+  socket.on('close', forgetRawSocket)
+}
+
+function forgetRawSocket (this: ServedSocket): void {
+  if (this.server !== undefined) rawSocketSets.get(this.server)?.delete(this)
 }

@@ -16,7 +16,8 @@ import { uploadHostOf, type UploadStore } from './uploads.js'
 /** What the two requests need of a connection (a small interface, so this file does not import it). */
 export interface FileRequester {
   readonly identity: ClientIdentity
-  readonly sessions: ReadonlySet<Session>
+  /** Whether the connection is attached to the session. */
+  isAttached(session: Session): boolean
   readonly id: string
   readonly log: Logger
   readonly core: {
@@ -33,7 +34,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 function attachedSession (conn: FileRequester, id: unknown): Session {
   const session = conn.visibleSession(id)
-  if (!conn.sessions.has(session)) throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
+  if (!conn.isAttached(session)) throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
   return session
 }
 

@@ -39,6 +39,7 @@ import type { BrokerCore } from './core.js'
 import { handleControl, type ControlReply } from './control.js'
 import type { ClientIdentity } from './pipeline.js'
 import type { Transport } from './transport.js'
+import { attachedAdd, attachedDelete, attachedHas, attachedList, type Attached } from './attached.js'
 import { disconnectReason, errorOutcome } from '../metrics/outcome.js'
 import { NO_REPLY_TO, parseLine, replyLine, tdlibRequest, WireError, type ReplyTo } from './wire.js'
 
@@ -81,7 +82,8 @@ export class Connection implements SessionMember {
   /** The clients entry it proved to be (undefined while pending or without a clients list). */
   private client: ClientEntry | undefined
   private stateValue: ConnectionState = 'open'
-  private readonly attached = new Set<Session>()
+  /** The sessions it is attached to (attached.ts: most connections have one, and keep no Set for it). */
+  private attached: Attached<Session>
   private pending = 0
   private readingPaused = false
   /** The client half-closed: it sends nothing more and leaves once answered. */
@@ -115,7 +117,9 @@ export class Connection implements SessionMember {
   }
 
   get state (): ConnectionState { return this.stateValue }
-  get sessions (): ReadonlySet<Session> { return this.attached }
+  /** The sessions it is attached to (a copy). */
+  get sessions (): Session[] { return attachedList(this.attached) }
+  isAttached (session: Session): boolean { return attachedHas(this.attached, session) }
 
   /** The longest line (or WebSocket message) accepted now: smaller until the connection has authenticated. */
   get frameLimit (): number {
@@ -278,7 +282,8 @@ export class Connection implements SessionMember {
 
   sessionEnded (sessionId: string, reason: string): void {
     const session = this.core.registry.get(sessionId)
-    if (session !== undefined && this.attached.delete(session)) {
+    if (session !== undefined && attachedHas(this.attached, session)) {
+      this.attached = attachedDelete(this.attached, session)
       this.audit('info', 'session.detach', 'detached', { session: sessionId, reason: 'session closed' })
       this.leftSession()
     }
@@ -309,15 +314,15 @@ export class Connection implements SessionMember {
    * being refused.
    */
   async attach (session: Session, lastSeq?: number): Promise<ResumeResult | undefined> {
-    const already = this.attached.has(session)
-    this.attached.add(session)
+    const already = attachedHas(this.attached, session)
+    this.attached = attachedAdd(this.attached, session)
     this.disarmIdle()
     let result: ResumeResult | undefined
     try {
       result = await session.attach(this, lastSeq)
     } catch (e) {
       if (!already) {
-        this.attached.delete(session)
+        this.attached = attachedDelete(this.attached, session)
         this.leftSession()
       }
       throw e
@@ -337,7 +342,7 @@ export class Connection implements SessionMember {
   }
 
   detach (session: Session, reason = 'requested'): boolean {
-    this.attached.delete(session)
+    this.attached = attachedDelete(this.attached, session)
     this.leftSession()
     const was = session.detach(this)
     if (was) this.audit('info', 'session.detach', 'detached', { session: session.id, reason })
@@ -438,7 +443,7 @@ export class Connection implements SessionMember {
     this.client = entry
     this.identity = this.identityOf(this.identity.name, this.identity.auth, entry.policy)
     let revoked = 0
-    for (const session of [...this.attached]) {
+    for (const session of attachedList(this.attached)) {
       if (entry.policy.allowsSession(session)) continue
       this.revoke(session, `the scope of client ${entry.name} no longer includes this session`)
       revoked++
@@ -457,10 +462,11 @@ export class Connection implements SessionMember {
     clearTimeout(this.authTimer)
     this.disarmIdle()
     this.authAbort?.abort(new Error('connection closed'))
-    for (const session of this.attached) {
+    const sessions = attachedList(this.attached)
+    this.attached = undefined
+    for (const session of sessions) {
       if (session.detach(this)) this.audit('info', 'session.detach', 'detached', { session: session.id, reason: 'disconnected' })
     }
-    this.attached.clear()
     if (this.logger !== undefined) this.logger.info({ reason, client: this.identity.name }, 'client disconnected')
     else this.core.log.info({ ...this.logBindings(), reason, client: this.identity.name }, 'client disconnected')
     this.core.metrics.disconnect(disconnectReason(reason, this.core.shuttingDown, this.revokedAccess))
@@ -501,13 +507,13 @@ export class Connection implements SessionMember {
 
   /** After a session was taken from the attached ones: with none left, the idle timer runs again. */
   private leftSession (): void {
-    if (this.attached.size === 0) this.armIdle()
+    if (this.attached === undefined) this.armIdle()
   }
 
   /** A connection waiting for an answer is not idle either. */
   private idleExpired (seconds: number): void {
     if (this.stateValue !== 'open') return
-    if (this.attached.size > 0 || this.pending > 0 || this.held !== undefined) {
+    if (this.attached !== undefined || this.pending > 0 || this.held !== undefined) {
       this.idleTimer?.refresh()
       return
     }
@@ -534,7 +540,7 @@ export class Connection implements SessionMember {
   }
 
   private revoke (session: Session, reason: string): void {
-    this.attached.delete(session)
+    this.attached = attachedDelete(this.attached, session)
     this.leftSession()
     session.detach(this)
     this.audit('warn', 'session.revoked', 'detached: session no longer in scope', { session: session.id, reason })
@@ -568,7 +574,7 @@ export class Connection implements SessionMember {
     }
     const to: ReplyTo = { hasExtra: replyTo.hasExtra, extra: replyTo.extra, extraJson: replyTo.extraJson, session: session.id }
     try {
-      if (!this.attached.has(session)) {
+      if (!attachedHas(this.attached, session)) {
         this.core.metrics.request(type, 'broker_error')
         throw new BrokerError('NOT_ATTACHED', `attach to session ${session.id} first (broker.attachSession)`)
       }

@@ -22,7 +22,6 @@ export type ControlReply = Record<string, unknown> & { '@type': string }
 export interface ControlConnection extends FileRequester {
   readonly core: BrokerCore
   readonly identity: ClientIdentity
-  readonly sessions: ReadonlySet<Session>
   visibleSession(id: unknown): Session
   attach(session: Session, lastSeq?: number): Promise<ResumeResult | undefined>
   detach(session: Session, reason?: string): boolean
@@ -89,7 +88,7 @@ const handlers: Record<string, Handler> = {
       session: s.id,
       state: s.state,
       clients: s.memberCount,
-      attached: conn.sessions.has(s),
+      attached: conn.isAttached(s),
       authorization_state: s.authorizationState ?? null
     }))
   }),

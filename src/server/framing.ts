@@ -20,7 +20,8 @@ export interface LineSink {
 }
 
 export class LineFramer {
-  private chunks: Buffer[] = []
+  /** The unfinished line's pieces; none while no line is unfinished (most of the time: an idle connection keeps no array). */
+  private chunks: Buffer[] | undefined
   private buffered = 0
   /** The last byte buffered of an unfinished line (a `\r` there is not counted). */
   private lastByte = -1
@@ -49,9 +50,10 @@ export class LineFramer {
       if (this.buffered === 0) {
         line = chunk.subarray(start, nl)
       } else {
-        this.chunks.push(chunk.subarray(start, nl))
-        line = Buffer.concat(this.chunks, this.buffered + nl - start)
-        this.chunks = []
+        const pieces = this.chunks!
+        pieces.push(chunk.subarray(start, nl))
+        line = Buffer.concat(pieces, this.buffered + nl - start)
+        this.chunks = undefined
         this.buffered = 0
       }
       start = nl + 1
@@ -67,13 +69,14 @@ export class LineFramer {
       const size = this.buffered - (this.lastByte === 13 ? 1 : 0)
       if (size > this.maxFrame) return this.fail(size)
       // Copy: the socket may reuse the chunk's memory.
-      this.chunks.push(Buffer.from(rest))
+      const pieces = this.chunks ??= []
+      pieces.push(Buffer.from(rest))
     }
   }
 
   private fail (size: number): void {
     this.failed = true
-    this.chunks = []
+    this.chunks = undefined
     this.buffered = 0
     this.sink.oversize(size)
   }

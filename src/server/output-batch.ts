@@ -41,7 +41,8 @@ export interface BatchSink {
 }
 
 export class OutputBatch {
-  private lines: string[] = []
+  /** What waits; none between batches (an idle connection keeps no array). */
+  private lines: string[] | undefined
   private chars = 0
   private since = 0
   private urgent = false
@@ -54,7 +55,8 @@ export class OutputBatch {
 
   /** Adds a line (without its newline); `more` says that more output follows soon. */
   add (line: string, more: boolean): void {
-    this.lines.push(line)
+    const lines = this.lines ??= []
+    lines.push(line)
     this.chars += line.length + 1
     if (!more) this.urgent = true
     if (this.chars >= MAX_BATCH_CHARS) {
@@ -82,8 +84,8 @@ export class OutputBatch {
       waiting.delete(this)
     }
     const lines = this.lines
-    if (lines.length === 0) return
-    this.lines = []
+    if (lines === undefined) return
+    this.lines = undefined
     this.chars = 0
     this.urgent = false
     this.sink.writeBatch(shared ? sharedBytes(lines) : lines.length === 1 ? lines[0] + '\n' : lines.join('\n') + '\n')
@@ -95,7 +97,7 @@ export class OutputBatch {
       this.queued = false
       waiting.delete(this)
     }
-    this.lines = []
+    this.lines = undefined
     this.chars = 0
     this.urgent = false
   }
