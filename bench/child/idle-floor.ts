@@ -1,9 +1,12 @@
 /**
- * The floor of the idle-client measurement: a bare node:net server, in a
- * process of its own as the broker is, that holds connections as the broker
- * does (no delay, keepalive), answers each line with the line the broker
- * would (broker.attached, with the request's @extra) and keeps nothing else.
- * What the broker keeps per idle client beyond this server is its own.
+ * Beside the idle-client measurement: a bare node:net server, in a process
+ * of its own as the broker is, that holds connections as the broker does (no
+ * delay, keepalive), answers each line with the line the broker would
+ * (broker.attached, with the request's @extra) and keeps nothing else. Its
+ * JS heap per connection is Node's own objects; the broker's beyond that are
+ * its own. Its RSS per connection is not a floor under the broker's: RSS
+ * counts new pages, and a small process has fewer free ones to put a
+ * connection's native memory in (bench/parts/memory.ts says more).
  */
 import net, { type AddressInfo, type Socket } from 'node:net'
 import { memoryNow, serveCommands } from '../lib/ipc.js'

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { generateSelfSigned } from '../../src/certs/generate.js'
 import { benchBrokerSettings } from './broker-setup.js'
 import { Child } from './child.js'
+import type { ProcessMemory } from './ipc.js'
 import { profileFlags } from './options.js'
 import { removeFolder, tempFolder } from './temp.js'
 
@@ -26,7 +27,7 @@ export interface BrokerProcess {
   readonly tdlib: string
   /** The TLS client certificate and key (also the pinned CA), when secure. */
   readonly pair?: { cert: string, key: string }
-  memory(): Promise<{ rss: number, heapUsed: number, external: number }>
+  memory(): Promise<ProcessMemory>
   stop(): Promise<void>
 }
 

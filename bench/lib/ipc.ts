@@ -66,8 +66,11 @@ export function collectGarbage (): void {
 }
 
 /** This process's memory, after a collection. */
-export function memoryNow (): { rss: number, heapUsed: number, external: number } {
+export function memoryNow (): ProcessMemory {
   collectGarbage()
   const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }
 }
+
+/** What memoryNow reports, in bytes. */
+export interface ProcessMemory { rss: number, heapUsed: number, heapTotal: number, external: number }

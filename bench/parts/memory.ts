@@ -13,13 +13,16 @@ import { startBrokerProcess } from '../lib/broker-process.js'
 import { Child } from '../lib/child.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
-import { Repeats, percentile, sleep } from '../lib/stats.js'
+import { Repeats, percentile } from '../lib/stats.js'
 import { removeFolder, tempFolder } from '../lib/temp.js'
 import { BENCH_CREDENTIALS } from '../lib/direct.js'
+import type { ProcessMemory } from '../lib/ipc.js'
+import { settledMemory } from '../lib/settled-memory.js'
 
 const MB = 1024 * 1024
 const CONCURRENCY = 20
-const SETTLE_MS = 1500
+/** What an idle client adds to the serving process, in bytes: RSS, and JS heap in use. */
+interface PerClient { rss: number, heap: number }
 const NOISE = '; at or below zero, within the allocators\' noise at this count: not a measurement'
 
 /** The broker of the session levels (bench/tools/session-heap.ts starts the same one in its own process). */
@@ -50,20 +53,30 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       r.add(`tdlib.${level}`, (r.get(`direct.${level}`).runs[rep]! - r.get('direct.0').runs[rep]!) / level)
     }
     const idle = await idleClients('tcp', idleLevels, coldCount)
-    for (const [count, bytes] of idle.perClient) r.add(`client.${count}`, bytes / 1024)
+    for (const [count, bytes] of idle.perClient) {
+      r.add(`client.${count}`, bytes.rss / 1024)
+      r.add(`client.heap.${count}`, bytes.heap / 1024)
+    }
     const floor = await idleFloor(idleLevels)
-    for (const [count, bytes] of floor) r.add(`client.floor.${count}`, bytes / 1024)
+    for (const [count, bytes] of floor) {
+      r.add(`client.floor.${count}`, bytes.rss / 1024)
+      r.add(`client.floor.heap.${count}`, bytes.heap / 1024)
+    }
     // A quick run leaves out the TLS and WebSocket brokers (two more brokers per repeat).
     for (const kind of options.quick ? [] : ['tls', 'websocket'] as const) {
       const secure = await idleClients(kind, [idleLevels[idleLevels.length - 1]!], 1)
-      for (const [count, bytes] of secure.perClient) r.add(`client.${kind}.${count}`, bytes / 1024)
+      for (const [count, bytes] of secure.perClient) {
+        r.add(`client.${kind}.${count}`, bytes.rss / 1024)
+        r.add(`client.${kind}.heap.${count}`, bytes.heap / 1024)
+      }
     }
     r.add('cold.broker.p50', percentile(idle.brokerCold, 50) / 1000)
     r.add('cold.broker.p99', percentile(idle.brokerCold, 99) / 1000)
     const directCold = await directColdStart(coldCount)
     r.add('cold.direct.p50', percentile(directCold, 50) / 1000)
     r.add('cold.direct.p99', percentile(directCold, 99) / 1000)
-    log(`  memory repeat ${rep + 1}: ${[...idle.perClient].map(([c, b]) => `${num(b / 1024, 1)} KB per idle client at ${c}`).join(', ')}; ` +
+    log(`  memory repeat ${rep + 1}: ${[...idle.perClient].map(([c, b]) => `${num(b.rss / 1024, 1)} KB per idle client at ${c} (JS heap ${num(b.heap / 1024, 2)})`).join(', ')}; ` +
+      `the floor ${[...floor].map(([c, b]) => `${num(b.rss / 1024, 1)} KB at ${c} (JS heap ${num(b.heap / 1024, 2)})`).join(', ')}; ` +
       `cold start p50 broker ${num(percentile(idle.brokerCold, 50) / 1000, 1)} ms, direct ${num(percentile(directCold, 50) / 1000, 1)} ms`)
   }
 
@@ -82,7 +95,9 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       'Sessions start for real (session folder, database, `setTdlibParameters` with an api_id, as the broker always sends it) with TDLib\'s network ' +
       'switched off (`setNetworkType networkTypeNone`, sent before the parameters, on both sides), so nothing leaves loopback and TDLib waits in ' +
       `\`authorizationStateWaitPhoneNumber\`. Broker: one connection creates and attaches the sessions, ${CONCURRENCY} at a time; RSS of the broker process ` +
-      `${SETTLE_MS / 1000} s after each level, after a garbage collection. Direct: a process starting the same sessions through tdl with the same parameters. ` +
+      'after each level, after a garbage collection, once V8\'s heap has settled (sampled every 0.5 s until its size shrank and then held for 1.5 s, or held ' +
+      'that long 6 s after the level; at most 12 s: V8 shrinks its heap some 3 s after a burst of work, by tens of MB, and a sample at a fixed delay landed before or ' +
+      'after that by chance; bench/lib/settled-memory.ts). Direct: a process starting the same sessions through tdl with the same parameters, sampled the same way. ' +
       'Broker beyond TDLib = ((broker RSS at N − broker RSS at 0) − (direct RSS at N − direct RSS at 0)) / N, per repeat. ' +
       `At ${top} sessions every session is asked \`getAuthorizationState\` through the broker and must answer. ${repeats} repeats, broker and direct taking turns going first. ` +
       'Not included: memory TDLib allocates only once a session is logged in and receiving (these sessions wait for a phone number).',
@@ -93,17 +108,20 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       'and the estimate can come out negative); the JS heap columns (heap in use after a collection, growth per session) show the broker\'s own objects directly.',
       '',
       'Idle clients: a fresh broker with a running session; connections from the benchmark process, each attached to that session and then silent ' +
-      '(one broker per transport; TLS with a client certificate, WebSocket over HTTP). Per client = (broker RSS with C clients − broker RSS with none) / C. ' +
-      'The floor is a bare node:net server in a process of its own (bench/child/idle-floor.ts) holding the same connections the same way (no delay, keepalive, ' +
-      'one line in and the broker\'s answer out) and nothing else: what Node and the allocator keep per connection before any broker code; measured the same way, ' +
-      'right after the broker in every repeat. At 100 clients both are within the allocators\' noise.',
+      '(one broker per transport; TLS with a client certificate, WebSocket over HTTP). Per client = (broker RSS with C clients − broker RSS with none) / C, each RSS taken once V8\'s heap has settled, as above. ' +
+      'Beside it, a bare node:net server in a process of its own (bench/child/idle-floor.ts) holding the same connections the same way (no delay, keepalive, ' +
+      'one line in and the broker\'s answer out) and nothing else, measured the same way, right after the broker in every repeat. ' +
+      'RSS counts the pages a process touched, not the bytes it allocated: a connection\'s native memory (its libuv handle, Node\'s socket wrapper, read buffers) ' +
+      'lands in pages the broker already has (it freed memory once its sessions had started), where the small process has to take new ones, so the bare ' +
+      'server\'s RSS per connection can be the larger. The JS heap column (heap in use after a collection, growth per client) counts objects, not pages: ' +
+      'the broker\'s own objects per connection are its difference from the bare server\'s. At 100 clients the RSS figures are within the allocators\' noise.',
       '',
-      table(['idle clients', 'server, transport', 'RSS per client KB'], [
-        ...idleLevels.map(c => [String(c), 'broker, plain TCP', fmt(r.get(`client.${c}`), 1)]),
-        ...idleLevels.map(c => [String(c), 'floor: a bare node:net server (plain TCP)', fmt(r.get(`client.floor.${c}`), 1)]),
+      table(['idle clients', 'server, transport', 'RSS per client KB', 'JS heap per client KB'], [
+        ...idleLevels.map(c => [String(c), 'broker, plain TCP', fmt(r.get(`client.${c}`), 1), fmt(r.get(`client.heap.${c}`), 2)]),
+        ...idleLevels.map(c => [String(c), 'a bare node:net server (plain TCP)', fmt(r.get(`client.floor.${c}`), 1), fmt(r.get(`client.floor.heap.${c}`), 2)]),
         ...(options.quick ? [] : ['tls', 'websocket'] as const).map(kind => {
           const c = idleLevels[idleLevels.length - 1]!
-          return [String(c), kind === 'tls' ? 'broker, TLS' : 'broker, WebSocket', fmt(r.get(`client.${kind}.${c}`), 1)]
+          return [String(c), kind === 'tls' ? 'broker, TLS' : 'broker, WebSocket', fmt(r.get(`client.${kind}.${c}`), 1), fmt(r.get(`client.${kind}.heap.${c}`), 2)]
         })
       ]),
       '',
@@ -129,7 +147,7 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
         name: 'broker memory per idle client: keep (≤ 10 KB, the top of the issue\'s range)',
         before: '6–10 KB',
         measured: `${num(perClient.median, 1)} KB per client at ${idleLevels[idleLevels.length - 1]!} clients (min ${num(perClient.min, 1)}, max ${num(perClient.max, 1)}), ${repeats} repeats${perClient.median > 0 ? '' : NOISE}; ` +
-          `a bare node:net server ${num(r.get(`client.floor.${idleLevels[idleLevels.length - 1]!}`).median, 1)} KB`,
+          `a bare node:net server ${num(r.get(`client.floor.${idleLevels[idleLevels.length - 1]!}`).median, 1)} KB; JS heap per client ${num(r.get(`client.heap.${idleLevels[idleLevels.length - 1]!}`).median, 2)} KB (the bare server ${num(r.get(`client.floor.heap.${idleLevels[idleLevels.length - 1]!}`).median, 2)})`,
         pass: perClient.median > 0 && perClient.median <= 10
       },
       {
@@ -166,8 +184,7 @@ async function brokerSessions (levels: readonly number[]): Promise<SessionMemory
   const broker = await startBrokerProcess({ label: 'memory', settings: MEMORY_BROKER_SETTINGS })
   const holder = await BenchClient.connect('tcp', broker)
   try {
-    await sleep(SETTLE_MS)
-    const before = await broker.memory()
+    const before = await settledMemory(broker.memory)
     const sessions: string[] = []
     const measured = new Map<number, number>()
     const heap = new Map<number, number>()
@@ -182,8 +199,7 @@ async function brokerSessions (levels: readonly number[]): Promise<SessionMemory
         }
       })
       await Promise.all(workers)
-      await sleep(SETTLE_MS)
-      const now = await broker.memory()
+      const now = await settledMemory(broker.memory)
       measured.set(level, now.rss)
       heap.set(level, now.heapUsed)
     }
@@ -201,13 +217,14 @@ async function brokerSessions (levels: readonly number[]): Promise<SessionMemory
 async function directSessions (levels: readonly number[]): Promise<SessionMemory> {
   const { dir, child, cleanup } = directChild()
   try {
-    const before = await child.call<{ rss: number, heapUsed: number }>('load', { settings: { tdlib: BENCH_CREDENTIALS }, dir })
+    await child.call('load', { settings: { tdlib: BENCH_CREDENTIALS }, dir })
+    const memory = async (): Promise<ProcessMemory> => await child.call<ProcessMemory>('memory')
+    const before = await settledMemory(memory)
     const measured = new Map<number, number>()
     const heap = new Map<number, number>()
     for (const level of levels) {
       await child.call('grow', { root: join(dir, 'sessions'), total: level, concurrency: CONCURRENCY })
-      await sleep(SETTLE_MS)
-      const now = await child.call<{ rss: number, heapUsed: number }>('memory')
+      const now = await settledMemory(memory)
       measured.set(level, now.rss)
       heap.set(level, now.heapUsed)
     }
@@ -244,7 +261,7 @@ function directChild (): { dir: string, child: Child, cleanup: () => Promise<voi
  * the attach to the first update), then idle clients of one transport
  * attached to the first session.
  */
-async function idleClients (kind: Transport, idleLevels: readonly number[], coldCount: number): Promise<{ perClient: Map<number, number>, brokerCold: number[] }> {
+async function idleClients (kind: Transport, idleLevels: readonly number[], coldCount: number): Promise<{ perClient: Map<number, PerClient>, brokerCold: number[] }> {
   const broker = await startBrokerProcess({ label: `idle-clients-${kind}`, secure: kind !== 'tcp', settings: { tdlib: BENCH_CREDENTIALS } })
   const holder = await BenchClient.connect('tcp', broker)
   const idle: BenchClient[] = []
@@ -255,7 +272,7 @@ async function idleClients (kind: Transport, idleLevels: readonly number[], cold
       const session = await coldStartThroughBroker(holder, brokerCold)
       if (firstSession === '') firstSession = session
     }
-    const perClient = await holdIdle(idle, kind, broker, firstSession, idleLevels, async () => (await broker.memory()).rss)
+    const perClient = await holdIdle(idle, kind, broker, firstSession, idleLevels, broker.memory)
     return { perClient, brokerCold }
   } finally {
     for (const c of idle) c.close()
@@ -264,13 +281,13 @@ async function idleClients (kind: Transport, idleLevels: readonly number[], cold
   }
 }
 
-/** The same idle connections held by a bare node:net server (bench/child/idle-floor.ts): RSS per connection at each level. */
-async function idleFloor (levels: readonly number[]): Promise<Map<number, number>> {
+/** The same idle connections held by a bare node:net server (bench/child/idle-floor.ts): memory per connection at each level. */
+async function idleFloor (levels: readonly number[]): Promise<Map<number, PerClient>> {
   const child = new Child('idle-client floor', new URL('../child/idle-floor.js', import.meta.url))
   const idle: BenchClient[] = []
   try {
     const endpoint = { ports: { tcp: await child.call<number>('start') } }
-    return await holdIdle(idle, 'tcp', endpoint, 'floor', levels, async () => (await child.call<{ rss: number }>('memory')).rss)
+    return await holdIdle(idle, 'tcp', endpoint, 'floor', levels, async () => await child.call<ProcessMemory>('memory'))
   } finally {
     for (const c of idle) c.close()
     await child.stop()
@@ -281,12 +298,12 @@ async function idleFloor (levels: readonly number[]): Promise<Map<number, number
  * Opens idle clients of one transport to `endpoint` (kept in `idle` for the
  * caller to close), each attached to `session` and then silent, up to each
  * level in turn; the serving process's RSS per client at each level, against
- * its RSS before the first (`rss`, after a collection).
+ * its RSS before the first (`memory`, after a collection, once V8's heap has
+ * settled: settled-memory.ts).
  */
-async function holdIdle (idle: BenchClient[], kind: Transport, endpoint: Endpoint, session: string, levels: readonly number[], rss: () => Promise<number>): Promise<Map<number, number>> {
-  await sleep(SETTLE_MS)
-  const base = await rss()
-  const perClient = new Map<number, number>()
+async function holdIdle (idle: BenchClient[], kind: Transport, endpoint: Endpoint, session: string, levels: readonly number[], memory: () => Promise<ProcessMemory>): Promise<Map<number, PerClient>> {
+  const base = await settledMemory(memory)
+  const perClient = new Map<number, PerClient>()
   for (const level of levels) {
     while (idle.length < level) {
       const c = await BenchClient.connect(kind, endpoint)
@@ -294,8 +311,8 @@ async function holdIdle (idle: BenchClient[], kind: Transport, endpoint: Endpoin
       const answer = await c.request({ '@type': 'broker.attachSession', session })
       if (answer['@type'] !== 'broker.attached') throw new Error(`attach failed: ${JSON.stringify(answer)}`)
     }
-    await sleep(SETTLE_MS)
-    perClient.set(level, (await rss() - base) / level)
+    const now = await settledMemory(memory)
+    perClient.set(level, { rss: (now.rss - base.rss) / level, heap: (now.heapUsed - base.heapUsed) / level })
   }
   return perClient
 }
