@@ -230,11 +230,11 @@ export class Broker implements BrokerCore {
     if (left <= 0) this.perAddress.delete(address)
     else this.perAddress.set(address, left)
   }
-  statusExtras (): Record<string, unknown> {
+  statusExtras (visible: (session: string) => boolean = () => true): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
     const now = this.floodWaits.now
-    const floods = this.floodWaits.active().map(w => ({ session: w.session, type: w.type, until: new Date(w.until).toISOString(), seconds_left: Math.ceil((w.until - now) / 1000) }))
-    const storage = { ...this.store.status(), ...(this.registry instanceof ClusterRegistry ? { cluster: this.registry.status() } : {}), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
+    const floods = this.floodWaits.active().filter(w => visible(w.session)).map(w => ({ session: w.session, type: w.type, until: new Date(w.until).toISOString(), seconds_left: Math.ceil((w.until - now) / 1000) }))
+    const storage = { ...this.store.status(), ...(this.registry instanceof ClusterRegistry ? { cluster: this.registry.status(visible) } : {}), flood_waits: floods, ...(this.settings.flood_wait_guard ? { flood_wait_guard: true } : {}) }
     if (cert === undefined) return storage
     return { ...storage, certificate: { subject: cert.subject, not_after: cert.notAfter.toISOString(), days_left: cert.daysLeft, fingerprint256: cert.fingerprint256 } }
   }

@@ -71,8 +71,8 @@ export class ClusterRegistry extends SessionRegistry {
   override async adopt (id: string): Promise<Session> { return this.resolve(id) }
   override async drop (): Promise<void> {}
 
-  /** For broker.getStatus: the nodes, their sessions and the leases. */
-  status (): Record<string, unknown> { return this.nodeValue?.status() ?? {} }
+  /** For broker.getStatus: the nodes, their sessions and the leases (of the sessions `visible` accepts). */
+  status (visible?: (session: string) => boolean): Record<string, unknown> { return this.nodeValue?.status(visible) ?? {} }
 
   override async close (reason: string): Promise<void> {
     for (const handle of this.handles.values()) await handle.stop(reason)

@@ -496,16 +496,17 @@ export class ClusterNode {
     return { node: this.name, moved }
   }
 
-  status (): Record<string, unknown> {
+  /** The node's view for broker.getStatus; leases and session lists name only the sessions `visible` accepts. */
+  status (visible: (session: string) => boolean = () => true): Record<string, unknown> {
     const now = Date.now()
     return {
       node: this.name,
       draining: this.draining,
       nodes: [...this.nodes.values()].filter(n => now - n.at <= this.cluster.lease_ttl * 1000).map(n => ({ ...n.value, seen_ms_ago: now - n.at })),
-      leases: [...this.leases.entries()].filter(([, l]) => now - l.at <= this.cluster.lease_ttl * 1000).map(([session, l]) => ({ session, node: l.value.node, renewed_ms_ago: now - l.at })),
-      sessions_owned: this.owner.ids(),
+      leases: [...this.leases.entries()].filter(([session, l]) => now - l.at <= this.cluster.lease_ttl * 1000 && visible(session)).map(([session, l]) => ({ session, node: l.value.node, renewed_ms_ago: now - l.at })),
+      sessions_owned: this.owner.ids().filter(visible),
       // The sessions whose updates this node consumes (its clients are attached, or were within three heartbeats).
-      sessions_consumed: [...this.settled.keys()]
+      sessions_consumed: [...this.settled.keys()].filter(visible)
     }
   }
 

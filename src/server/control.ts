@@ -103,7 +103,8 @@ const handlers: Record<string, Handler> = {
     sessions_known: conn.core.registry.list().length,
     sessions_running: conn.core.registry.runningCount,
     clients_connected: conn.core.connectionCount,
-    ...conn.core.statusExtras()
+    // Fields that name sessions name only those in the client's scope (as broker.listSessions does).
+    ...conn.core.statusExtras(id => conn.identity.policy.allowsSession(conn.core.registry.get(id) ?? { id }))
   }),
 
   'broker.uploadFile': async (conn, m) => await uploadFile(conn, m),

@@ -35,6 +35,11 @@ export interface BrokerCore {
   readonly connectionCount: number
   /** Prometheus metrics; connections bump its counters. */
   readonly metrics: BrokerMetrics
-  /** Extra fields for broker.status (for example certificate expiry). */
-  statusExtras(): Record<string, unknown>
+  /**
+   * Extra fields for broker.status (for example certificate expiry). With
+   * `visible`, the fields that name sessions (flood waits, the cluster's
+   * leases and sessions) keep only those it accepts: a client learns nothing
+   * of sessions outside its scope.
+   */
+  statusExtras(visible?: (session: string) => boolean): Record<string, unknown>
 }
