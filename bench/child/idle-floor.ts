@@ -5,8 +5,8 @@
  * (broker.attached, with the request's @extra) and keeps nothing else. Its
  * JS heap per connection is Node's own objects; the broker's beyond that are
  * its own. Its RSS per connection is not a floor under the broker's: RSS
- * counts new pages, and a small process has fewer free ones to put a
- * connection's native memory in (bench/parts/memory.ts says more).
+ * counts new pages, and a small process most likely has fewer free ones to
+ * put a connection's native memory in (bench/parts/memory.ts says more).
  */
 import net, { type AddressInfo, type Socket } from 'node:net'
 import { memoryNow, serveCommands } from '../lib/ipc.js'

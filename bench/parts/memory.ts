@@ -112,7 +112,8 @@ export async function runMemory (options: BenchOptions, log: (line: string) => v
       'Beside it, a bare node:net server in a process of its own (bench/child/idle-floor.ts) holding the same connections the same way (no delay, keepalive, ' +
       'one line in and the broker\'s answer out) and nothing else, measured the same way, right after the broker in every repeat. ' +
       'RSS counts the pages a process touched, not the bytes it allocated: a connection\'s native memory (its libuv handle, Node\'s socket wrapper, read buffers) ' +
-      'lands in pages the broker already has (it freed memory once its sessions had started), where the small process has to take new ones, so the bare ' +
+      'most likely lands in pages the broker already has (it freed memory once its sessions had started), where the small process has to take new ones ' +
+      '(the likely reason, not traced allocation by allocation), so the bare ' +
       'server\'s RSS per connection can be the larger. The JS heap column (heap in use after a collection, growth per client) counts objects, not pages: ' +
       'the broker\'s own objects per connection are its difference from the bare server\'s. At 100 clients the RSS figures are within the allocators\' noise.',
       '',
