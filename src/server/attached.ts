@@ -23,10 +23,6 @@ export function attachedDelete<T extends object> (a: Attached<T>, item: T): Atta
   return a.size === 1 ? a.values().next().value : a
 }
 
-export function attachedSize<T extends object> (a: Attached<T>): number {
-  return a instanceof Set ? a.size : a === undefined ? 0 : 1
-}
-
 /** A copy of the items, safe to iterate while the value changes. */
 export function attachedList<T extends object> (a: Attached<T>): T[] {
   return a instanceof Set ? [...a] : a === undefined ? [] : [a]
