@@ -17,6 +17,13 @@ const ALICE = { id: 1000001, phone: '+15550001001', code: '12345' }
 
 let socket: BenchClient | undefined
 let botSession = ''
+/**
+ * Whether the socket client is attached to the bot's session: only while socket paths are measured,
+ * so that an HTTP send or a delivery to consumers does not also pay for a socket client's copy of
+ * every update of the bot (Alice's session stays attached throughout: her updates are the same on
+ * every path).
+ */
+let attachedToBot = false
 let alice: { session: string, chatId: number } | undefined
 let httpPort = 0
 let hooks: http.Server | undefined
@@ -38,7 +45,7 @@ serveCommands({
     botSession = args.botSession
     const c = socket = await BenchClient.connect('tcp', { ports: { tcp: args.tcp } })
     expect(await c.request({ '@type': 'broker.authenticate', name: 'bench', key: args.key }), 'broker.authenticated')
-    expect(await c.request({ '@type': 'broker.attachSession', session: botSession }), 'broker.attached')
+    attachedToBot = false
     c.onMessage = m => {
       if (m['@type'] !== 'updateMessageSendSucceeded' || m['@session'] !== botSession) return
       const old = Number(m.old_message_id)
@@ -72,6 +79,7 @@ serveCommands({
     const prefix = `{"@type":"sendMessage","@session":"${botSession}","chat_id":${ALICE.id},"input_message_content":{"@type":"inputMessageText","text":{"@type":"formattedText","text":"bench","entities":[]}}`
     const c = socket!
     const overHttp = args.path === 'http' || args.path === 'http-floor'
+    await attachToBot(!overHttp)
     const port = args.path === 'http-floor' ? args.floorPort ?? 0 : httpPort
     const connections = overHttp ? await Promise.all(Array.from({ length: args.inFlight }, async () => await Connection.open(port))) : []
     const one = overHttp
@@ -135,6 +143,15 @@ serveCommands({
     return null
   }
 }, {}, async () => { socket?.close(); hooks?.closeAllConnections() })
+
+/** Attaches the socket client to the bot's session, or detaches it (before a path's sends, outside their clock). */
+async function attachToBot (attach: boolean): Promise<void> {
+  if (attach === attachedToBot) return
+  const c = socket!
+  if (attach) expect(await c.request({ '@type': 'broker.attachSession', session: botSession }), 'broker.attached')
+  else expect(await c.request({ '@type': 'broker.detachSession', session: botSession }), 'broker.detached')
+  attachedToBot = attach
+}
 
 async function finalOf (temporaryId: number): Promise<void> {
   if (earlyFinals.delete(temporaryId)) return
