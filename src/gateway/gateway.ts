@@ -170,8 +170,8 @@ export class BotApiGateway {
     const instance = tilde === -1 ? meta.instance : path.slice(tilde + 1)
     const settings = this.tokens.cached(token) ?? await this.checkToken(token, meta.remote)
     if (instance !== undefined && !INSTANCE_NAME.test(instance)) throw badRequest('an instance name must be 1 to 64 characters A-Z, a-z, 0-9, ".", "_" and "-"')
-    // The signal is read only by getUpdates (a getter: other methods never make one).
-    const poller: Poller = { get signal () { return meta.signal }, ...(instance === undefined ? {} : { instance }) }
+    // The departure is read only by getUpdates (a getter: other methods never make one).
+    const poller: Poller = { get departure () { return meta.departure }, ...(instance === undefined ? {} : { instance }) }
     return await this.invoke(settings, method, values, meta.remote, poller)
   }
 

@@ -5,6 +5,7 @@
  * Bodies are bounded; nothing a request sends can end the process.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Departure } from './departure.js'
 import { BotApiError, badRequest, toBotApiError } from './errors.js'
 import { parseBody } from './params.js'
 
@@ -37,8 +38,8 @@ export interface CallMeta {
   readonly remote: string
   /** The X-Tdbroker-Instance header (a consumer group's instance), if sent. */
   readonly instance?: string
-  /** Aborted when the client goes away before its answer (a long poll ends then). */
-  readonly signal: AbortSignal
+  /** The client going away before its answer (a long poll ends then). */
+  readonly departure: Departure
 }
 
 /** What the gateway does with one routed call. */
@@ -48,16 +49,16 @@ export type CallHandler = (token: string, method: string, params: Record<string,
 export function botApiListener (handle: CallHandler, onError: (e: unknown) => void, limits: BodyLimits): (req: IncomingMessage, res: ServerResponse) => void {
   const large = { reading: 0 }
   return (req, res) => {
-    // Only a long poll needs to know that its client left: the controller is made when asked for.
-    let gone: AbortController | undefined
-    const signal = (): AbortSignal => {
-      if (gone === undefined) {
-        const controller = gone = new AbortController()
-        res.on('close', () => { if (!res.writableFinished) controller.abort() })
+    // Only a long poll needs to know that its client left: the departure is made when asked for.
+    let departure: Departure | undefined
+    const departed = (): Departure => {
+      if (departure === undefined) {
+        const d = departure = new Departure()
+        res.on('close', () => { if (!res.writableFinished) d.leave() })
       }
-      return gone.signal
+      return departure
     }
-    serve(req, res, handle, signal, limits, large).then(result => { reply(res, 200, { ok: true, result }) }, (e: unknown) => {
+    serve(req, res, handle, departed, limits, large).then(result => { reply(res, 200, { ok: true, result }) }, (e: unknown) => {
       const error = toBotApiError(e)
       if (error.code === 500) onError(e)
       reply(res, error.code, error.body())
@@ -69,7 +70,7 @@ export function botApiListener (handle: CallHandler, onError: (e: unknown) => vo
   }
 }
 
-async function serve (req: IncomingMessage, res: ServerResponse, handle: CallHandler, signal: () => AbortSignal, limits: BodyLimits, large: { reading: number }): Promise<unknown> {
+async function serve (req: IncomingMessage, res: ServerResponse, handle: CallHandler, departed: () => Departure, limits: BodyLimits, large: { reading: number }): Promise<unknown> {
   // Split by hand: new URL() costs more than the rest of routing on the hot path.
   const target = req.url ?? '/'
   const q = target.indexOf('?')
@@ -89,7 +90,7 @@ async function serve (req: IncomingMessage, res: ServerResponse, handle: CallHan
   const instance = typeof header === 'string' && header !== '' ? header : undefined
   const meta: CallMeta = {
     remote: `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`,
-    get signal () { return signal() },
+    get departure () { return departed() },
     ...(instance === undefined ? {} : { instance })
   }
   return await handle(token, route[2] as string, params, meta)

@@ -11,6 +11,7 @@
  */
 import { rename, rm } from 'node:fs/promises'
 import type { Logger } from '../log/logger.js'
+import type { Departure } from './departure.js'
 import { BotApiError, badRequest } from './errors.js'
 import { chatKeyOf, GroupState, type Waiter } from './group.js'
 import { readQueueFile, type QueueEntry, type QueueState, type WebhookState } from './queue-file.js'
@@ -23,7 +24,7 @@ const MAX_UNLOGGED = 64
 const NOT_BY_DEFAULT: ReadonlySet<string> = new Set(['chat_member', 'message_reaction', 'message_reaction_count'])
 
 /** Who polls: the group instance (consumer groups only) and the request's end (the client went away). */
-export interface Poller { readonly instance?: string, readonly signal?: AbortSignal }
+export interface Poller { readonly instance?: string, readonly departure?: Departure }
 
 const conflictError = (): BotApiError => new BotApiError(409, 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running')
 
@@ -181,11 +182,11 @@ export class UpdateQueue {
       this.state.allowed_updates = allowedUpdates
       this.save()
     }
-    if (this.group !== undefined) return await this.takeGroup(this.group, poller.instance as string, offset, limit, timeoutMs, poller.signal)
+    if (this.group !== undefined) return await this.takeGroup(this.group, poller.instance as string, offset, limit, timeoutMs, poller.departure)
     this.confirm(offset)
     // A newer call ends an older one that still waits.
     this.waiter?.conflict()
-    if (this.state.entries.length === 0 && timeoutMs > 0) await this.wait(timeoutMs, poller.signal)
+    if (this.state.entries.length === 0 && timeoutMs > 0) await this.wait(timeoutMs, poller.departure)
     return this.state.entries.slice(0, limit).map(toUpdate)
   }
 
@@ -219,7 +220,7 @@ export class UpdateQueue {
    * below offset, ends its own older poll with 409 (as Telegram would), then
    * takes what group.ts gives it, waiting until something comes.
    */
-  private async takeGroup (g: GroupState, instance: string, offset: number | undefined, limit: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<Array<Record<string, unknown>>> {
+  private async takeGroup (g: GroupState, instance: string, offset: number | undefined, limit: number, timeoutMs: number, departure: Departure | undefined): Promise<Array<Record<string, unknown>>> {
     g.touch(instance)
     if (offset !== undefined && offset !== 0) {
       const done = g.confirmed(this.state.entries, instance, offset)
@@ -233,14 +234,14 @@ export class UpdateQueue {
     const deadline = Date.now() + timeoutMs
     try {
       for (;;) {
-        if (signal?.aborted === true) return []
+        if (departure?.gone === true) return []
         g.touch(instance)
         const out = g.select(this.state.entries, instance, limit, moved => { this.renumber(moved) })
         g.contenders.delete(instance)
         if (out.length > 0) this.save()
         const left = deadline - Date.now()
         if (out.length > 0 || left <= 0) return out.map(toUpdate)
-        await this.waitInGroup(g, instance, left, signal)
+        await this.waitInGroup(g, instance, left, departure)
       }
     } finally {
       g.contenders.delete(instance)
@@ -272,11 +273,11 @@ export class UpdateQueue {
     this.handoverTimers.set(instance, timer)
   }
 
-  private async waitInGroup (g: GroupState, instance: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  private async waitInGroup (g: GroupState, instance: string, ms: number, departure: Departure | undefined): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer)
-        signal?.removeEventListener('abort', waiter.wake)
+        departure?.off(waiter.wake)
         if (g.waiting.get(instance) === waiter) g.waiting.delete(instance)
       }
       const waiter: Waiter = {
@@ -284,7 +285,7 @@ export class UpdateQueue {
         conflict: () => { done(); reject(conflictError()) }
       }
       const timer = setTimeout(waiter.wake, ms)
-      signal?.addEventListener('abort', waiter.wake, { once: true })
+      departure?.on(waiter.wake)
       g.waiting.set(instance, waiter)
     })
   }
@@ -298,11 +299,13 @@ export class UpdateQueue {
     this.store.record(offset < 0 ? `{${this.prefix}"keep":${this.state.entries.length}}` : `{${this.prefix}"below":${offset}}`)
   }
 
-  private async wait (timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Until an update comes, a newer poll or a webhook ends this one, the time is up or the client went (at once if it has). */
+  private async wait (timeoutMs: number, departure?: Departure): Promise<void> {
+    if (departure?.gone === true) return
     await new Promise<void>((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer)
-        signal?.removeEventListener('abort', waiter.wake)
+        departure?.off(waiter.wake)
         if (this.waiter === waiter) this.waiter = undefined
       }
       const waiter: Waiter = {
@@ -310,7 +313,7 @@ export class UpdateQueue {
         conflict: () => { done(); reject(conflictError()) }
       }
       const timer = setTimeout(waiter.wake, timeoutMs)
-      signal?.addEventListener('abort', waiter.wake, { once: true })
+      departure?.on(waiter.wake)
       this.waiter = waiter
     })
   }

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
+import { Departure } from '../../src/gateway/departure.js'
 import { UpdateQueue } from '../../src/gateway/queue.js'
 import { tempDir } from '../helpers/broker.js'
 import { LogSink } from '../helpers/log-sink.js'
@@ -106,10 +107,10 @@ t.test('one instance polling twice gets 409; instance names are required and onl
 t.test('an aborted poll does not take updates', async t => {
   const { queue } = groupQueue(60_000)
   t.teardown(async () => { await queue.close() })
-  const gone = new AbortController()
-  const poll = queue.take(undefined, 100, 10_000, undefined, { instance: 'x', signal: gone.signal })
+  const gone = new Departure()
+  const poll = queue.take(undefined, 100, 10_000, undefined, { instance: 'x', departure: gone })
   await new Promise(resolve => setImmediate(resolve))
-  gone.abort()
+  gone.leave()
   t.same(await poll, [], 'the aborted poll ends empty')
   push(queue, 1, 'a1')
   t.same(texts(await queue.take(undefined, 100, 0, undefined, { instance: 'y' })), ['a1'], 'the update is there for another instance')

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
+import { Departure } from '../../src/gateway/departure.js'
 import { UpdateQueue, updateJson } from '../../src/gateway/queue.js'
 import { tempDir } from '../helpers/broker.js'
 import { LogSink } from '../helpers/log-sink.js'
@@ -63,4 +64,44 @@ t.test('an update is encoded once for every consumer, as JSON.stringify would', 
   for (const q of queues) {
     for (const u of await q.take(undefined, 100, 0, undefined)) t.equal(updateJson(u), JSON.stringify(u), `update ${String(u.update_id)}: the same bytes`)
   }
+})
+
+t.test('a long poll ends when its client goes, and does not wait once it has gone', async t => {
+  const queue = new UpdateQueue(join(tempDir('tdbroker-queue-'), 'q.json'), 10, pino(new LogSink()))
+  t.teardown(async () => { await queue.close() })
+  const gone = new Departure()
+  const started = Date.now()
+  const poll = queue.take(undefined, 100, 30_000, undefined, { departure: gone })
+  await new Promise(resolve => setImmediate(resolve))
+  gone.leave()
+  t.same(await poll, [], 'the poll ends empty when its client goes')
+  t.ok(Date.now() - started < 10_000, 'long before its timeout')
+  t.ok(gone.gone, 'the departure says so')
+  gone.leave()
+  const late = Date.now()
+  t.same(await queue.take(undefined, 100, 30_000, undefined, { departure: gone }), [], 'a poll whose client has already gone ends at once')
+  t.ok(Date.now() - late < 10_000, 'without waiting its timeout')
+  // The poll that ended is no longer the waiting one: the next one waits for an update, and gets it.
+  const next = queue.take(undefined, 100, 30_000, undefined, { departure: new Departure() })
+  await new Promise(resolve => setImmediate(resolve))
+  queue.push('message', { text: 'after' })
+  t.same((await next).map(u => (u.message as { text: string }).text), ['after'], 'a later poll gets what comes')
+})
+
+t.test('Departure: one listener, called once, and off undoes it', async t => {
+  const d = new Departure()
+  let calls = 0
+  const a = (): void => { calls += 10 }
+  const b = (): void => { calls++ }
+  d.on(a)
+  d.on(b)
+  d.off(a)
+  d.leave()
+  d.leave()
+  t.equal(calls, 1, 'the last listener set, once')
+  const e = new Departure()
+  e.on(b)
+  e.off(b)
+  e.leave()
+  t.equal(calls, 1, 'a listener taken off is not called')
 })
