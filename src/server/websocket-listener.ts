@@ -140,7 +140,7 @@ type BoundWebSocket = WebSocket & { [CONNECTION]: Connection }
 
 function connectionOf (ws: WebSocket): Connection { return (ws as BoundWebSocket)[CONNECTION] }
 
-function onMessage (this: WebSocket, data: Buffer, isBinary: boolean): void {
+function onMessage (this: WebSocket, data: Buffer): void {
   const c = connectionOf(this)
   if (data.length > c.frameLimit) {
     // Only reached if ws's own limit could not be lowered (setMessageLimit).
@@ -148,7 +148,8 @@ function onMessage (this: WebSocket, data: Buffer, isBinary: boolean): void {
     c.close('frame too large')
     return
   }
-  const text = isBinary ? Buffer.from(data).toString('utf8') : data.toString('utf8')
+  // ws hands both kinds as one Buffer (binaryType 'nodebuffer', its default): a binary message is read as UTF-8 text too, without a copy.
+  const text = data.toString('utf8')
   if (isBlankMessage(text)) return
   // Connection.receive answers every error itself; a throw here is a bug, and it costs this connection, never the process.
   try {

@@ -163,6 +163,9 @@ t.test('WebSocket: the same protocol, the same policy, one object per message; o
   t.same(await c.request({ '@type': 'testSquareInt', x: 3, '@session': session }), { '@type': 'testInt', value: 9, '@extra': 'w2', '@session': session })
   t.match((await c.request({ '@type': 'addProxy', '@session': session })).message, /^REQUEST_NOT_ALLOWED: /)
   t.match((await c.request({ '@type': 'broker.nope' })).message, /^UNKNOWN_CONTROL_REQUEST: /)
+  // A binary message is read as the same UTF-8 text (one copy fewer than before; non-ASCII kept).
+  c.ws.send(Buffer.from(JSON.stringify({ '@type': 'testSquareInt', x: 4, '@session': session, '@extra': 'bin-é' })), { binary: true })
+  t.same(await c.waitFor(m => m['@extra'] === 'bin-é'), { '@type': 'testInt', value: 16, '@extra': 'bin-é', '@session': session }, 'a binary message is a request too')
   t.notOk(c.received.some(m => typeof m['@seq'] === 'number' && !['updateAuthorizationState', 'updateConnectionState'].includes(m['@type'] as string)), 'allowed_updates applies')
 
   const big = await wsClient(url)
