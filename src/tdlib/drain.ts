@@ -128,6 +128,8 @@ export class Drain {
   private broken = false
   /** Messages taken past tdl's loop (for tests and benchmarks). */
   drained = 0
+  /** Drains run (each at least one td_receive call; for tests). */
+  runs = 0
   /** Messages for a client id not registered here, dropped. */
   unrouted = 0
 
@@ -144,6 +146,7 @@ export class Drain {
   run (): void {
     if (this.draining || this.broken) return
     this.draining = true
+    this.runs++
     try {
       for (let text = this.receive(); text !== null; text = this.receive()) {
         const res = JSON.parse(text) as Record<string, unknown>

@@ -31,6 +31,8 @@ export const DROPPED_TDLIB_LINE = 'TDLib log line dropped: it held a credential 
 let configured = false
 /** Takes TDLib's queued messages past tdl's one-at-a-time loop (drain.ts); undefined without koffi. */
 let drain: Drain | undefined
+/** Requests of this module's clients sent past tdl (directSender) and not yet answered, over every client of the process. */
+let inFlight = 0
 /**
  * What the broker handed to TDLib recently. TDLib's log is one per process,
  * and so is this (every backend of the process feeds it).
@@ -179,13 +181,21 @@ export function directSender (handle: TdlClientHandle): ((json: string) => void)
  * Makes each message tdl's loop hands the client end with a drain of what
  * TDLib queued meanwhile (drain.ts; the client registered with the drain when
  * tdl created it). Without `handleReceive` the client is left to tdl's loop.
+ * Except after the answer to the last request in flight: nothing else was
+ * asked for, so a drain would find no answer, and its td_receive (about
+ * 3 µs here) would run before that answer could be written, since the
+ * answer goes on only once this handler has returned. One request at a
+ * time is exactly that case; updates, and answers with more requests in
+ * flight, still drain.
  */
 function drainAfterEach (handle: TdlClientHandle, drain: Drain): void {
   const internals = handle as unknown as TdlInternals
   const handler = internals.handleReceive
   if (typeof handler !== 'function') return
   internals.handleReceive = (res: TdObject): void => {
+    const asked = inFlight
     handler.call(handle, res)
+    if (asked > 0 && inFlight === 0) return
     drain.run()
   }
 }
@@ -248,6 +258,7 @@ class TdlClient implements TdClient {
       this.waiting.set(extra, { resolve, reject })
       try {
         send(text)
+        inFlight++
       } catch (e) {
         this.waiting.delete(extra)
         reject(e instanceof Error ? e : new Error(String(e)))
@@ -260,6 +271,7 @@ class TdlClient implements TdClient {
     const waiter = this.waiting.get(extra)
     if (waiter === undefined) return false
     this.waiting.delete(extra)
+    inFlight--
     delete answer['@extra']
     waiter.resolve(answer)
     return true
@@ -285,6 +297,7 @@ class TdlClient implements TdClient {
     if (this.closed) return
     this.closed = true
     const waiting = [...this.waiting.values()]
+    inFlight -= this.waiting.size
     this.waiting.clear()
     for (const w of waiting) w.reject(new Error('Client was closed'))
     this.events.onClosed(reason)

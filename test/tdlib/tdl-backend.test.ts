@@ -122,6 +122,30 @@ t.test('answers TDLib queued meanwhile are taken in one go past tdl\'s loop, eac
   t.same(await Promise.all(clients.map(async c => await c.invoke({ '@type': 'testSquareInt', x: 2 }).then(() => 'answered', (e: Error) => e.message))), ['client is closed', 'client is closed'], 'closed clients still close (tdl saw authorizationStateClosed, drained or not)')
 })
 
+t.test('one request at a time: no drain after the answer to the only request in flight; with more in flight, drains', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'tdbroker-tdl-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const backend = createTdlBackend({ verbosity: 0 })
+  const drain = backendDrain()
+  t.ok(drain !== undefined, 'the backend has its drain')
+  const updates: string[] = []
+  const client = backend.createClient({ sessionId: 'one', directory: dir }, { onUpdate: u => { updates.push(u['@type']) }, onClosed: () => {} })
+  t.teardown(async () => { await client.close() })
+  await client.invoke({ '@type': 'testSquareInt', x: 1 })
+  // The new client's first updates (options, its authorization state) come and go first; then it is quiet.
+  await new Promise(resolve => setTimeout(resolve, 500))
+  const seen = updates.length
+  const runs = drain!.runs
+  const wrong: number[] = []
+  for (let x = 0; x < 50; x++) if ((await client.invoke({ '@type': 'testSquareInt', x })).value !== x * x) wrong.push(x)
+  t.same(wrong, [], 'each answered right')
+  t.equal(updates.length, seen, 'no update came meanwhile (so none could have made a drain)')
+  t.equal(drain!.runs, runs, '50 requests one at a time: no drain ran after their answers')
+  const answers = await Promise.all(Array.from({ length: 200 }, async (_, x) => await client.invoke({ '@type': 'testSquareInt', x })))
+  t.ok(answers.every((a, x) => a.value === x * x), 'every answer of 200 in flight reached its request')
+  t.ok(drain!.runs > runs, `with requests still in flight after an answer, the drain runs (${drain!.runs - runs} times for 200)`)
+})
+
 t.test('a tdl client the embedding program creates itself gets every answer, with the drain taking messages past tdl\'s loop', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'tdbroker-tdl-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
