@@ -230,6 +230,7 @@ export class Broker implements BrokerCore {
     if (left <= 0) this.perAddress.delete(address)
     else this.perAddress.set(address, left)
   }
+  /** BrokerCore's; without `visible` (the broker's own callers, tests), every session. */
   statusExtras (visible: (session: string) => boolean = () => true): Record<string, unknown> {
     const cert = this.certificates?.current.certificate
     const now = this.floodWaits.now

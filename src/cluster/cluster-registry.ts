@@ -72,7 +72,7 @@ export class ClusterRegistry extends SessionRegistry {
   override async drop (): Promise<void> {}
 
   /** For broker.getStatus: the nodes, their sessions and the leases (of the sessions `visible` accepts). */
-  status (visible?: (session: string) => boolean): Record<string, unknown> { return this.nodeValue?.status(visible) ?? {} }
+  status (visible: (session: string) => boolean): Record<string, unknown> { return this.nodeValue?.status(visible) ?? {} }
 
   override async close (reason: string): Promise<void> {
     for (const handle of this.handles.values()) await handle.stop(reason)

@@ -497,7 +497,7 @@ export class ClusterNode {
   }
 
   /** The node's view for broker.getStatus; leases and session lists name only the sessions `visible` accepts. */
-  status (visible: (session: string) => boolean = () => true): Record<string, unknown> {
+  status (visible: (session: string) => boolean): Record<string, unknown> {
     const now = Date.now()
     return {
       node: this.name,

@@ -36,10 +36,10 @@ export interface BrokerCore {
   /** Prometheus metrics; connections bump its counters. */
   readonly metrics: BrokerMetrics
   /**
-   * Extra fields for broker.status (for example certificate expiry). With
-   * `visible`, the fields that name sessions (flood waits, the cluster's
-   * leases and sessions) keep only those it accepts: a client learns nothing
-   * of sessions outside its scope.
+   * Extra fields for broker.status (for example certificate expiry). The
+   * fields that name sessions (flood waits, the cluster's leases and
+   * sessions) keep only those `visible` accepts: a client learns nothing of
+   * sessions outside its scope.
    */
-  statusExtras(visible?: (session: string) => boolean): Record<string, unknown>
+  statusExtras(visible: (session: string) => boolean): Record<string, unknown>
 }
