@@ -13,6 +13,7 @@ import { Child } from './child.js'
 import { BENCH_CREDENTIALS, MEASURED_STATE, closeDirect, directSession, type TdlClient } from './direct.js'
 import { ownCpuMicros } from './stats.js'
 import { removeFolder, tempFolder } from './temp.js'
+import { profileFlags } from './options.js'
 
 export interface Sides {
   readonly direct: TdlClient
@@ -31,7 +32,7 @@ export interface Sides {
 
 export async function startSides (label: string, secure: boolean): Promise<Sides> {
   const dir = tempFolder()
-  const proxy = new Child('minimal proxy', new URL('../child/minimal-proxy.js', import.meta.url))
+  const proxy = new Child('minimal proxy', new URL('../child/minimal-proxy.js', import.meta.url), { execArgv: profileFlags(`proxy-${label}`) })
   const open: BenchClient[] = []
   let broker: BrokerProcess | undefined
   let direct: TdlClient | undefined

@@ -1,9 +1,9 @@
 /**
  * 1. Round trip: testSquareInt on real TDLib, one request at a time, on the
  * three sides of lib/sides.ts (direct tdl, the minimal proxy, the broker over
- * plain TCP) plus the broker over TLS and WebSocket. Every round runs every
- * path once, in an order that rotates from round to round, and every ratio
- * is taken within one round.
+ * plain TCP) plus the broker over TLS and WebSocket. Every round is made of
+ * short blocks in which every path runs, in an order that rotates from block
+ * to block, and every ratio is taken within one round.
  */
 import type { BenchClient } from '../lib/client.js'
 import { loadAverage } from '../lib/machine.js'
@@ -13,6 +13,10 @@ import { startSides } from '../lib/sides.js'
 import { Repeats, percentileSorted } from '../lib/stats.js'
 import { sequentialLatency } from '../lib/latency.js'
 import { brokerOverhead } from '../lib/overhead.js'
+
+/** Blocks per round: every path runs once per block, samples / BLOCKS round trips after BLOCK_WARMUP unmeasured ones. */
+const BLOCKS = 10
+const BLOCK_WARMUP = 50
 
 const PATHS = ['direct', 'proxy', 'broker', 'tls', 'websocket'] as const
 type Path = typeof PATHS[number]
@@ -44,20 +48,32 @@ export async function runRoundTrip (options: BenchOptions, log: (line: string) =
       if (check.value !== 9) throw new Error(`testSquareInt over ${path} answered ${JSON.stringify(check)}`)
     }
 
+    // Warm every path up once; each block then only wakes it again.
+    for (const path of PATHS) await sequentialLatency(once(path), warmup, 0)
     const r = new Repeats()
     for (let round = 0; round < options.repeats; round++) {
-      const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]!)
+      const lat: Record<Path, number[]> = { direct: [], proxy: [], broker: [], tls: [], websocket: [] }
+      const cpuSum: Record<Path, number> = { direct: 0, proxy: 0, broker: 0, tls: 0, websocket: 0 }
+      r.add('load', loadAverage())
+      // The paths take turns in short blocks, the order rotating from block to block, so that what the machine
+      // does meanwhile falls on every path of the round alike.
+      for (let block = 0; block < BLOCKS; block++) {
+        for (let i = 0; i < PATHS.length; i++) {
+          const path = PATHS[(i + block + round) % PATHS.length]!
+          let cpuStart = 0
+          lat[path].push(...await sequentialLatency(once(path), BLOCK_WARMUP, samples / BLOCKS, async () => { cpuStart = await sides.cpu(serving(path)) }))
+          cpuSum[path] += await sides.cpu(serving(path)) - cpuStart
+        }
+      }
       const p50: Partial<Record<Path, number>> = {}
       const cpu: Partial<Record<Path, number>> = {}
-      r.add('load', loadAverage())
-      for (const path of order) {
-        let cpuStart = 0
-        const lat = await sequentialLatency(once(path), warmup, samples, async () => { cpuStart = await sides.cpu(serving(path)) })
-        cpu[path] = (await sides.cpu(serving(path)) - cpuStart) / samples
-        p50[path] = percentileSorted(lat, 50)
+      for (const path of PATHS) {
+        const sorted = lat[path].sort((a, b) => a - b)
+        cpu[path] = cpuSum[path] / samples
+        p50[path] = percentileSorted(sorted, 50)
         r.add(`${path}.cpu`, cpu[path])
         r.add(`${path}.p50`, p50[path])
-        r.add(`${path}.p99`, percentileSorted(lat, 99))
+        r.add(`${path}.p99`, percentileSorted(sorted, 99))
       }
       for (const path of PATHS) {
         if (path === 'direct') continue
@@ -66,7 +82,7 @@ export async function runRoundTrip (options: BenchOptions, log: (line: string) =
         r.add(`${path}.toProxy`, p50[path]! / p50.proxy!)
         r.add(`${path}.cpuToProxy`, cpu[path]! / cpu.proxy!)
       }
-      log(`  round trip, round ${round + 1} (${order.join(' ')}; load ${num(loadAverage(), 2)}): ${PATHS.map(p => `${p} p50 ${num(p50[p]!)} µs, ${num(cpu[p]!)} µs CPU`).join('; ')}`)
+      log(`  round trip, round ${round + 1} (load ${num(loadAverage(), 2)}): ${PATHS.map(p => `${p} p50 ${num(p50[p]!)} µs, ${num(cpu[p]!)} µs CPU`).join('; ')}`)
     }
     for (let rep = 0; rep < Math.min(3, options.repeats); rep++) {
       for (const [batch, micros] of await brokerOverhead(options.quick ? 20_000 : 100_000, [1, 100])) r.add(`own.${batch}`, micros)
@@ -85,9 +101,11 @@ export async function runRoundTrip (options: BenchOptions, log: (line: string) =
       markdown: [
         '## 1. Round trip (testSquareInt, one request at a time)',
         '',
-        `One client sends \`testSquareInt\` and waits for the answer before sending the next: ${samples.toLocaleString('en-US')} round trips per path per round ` +
-        `after ${warmup.toLocaleString('en-US')} warm-up ones, ${options.repeats} rounds; every round runs every path once, the order rotating from round to round ` +
-        '(direct, proxy, broker, TLS, WebSocket; then proxy, broker, …), and every ratio is taken within one round, then reported as the median and range over the rounds. ' +
+        `One client sends \`testSquareInt\` and waits for the answer before sending the next: ${samples.toLocaleString('en-US')} round trips per path per round, ` +
+        `${options.repeats} rounds, after ${warmup.toLocaleString('en-US')} warm-up ones per path. A round is ${BLOCKS} blocks; in every block each path runs ` +
+        `${(samples / BLOCKS).toLocaleString('en-US')} round trips after ${BLOCK_WARMUP} unmeasured ones, in an order that rotates from block to block ` +
+        '(direct, proxy, broker, TLS, WebSocket; then proxy, broker, …), so that what the machine does meanwhile falls on every path alike. ' +
+        'A path\'s p50 and p99 are over all its round trips of the round, every ratio is taken within one round, then reported as the median and range over the rounds. ' +
         `1-minute load average at the start of the rounds: ${fmt(load, 2)}.`,
         '',
         'Every side has one TDLib client in the same state: `setTdlibParameters` as the broker sends it (src/session/tdlib-parameters.ts), network off, ' +

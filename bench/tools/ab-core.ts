@@ -1,7 +1,9 @@
 /**
  * A/B of two broker builds against the minimal proxy, interleaved: every
  * round measures each side in a rotating order, so drift on a shared machine
- * hits them alike. Per side: round trip p50 (one request at a time), and
+ * hits them alike. Per side: round trip p50 (one request at a time, the
+ * sides taking turns in short blocks; p50 differences are also paired
+ * within each block) with its CPU per request, and
  * requests/s and CPU µs/request with 100 in flight over one connection.
  * Ratios to the proxy are taken per round; printed as median [min–max].
  *
@@ -28,6 +30,10 @@ import { sequentialLatency } from '../lib/latency.js'
 import { profileFlags } from '../lib/options.js'
 import { BENCH_CREDENTIALS } from '../lib/direct.js'
 import { waitForState } from '../lib/sides.js'
+
+/** One request at a time: blocks per round, and the unmeasured requests that start each block. */
+const BLOCKS = 10
+const BLOCK_WARMUP = 50
 
 const HERE = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -113,6 +119,12 @@ function show (r: Repeats, key: string, digits = 2): string {
   return `${s.median.toFixed(digits)} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`
 }
 
+function quartiles (r: Repeats, key: string): string {
+  const sorted = [...r.get(key).runs].sort((a, b) => a - b)
+  const at = (q: number): string => sorted[Math.round(q * (sorted.length - 1))]!.toFixed(1)
+  return `${at(0.5)} [${at(0.25)} to ${at(0.75)}]`
+}
+
 async function main (): Promise<void> {
   const args = process.argv.slice(2)
   const other = args.find(a => a.startsWith('--other='))?.slice(8)
@@ -128,15 +140,35 @@ async function main (): Promise<void> {
   const loads: number[] = []
   for (let round = 0; round < rounds; round++) {
     loads.push(loadavg()[0]!)
-    const measured: Record<string, { p50: number, rate: number, cpu: number, mainCpu: number, writes: number, switches: number }> = {}
+    const measured: Record<string, { p50: number, seqMain: number, rate: number, cpu: number, mainCpu: number, writes: number, switches: number }> = {}
+    // One request at a time: the sides take turns in short blocks (the order rotating), so drift falls on all alike.
+    const lat: Record<string, number[]> = {}
+    const seqMain: Record<string, number> = {}
+    const blockP50: Record<string, number> = {}
+    for (let block = 0; block < BLOCKS; block++) {
+      for (let i = 0; i < sides.length; i++) {
+        const side = sides[(i + block + round) % sides.length]!
+        await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), BLOCK_WARMUP, 0)
+        const before = await side.child.cpuMicros()
+        const got = await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), 0, samples / BLOCKS)
+        seqMain[side.name] = (seqMain[side.name] ?? 0) + await side.child.cpuMicros() - before
+        blockP50[side.name] = got[got.length >> 1]!
+        ;(lat[side.name] ??= []).push(...got)
+      }
+      // Paired within the block: what drifts between blocks cancels out.
+      r.add('block.other-proxy', blockP50.other! - blockP50.proxy!)
+      r.add('block.this-proxy', blockP50.this! - blockP50.proxy!)
+      r.add('block.this-other', blockP50.this! - blockP50.other!)
+    }
     for (let i = 0; i < sides.length; i++) {
       const side = sides[(i + round) % sides.length]!
-      const lat = await sequentialLatency(async () => await side.client.requestPrefix(side.prefix), 300, samples)
-      const p50 = lat[lat.length >> 1]!
+      const sorted = lat[side.name]!.sort((a, b) => a - b)
+      const p50 = sorted[sorted.length >> 1]!
       const t = await throughput(side, 100, 300, durationMs)
-      measured[side.name] = { p50, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes, switches: t.switches }
+      measured[side.name] = { p50, seqMain: seqMain[side.name]! / samples, rate: t.rate, cpu: t.cpu, mainCpu: t.mainCpu, writes: t.writes, switches: t.switches }
       r.add(`${side.name}.switches`, t.switches)
       r.add(`${side.name}.main`, t.mainCpu)
+      r.add(`${side.name}.seqMain`, measured[side.name]!.seqMain)
       r.add(`${side.name}.writes`, t.writes)
       r.add(`${side.name}.p50`, p50)
       r.add(`${side.name}.rate`, t.rate)
@@ -146,19 +178,21 @@ async function main (): Promise<void> {
     for (const name of ['other', 'this']) {
       const m = measured[name]!
       r.add(`${name}.p50ratio`, m.p50 / p.p50)
+      r.add(`${name}.seqMainratio`, m.seqMain / p.seqMain)
       r.add(`${name}.rateratio`, m.rate / p.rate)
       r.add(`${name}.cpuratio`, m.cpu / p.cpu)
       r.add(`${name}.mainratio`, m.mainCpu / p.mainCpu)
     }
-    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs, ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req, ${measured[s.name]!.switches.toFixed(2)} context switches/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
+    process.stdout.write(`round ${round + 1}: ` + sides.map(s => `${s.name} p50 ${measured[s.name]!.p50.toFixed(0)} µs (CPU ${measured[s.name]!.seqMain.toFixed(1)} µs/req), ${measured[s.name]!.rate.toFixed(0)}/s, ${measured[s.name]!.cpu.toFixed(1)} µs CPU/req (main thread ${measured[s.name]!.mainCpu.toFixed(1)}), ${measured[s.name]!.writes.toFixed(2)} writes/req, ${measured[s.name]!.switches.toFixed(2)} context switches/req`).join(' | ') + ` (load ${loadavg()[0]!.toFixed(2)})\n`)
   }
   process.stdout.write(`\n${rounds} rounds, 1-minute load average ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; median [min–max]\n`)
   for (const name of ['proxy', 'other', 'this']) {
-    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs, 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req, ${show(r, `${name}.switches`)} context switches/req\n`)
+    process.stdout.write(`${name.padEnd(6)} p50 ${show(r, `${name}.p50`, 0)} µs (CPU ${show(r, `${name}.seqMain`, 1)} µs/req), 100 in flight ${show(r, `${name}.rate`, 0)} req/s, ${show(r, `${name}.cpu`, 1)} µs CPU/req, main thread ${show(r, `${name}.main`, 1)} µs/req, ${show(r, `${name}.writes`)} write calls/req, ${show(r, `${name}.switches`)} context switches/req\n`)
   }
   for (const name of ['other', 'this']) {
-    process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)}, req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}, main thread CPU/req ${show(r, `${name}.mainratio`)}\n`)
+    process.stdout.write(`${name.padEnd(6)} / proxy: p50 ${show(r, `${name}.p50ratio`)} (CPU/req ${show(r, `${name}.seqMainratio`)}), req/s ${show(r, `${name}.rateratio`)}, CPU/req ${show(r, `${name}.cpuratio`)}, main thread CPU/req ${show(r, `${name}.mainratio`)}\n`)
   }
+  process.stdout.write(`p50 differences within a block, µs (${r.get('block.this-proxy').runs.length} blocks; median [quartiles]): other − proxy ${quartiles(r, 'block.other-proxy')}, this − proxy ${quartiles(r, 'block.this-proxy')}, this − other ${quartiles(r, 'block.this-other')}\n`)
   for (const s of sides) s.client.close()
   for (const s of sides) await s.child.stop()
 }
