@@ -583,6 +583,8 @@ export class Connection implements SessionMember {
       // Not held for the answers still pending: those TDLib had ready came in this turn (tdlib/drain.ts) and leave
       // with it at the check phase; waiting for the others kept the client from sending (half the rate at 100 in flight).
       this.sendReply(answer, to)
+      // The answer to the only request pending has nothing to wait for: it leaves now, before the rest of the turn.
+      if (this.pending === 1) this.transport.flush?.()
     } catch (e) {
       this.sendError(to, e, { type })
     }

@@ -46,6 +46,7 @@ export class SocketTransport implements Transport, BatchSink {
   }
 
   send (line: string, more = false): void { this.batch.add(line, more) }
+  flush (): void { this.batch.flush() }
   bufferedBytes (): number { return this.socket.writableLength + this.batch.pendingChars }
   pauseReading (): void { this.socket.pause() }
   resumeReading (): void { this.socket.resume() }

@@ -18,6 +18,11 @@ export interface Transport {
    * leave with it (output-batch.ts); a transport may ignore it.
    */
   send(line: string, more?: boolean): void
+  /**
+   * Writes what send has left waiting, now: nothing else is expected to
+   * leave with it. Transports that write every line at once have none.
+   */
+  flush?(): void
   /** Bytes written but not yet handed to the network. */
   bufferedBytes(): number
   /** Stops reading input until resumeReading (request backpressure). */
