@@ -11,6 +11,7 @@ import { fromTdl } from './rename.js'
 import { SecretValues } from '../log/secret-values.js'
 import { cleanTdlibText } from '../log/tdlib-text.js'
 import { Drain, receiveNow, registerEveryTdlClient, tdlLoopParksWhileHandling } from './drain.js'
+import { LateReceive } from './late-receive.js'
 
 export interface TdlBackendOptions {
   /** TDLib's own verbosity (settings tdlib.debug_level, 0..4). */
@@ -31,6 +32,9 @@ export const DROPPED_TDLIB_LINE = 'TDLib log line dropped: it held a credential 
 let configured = false
 /** Takes TDLib's queued messages past tdl's one-at-a-time loop (drain.ts); undefined without koffi. */
 let drain: Drain | undefined
+/** Holds tdl's next receive after the last answer (late-receive.ts); undefined when tdl's loop has another shape. */
+let lateReceive: LateReceive | undefined
+let lateReceiveInstalled = false
 /** Requests of this module's clients sent past tdl (directSender) and not yet answered, over every client of the process. */
 let inFlight = 0
 /**
@@ -45,7 +49,10 @@ export function createTdlBackend (options: TdlBackendOptions): TdBackend {
     tdl.configure({ tdjson, verbosityLevel: options.verbosity })
     configured = true
     // Before any tdl client exists (configure above would have thrown): every one of the process registers.
-    const receive = tdlLoopParksWhileHandling() ? receiveNow(tdjson) : undefined
+    const parks = tdlLoopParksWhileHandling()
+    // The loop's one receive at a time, each awaited before the next message is handed over, is what both rely on.
+    if (parks) lateReceive = new LateReceive()
+    const receive = parks ? receiveNow(tdjson) : undefined
     const candidate = receive === undefined ? undefined : new Drain(receive)
     if (candidate !== undefined && registerEveryTdlClient(candidate)) drain = candidate
   } else {
@@ -108,7 +115,7 @@ interface StandIn { _: string, '@extra'?: unknown, [RAW]: TdObject }
 interface TdlInternals {
   handleReceive?: (res: TdObject) => void
   _handleReceive?: (res: object) => void
-  _tdjson?: { tdnew?: { send?: unknown } }
+  _tdjson?: { tdnew?: { send?: unknown, receive?: unknown } }
   _client?: { isTdn?: unknown, val?: unknown }
   emit(event: 'error', e: unknown): boolean
 }
@@ -178,30 +185,37 @@ export function directSender (handle: TdlClientHandle): ((json: string) => void)
 }
 
 /**
- * Makes each message tdl's loop hands the client end with a drain of what
- * TDLib queued meanwhile (drain.ts; the client registered with the drain when
- * tdl created it). Without `handleReceive` the client is left to tdl's loop.
- * Except after the answer to the last request in flight: nothing else was
- * asked for, so a drain would find no answer, and its td_receive (about
- * 3 µs here) would run before that answer could be written, since the
- * answer goes on only once this handler has returned. One request at a
- * time is exactly that case; updates, and answers with more requests in
- * flight, still drain.
+ * What the backend does after each message tdl's loop hands a client.
+ * Usually a drain of what TDLib queued meanwhile (drain.ts; the client
+ * registered with the drain when tdl created it). Except after the answer to
+ * the last request in flight: nothing else was asked for, so a drain would
+ * find no answer, and its td_receive (about 3 µs here) would run before
+ * that answer could be written, since the answer goes on only once this
+ * handler has returned; and the loop's next receive waits until the answer
+ * has gone (late-receive.ts). One request at a time is exactly that case;
+ * updates, and answers with more requests in flight, still drain. Without
+ * `handleReceive` the client is left to tdl's loop.
  */
-function drainAfterEach (handle: TdlClientHandle, drain: Drain): void {
+function afterEachMessage (handle: TdlClientHandle): void {
   const internals = handle as unknown as TdlInternals
   const handler = internals.handleReceive
   if (typeof handler !== 'function') return
   internals.handleReceive = (res: TdObject): void => {
     const asked = inFlight
     handler.call(handle, res)
-    if (asked > 0 && inFlight === 0) return
-    drain.run()
+    if (asked > 0 && inFlight === 0) {
+      lateReceive?.later()
+      return
+    }
+    drain?.run()
   }
 }
 
 /** The backend's drain, if koffi is there (for tests and benchmarks). */
 export function backendDrain (): Drain | undefined { return drain }
+
+/** The backend's late receive, once a client has installed it (for tests and benchmarks). */
+export function backendLateReceive (): LateReceive | undefined { return lateReceiveInstalled ? lateReceive : undefined }
 
 /** What tdl hands back (an answer or update), in TDLib's own form. */
 export function fromTdlib (value: unknown): TdObject {
@@ -236,7 +250,12 @@ class TdlClient implements TdClient {
     const send = directSender(this.client)
     const hooked = skipRenaming(this.client, send === undefined ? undefined : (extra, answer) => this.answered(extra, answer))
     this.send = hooked ? send : undefined
-    if (drain !== undefined) drainAfterEach(this.client, drain)
+    if (lateReceive !== undefined && !lateReceiveInstalled) {
+      // The first client's addon object is the one tdl's loop calls, for every client of the process.
+      lateReceiveInstalled = lateReceive.install((this.client as unknown as TdlInternals)._tdjson)
+      if (!lateReceiveInstalled) lateReceive = undefined
+    }
+    if (drain !== undefined || lateReceive !== undefined) afterEachMessage(this.client)
     this.client.on('update', (u: unknown) => { this.events.onUpdate(fromTdlib(u)) })
     this.client.on('error', (e: unknown) => {
       // tdl reports failures of its own handlers here; the client can no

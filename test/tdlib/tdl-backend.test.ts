@@ -9,7 +9,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRegistersThroughGetClientId, tdlLoopParksWhileHandling } from '../../src/tdlib/drain.js'
-import { backendDrain, createTdlBackend, directSender, requestText, skipRenaming } from '../../src/tdlib/tdl-backend.js'
+import { backendDrain, backendLateReceive, createTdlBackend, directSender, requestText, skipRenaming } from '../../src/tdlib/tdl-backend.js'
 import * as tdl from 'tdl'
 import type { TdObject } from '../../src/tdlib/backend.js'
 
@@ -122,7 +122,7 @@ t.test('answers TDLib queued meanwhile are taken in one go past tdl\'s loop, eac
   t.same(await Promise.all(clients.map(async c => await c.invoke({ '@type': 'testSquareInt', x: 2 }).then(() => 'answered', (e: Error) => e.message))), ['client is closed', 'client is closed'], 'closed clients still close (tdl saw authorizationStateClosed, drained or not)')
 })
 
-t.test('one request at a time: no drain after the answer to the only request in flight; with more in flight, drains', async t => {
+t.test('one request at a time: no drain after the answer to the only request in flight, and the next receive waits; with more in flight, drains', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'tdbroker-tdl-'))
   t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   const backend = createTdlBackend({ verbosity: 0 })
@@ -136,11 +136,19 @@ t.test('one request at a time: no drain after the answer to the only request in 
   await new Promise(resolve => setTimeout(resolve, 500))
   const seen = updates.length
   const runs = drain!.runs
+  t.ok(backendLateReceive() !== undefined, 'the late receive is installed on tdl\'s addon object')
+  const deferred = backendLateReceive()!.deferred
   const wrong: number[] = []
   for (let x = 0; x < 50; x++) if ((await client.invoke({ '@type': 'testSquareInt', x })).value !== x * x) wrong.push(x)
   t.same(wrong, [], 'each answered right')
   t.equal(updates.length, seen, 'no update came meanwhile (so none could have made a drain)')
   t.equal(drain!.runs, runs, '50 requests one at a time: no drain ran after their answers')
+  t.equal(backendLateReceive()!.deferred - deferred, 50, 'and after each answer tdl\'s next receive waited for the check phase (if this fails after a tdl upgrade, its loop no longer calls the addon\'s receive the backend wraps: check late-receive.ts, then the round trip in bench)')
+  // A request whose answer also holds the next receive, and whose updates come after it: they still arrive.
+  const parameters = await client.invoke({ '@type': 'setTdlibParameters', database_directory: dir, files_directory: dir, api_id: 94575, api_hash: 'test', system_language_code: 'en', device_model: 'test', application_version: '1', use_message_database: false })
+  t.equal(parameters['@type'], 'ok', 'setTdlibParameters answered')
+  for (let i = 0; i < 500 && !updates.includes('updateAuthorizationState'); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.ok(updates.includes('updateAuthorizationState'), 'the updates TDLib sent after that answer arrived, the receive held or not')
   const answers = await Promise.all(Array.from({ length: 200 }, async (_, x) => await client.invoke({ '@type': 'testSquareInt', x })))
   t.ok(answers.every((a, x) => a.value === x * x), 'every answer of 200 in flight reached its request')
   t.ok(drain!.runs > runs, `with requests still in flight after an answer, the drain runs (${drain!.runs - runs} times for 200)`)
