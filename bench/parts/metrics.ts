@@ -3,9 +3,9 @@
  * the same settings but for an `admin` section (the admin listener, and with
  * it the metrics step and counters; without it the broker counts nothing).
  * Every round starts a fresh pair (in a rotating order, so neither side keeps
- * a lucky process) and measures both, in a rotating order: round trip p50
- * (one request at a time), throughput (100 in flight), and the broker
- * process's CPU per request; then the broker's own code in this process on
+ * a lucky process) and measures both, taking turns in short blocks: round
+ * trip p50 (one request at a time), throughput (100 in flight), and the
+ * broker process's CPU per request; then the broker's own code in this process on
  * a backend that answers at once (lib/overhead.ts), on and off, where the
  * cost is not lost in TDLib's. Each round gives an on/off ratio; the report
  * is the median and range of those ratios. Nobody scrapes while measuring; a
@@ -23,6 +23,9 @@ import { brokerOverhead } from '../lib/overhead.js'
 const SIDES = ['off', 'on'] as const
 type Side = typeof SIDES[number]
 const IN_FLIGHT = 100
+/** Blocks per round: each side runs 1/BLOCKS of the requests in every block, after BLOCK_WARMUP unmeasured ones. */
+const BLOCKS = 10
+const BLOCK_WARMUP = 50
 /** Rounds at least: the ratios are small against the machine's noise, so more rounds than other parts. */
 const MIN_ROUNDS = 7
 
@@ -101,10 +104,11 @@ export async function runMetrics (options: BenchOptions, log: (line: string) => 
       '',
       'Two brokers in child processes on real TDLib, the same settings except that one has an `admin` section (the admin listener on loopback, ' +
       'so the metrics step times and counts every request and the connections count updates and disconnects); without it the broker counts nothing. ' +
-      `${rounds} rounds; every round starts a fresh pair (in a rotating order) and both, in a rotating order, answer ${samples.toLocaleString('en-US')} ` +
-      `\`testSquareInt\` one at a time (after ${warmup.toLocaleString('en-US')} warm-up ones; p50 round trip) and then ${total.toLocaleString('en-US')} ` +
-      `with ${IN_FLIGHT} in flight (answers per second), over one plain TCP connection each; "broker CPU" is the broker process's CPU time ` +
-      '(every thread, TDLib\'s included) over the round, per request. "Own code" is the broker in the benchmark process on a backend that answers at once ' +
+      `${rounds} rounds; every round starts a fresh pair (in a rotating order). Both warm up with ${warmup.toLocaleString('en-US')} \`testSquareInt\` ` +
+      `one at a time, then take turns in ${BLOCKS} blocks, the order rotating from block to block: in each block a side answers ${BLOCK_WARMUP} unmeasured ` +
+      `requests, ${(samples / BLOCKS).toLocaleString('en-US')} one at a time (p50 round trip over the round's) and ${(total / BLOCKS).toLocaleString('en-US')} ` +
+      `with ${IN_FLIGHT} in flight (answers per second over the round's), over one plain TCP connection each; "broker CPU" is the broker process's CPU time ` +
+      '(every thread, TDLib\'s included) over the measured requests, per request. "Own code" is the broker in the benchmark process on a backend that answers at once ' +
       `(bench/lib/overhead.ts, ${inProcess.toLocaleString('en-US')} requests one at a time), on and off: the metrics' cost without sockets and TDLib around it. ` +
       'Each round gives an on/off ratio, shown as how much slower "on" was (negative: faster, which is noise). Nobody scrapes during the measurement ' +
       '(a Prometheus scrape every 15 s is not on the request path); a scrape after each round checks that the "on" broker counted every request.',
@@ -153,16 +157,29 @@ async function processRound (round: number, n: { samples: number, warmup: number
       const check = await call[side]() as { value?: unknown }
       if (check.value !== 9) throw new Error(`testSquareInt with metrics ${side} answered ${JSON.stringify(check)}`)
     }
-    const perRound = n.warmup + n.samples + n.total
+    const perRound = n.warmup + BLOCKS * BLOCK_WARMUP + n.samples + n.total
     const countedBefore = await requestsCounted(adminPort)
+    for (const side of order) await sequentialLatency(call[side]!, n.warmup, 0)
+    const lat: Record<Side, number[]> = { off: [], on: [] }
+    const cpu: Record<Side, number> = { off: 0, on: 0 }
+    const seconds: Record<Side, number> = { off: 0, on: 0 }
+    // The two take turns in short blocks, the order rotating from block to block: drift falls on both alike.
+    for (let block = 0; block < BLOCKS; block++) {
+      for (let i = 0; i < SIDES.length; i++) {
+        const side = SIDES[(i + block + round) % SIDES.length]!
+        const child = brokers[side]!.child
+        const once = call[side]!
+        await sequentialLatency(once, BLOCK_WARMUP, 0)
+        const cpuStart = await child.cpuMicros()
+        lat[side].push(...await sequentialLatency(once, 0, n.samples / BLOCKS))
+        seconds[side] += n.total / BLOCKS / await answersPerSecond(once, n.total / BLOCKS, IN_FLIGHT)
+        cpu[side] += await child.cpuMicros() - cpuStart
+      }
+    }
     const measured: Partial<Record<Side, Measured>> = {}
-    for (const side of order) {
-      const child = brokers[side]!.child
-      const once = call[side]!
-      const cpuStart = await child.cpuMicros()
-      const lat = await sequentialLatency(once, n.warmup, n.samples)
-      const rate = await answersPerSecond(once, n.total, IN_FLIGHT)
-      measured[side] = { p50: percentileSorted(lat, 50), rate, cpu: (await child.cpuMicros() - cpuStart) / perRound }
+    for (const side of SIDES) {
+      const sorted = lat[side].sort((a, b) => a - b)
+      measured[side] = { p50: percentileSorted(sorted, 50), rate: n.total / seconds[side], cpu: cpu[side] / (n.samples + n.total) }
     }
     const counted = await requestsCounted(adminPort) - countedBefore
     if (counted !== perRound) throw new Error(`the metrics-on broker counted ${counted} requests in a round of ${perRound}`)
