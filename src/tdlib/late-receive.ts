@@ -35,12 +35,11 @@ export class LateReceive {
     const receive = tdnew?.receive
     if (tdnew === undefined || typeof receive !== 'function') return false
     const original = receive as (this: unknown) => Promise<unknown>
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const self = this
-    tdnew.receive = function (this: unknown): Promise<unknown> {
-      if (!self.next) return original.call(this)
-      self.next = false
-      self.deferred++
+    // tdl's loop calls it as tdjsonAddon.tdnew.receive(): tdnew is the receiver either way.
+    tdnew.receive = (): Promise<unknown> => {
+      if (!this.next) return original.call(tdnew)
+      this.next = false
+      this.deferred++
       return new Promise((resolve, reject) => {
         setImmediate(() => {
           try {
