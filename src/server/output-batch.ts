@@ -60,7 +60,11 @@ export class OutputBatch {
     this.chars += line.length + 1
     if (!more) this.urgent = true
     if (this.chars >= MAX_BATCH_CHARS) {
-      this.flush()
+      // Under a backlog every connection's batch fills in the same turn, with the same lines: encoded once for all of
+      // them, as at a check phase (each connection encoding its own 64 KB was what a backlog cost most). The next
+      // check phase forgets those bytes.
+      this.flush(true)
+      arm()
       return
     }
     if (!this.queued) {
@@ -75,8 +79,9 @@ export class OutputBatch {
   }
 
   /**
-   * Writes what waits, now. `shared`: the check phase's flush, whose lines
-   * may be the same as the batch's written just before (sharedBytes).
+   * Writes what waits, now. `shared`: a flush whose lines may be the same as
+   * the batch's written just before (sharedBytes): the check phase's, and a
+   * batch's that reached MAX_BATCH_CHARS.
    */
   flush (shared = false): void {
     if (this.queued) {
@@ -110,13 +115,13 @@ export class OutputBatch {
 const waiting = new Set<OutputBatch>()
 let armed = false
 let timer: NodeJS.Timeout | undefined
-/** The lines the check phase last wrote, and their bytes; forgotten when the phase ends. */
+/** The lines last written with shared bytes, and those bytes; forgotten when a check phase ends. */
 let lastLines: string[] | undefined
 let lastBytes: Buffer | undefined
 
 /**
  * The bytes of `lines` when the batch written just before in this check
- * phase had the same lines (the same strings, in the same order), encoded
+ * phase (or in this turn, by batches that reached MAX_BATCH_CHARS) had the same lines (the same strings, in the same order), encoded
  * once for both; otherwise encodes them and remembers them for the next.
  */
 function sharedBytes (lines: string[]): Buffer {

@@ -120,3 +120,23 @@ t.test('the same lines in several batches of one check phase are encoded once, a
   t.not(writes[0]![1], writes[0]![0], 'a later check phase encodes afresh (nothing is kept past the phase)')
   t.equal(String(writes[0]![1]), `${update}\n`)
 })
+
+t.test('batches that reach MAX_BATCH_CHARS in one turn with the same lines are encoded once, and each gets them whole', async t => {
+  const writes: Array<Array<string | Buffer>> = [[], [], []]
+  const batches = writes.map(w => new OutputBatch({ writeBatch: data => { w.push(data) } }))
+  // A backlog: update after update goes to every connection, until each batch is over the limit in the same turn.
+  const updates = Array.from({ length: 3 }, (_, i) => `{"@type":"updateNewMessage","n":${i},"text":"é ✓ ${'y'.repeat(MAX_BATCH_CHARS / 3)}"}`)
+  for (const line of updates) for (const b of batches.slice(0, 2)) b.add(line, true)
+  t.equal(writes[0]!.length, 1, 'the first batch was written when it reached the limit')
+  t.equal(writes[1]!.length, 1, 'and the second')
+  t.equal(writes[0]![0], writes[1]![0], 'the same lines in the same turn: the same bytes')
+  t.ok(Buffer.isBuffer(writes[0]![0]), 'encoded as UTF-8 once')
+  t.equal(String(writes[0]![0]), updates.join('\n') + '\n', 'every line, in order, each with its newline')
+  for (const line of [updates[0]!, updates[2]!, updates[1]!]) batches[2]!.add(line, true)
+  t.equal(String(writes[2]![0]), [updates[0], updates[2], updates[1]].join('\n') + '\n', 'other lines (the same strings in another order) get their own bytes')
+  t.not(writes[2]![0], writes[0]![0])
+  await checkPhase()
+  for (const line of updates) batches[0]!.add(line, true)
+  t.not(writes[0]![1], writes[0]![0], 'after a check phase the bytes are encoded afresh (nothing is kept past it)')
+  t.equal(String(writes[0]![1]), updates.join('\n') + '\n')
+})
