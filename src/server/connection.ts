@@ -246,12 +246,12 @@ export class Connection implements SessionMember {
       metrics.update('dropped')
       return false
     }
-    if (!this.accepts(update.type, update.chatId)) {
+    const policy = this.identity.policy
+    if (!update.acceptedBy(policy, policyAccepts)) {
       metrics.update('filtered')
       return false
     }
     metrics.update('delivered')
-    const policy = this.identity.policy
     if (policy.chats !== undefined && update.chatId !== undefined) policy.seen?.note(update.sessionId, update.update, update.chatId)
     // The login flow (QR link, code info, password hint) only for clients allowed it (policy/account.ts).
     if (!policy.login && update.type === 'updateAuthorizationState') {
@@ -259,21 +259,15 @@ export class Connection implements SessionMember {
       return true
     }
     // Updates in a stream (the last one came moments ago) may leave together.
-    const now = performance.now()
-    const more = now - this.lastUpdateAt < STREAM_GAP_MS
-    this.lastUpdateAt = now
+    const more = update.at - this.lastUpdateAt < STREAM_GAP_MS
+    this.lastUpdateAt = update.at
     this.send(policy.localFiles.length > 0 ? update.line() : update.lineWithoutPaths(), more)
     return true
   }
 
   /** Whether this connection's policy lets an update of this type, about this chat, through. */
   accepts (type: string, chatId: number | undefined): boolean {
-    const policy = this.identity.policy
-    if (!policy.allowsUpdate(type)) return false
-    if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(type)) {
-      if (chatId === undefined || !policy.chats.has(chatId)) return false
-    }
-    return true
+    return policyLetsThrough(this.identity.policy, type, chatId)
   }
 
   updatesLost (sessionId: string, fromSeq: number, toSeq: number): void {
@@ -625,4 +619,18 @@ export class Connection implements SessionMember {
     this.inputDone = true
     if (this.pending === 0 && this.held === undefined) this.close('client finished sending')
   }
+}
+
+/** Whether `policy` lets an update of this type, about this chat, through. */
+function policyLetsThrough (policy: ClientPolicy, type: string, chatId: number | undefined): boolean {
+  if (!policy.allowsUpdate(type)) return false
+  if (policy.chats !== undefined && !ALWAYS_ALLOWED_UPDATES.has(type)) {
+    if (chatId === undefined || !policy.chats.has(chatId)) return false
+  }
+  return true
+}
+
+/** policyLetsThrough for an outgoing update (OutgoingUpdate.acceptedBy judges once per policy). */
+function policyAccepts (policy: ClientPolicy, update: OutgoingUpdate): boolean {
+  return policyLetsThrough(policy, update.type, update.chatId)
 }

@@ -12,7 +12,28 @@ export class OutgoingUpdate {
   private cached: string | undefined
   private withoutPaths: string | undefined
   private chat: number | null | undefined
+  /** The policy whose verdict `verdict` is: connections of one client (or all, without a clients list) share one. */
+  private judgedBy: object | undefined
+  private verdict = false
+  /**
+   * When the update was made (performance.now()): the connections it goes to
+   * tell a stream from a lone update by it, with one clock reading for all of them.
+   */
+  readonly at = performance.now()
   constructor (readonly sessionId: string, readonly seq: number, readonly update: TdObject) {}
+
+  /**
+   * Whether `policy` lets this update through, worked out by `judge` once
+   * per policy in a row: the connections an update goes to mostly share
+   * their policy, and what it says depends on nothing else.
+   */
+  acceptedBy<P extends object> (policy: P, judge: (policy: P, update: OutgoingUpdate) => boolean): boolean {
+    if (this.judgedBy !== policy) {
+      this.verdict = judge(policy, this)
+      this.judgedBy = policy
+    }
+    return this.verdict
+  }
 
   get type (): string { return this.update['@type'] }
 
