@@ -19,6 +19,8 @@ interface Run {
   readonly ackEvery: number
   readonly latencies: Float64Array
   samples: number
+  /** Bytes of the marked lines read (their newlines included). */
+  bytes: number
   firstProducedNs: bigint
   lastArrivalNs: bigint
   acked: number
@@ -45,33 +47,39 @@ class FanoutClient {
     let start = 0
     for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
       const at = data.indexOf(MARKER, start)
-      if (at !== -1 && at < nl) this.marked(data, at + MARKER.length, now)
+      if (at !== -1 && at < nl && this.marked(data, at + MARKER.length, now)) {
+        current!.bytes += nl + 1 - start
+        sampleLine ??= data.toString('utf8', start, nl)
+      }
       start = nl + 1
     }
     if (start < data.length) this.partial = Buffer.from(data.subarray(start))
     this.onLines(this)
   }
 
-  /** `<index>:<hrtime ns>:` at `pos`. */
-  private marked (data: Buffer, pos: number, now: bigint): void {
+  /** `<index>:<hrtime ns>:` at `pos`; says whether the line belongs to the current run. */
+  private marked (data: Buffer, pos: number, now: bigint): boolean {
     const run = current
-    if (run === undefined) return
+    if (run === undefined) return false
     let index = 0
     while (data[pos] !== 58) index = index * 10 + (data[pos++]! - 48)
     pos++
     let end = pos
     while (data[end] !== 58) end++
-    if (index < run.firstIndex || index >= run.end) return
+    if (index < run.firstIndex || index >= run.end) return false
     const produced = BigInt(data.toString('latin1', pos, end))
     if (index === run.firstIndex && (run.firstProducedNs === 0n || produced < run.firstProducedNs)) run.firstProducedNs = produced
     if (run.samples < run.latencies.length) run.latencies[run.samples++] = Number(now - produced) / 1000
     if (now > run.lastArrivalNs) run.lastArrivalNs = now
     this.received++
+    return true
   }
 }
 
 let clients: FanoutClient[] = []
 let current: Run | undefined
+/** The first marked line read (without its newline): the floor writes lines like it. */
+let sampleLine: string | undefined
 
 /** After a client read lines: tell the producer how far every client has got. */
 function progress (client: FanoutClient): void {
@@ -112,6 +120,7 @@ serveCommands({
         ackEvery: args.ackEvery,
         latencies: new Float64Array(Math.min(total, 4_000_000)),
         samples: 0,
+        bytes: 0,
         firstProducedNs: 0n,
         lastArrivalNs: 0n,
         acked: args.firstIndex,
@@ -131,9 +140,12 @@ serveCommands({
       seconds: Number(run.lastArrivalNs - run.firstProducedNs) / 1e9,
       p50: pick(sorted, 50),
       p99: pick(sorted, 99),
-      max: sorted[sorted.length - 1] ?? NaN
+      max: sorted[sorted.length - 1] ?? NaN,
+      bytes: run.bytes
     }
   },
+  /** A marked line as read, once one has been. */
+  sample: () => sampleLine ?? null,
   disconnect: async () => {
     await Promise.all(clients.map(async c => await new Promise<void>(resolve => { c.socket.once('close', () => { resolve() }); c.socket.end() })))
     clients = []

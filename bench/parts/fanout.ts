@@ -10,6 +10,9 @@
  *   broker's process (child/broker.ts `fanout.run`), no request at all.
  * The clients read in a second process, so reading does not take the
  * broker's CPU; this process relays their progress to whoever produces.
+ * At 100 clients, beside the paced sender, the floor (child/fanout-floor.ts):
+ * the same lines written to the same clients at the same pace by a process
+ * that does nothing else, in the same rounds.
  */
 import { BenchClient, createSession, type Msg } from '../lib/client.js'
 import { startBrokerProcess } from '../lib/broker-process.js'
@@ -20,6 +23,7 @@ import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats } from '../lib/stats.js'
 import { FANOUT_MARKER, type FanoutPlan } from '../lib/ipc.js'
 import { measureUpdatePath } from '../lib/update-path.js'
+import type { FloorPlan } from '../child/fanout-floor.js'
 
 const CLIENTS = [1, 10, 100] as const
 export const ALICE = { id: 1000001, phone: '15550001001', code: '12345' }
@@ -37,11 +41,14 @@ const WINDOW_DELIVERIES = 4000
 const MAX_BATCH = 32
 
 const MODES = ['send', 'inject'] as const
-type Mode = typeof MODES[number] | 'paced'
+type Mode = typeof MODES[number] | 'paced' | 'floor'
+/** What runs at 100 clients, in this order (reversed every other round). */
+const MODES_AT_100: readonly Mode[] = [...MODES, 'paced', 'floor']
 const LABEL: Record<Mode, string> = {
   send: 'real sender (sendMessage from a second session)',
   inject: 'in-process injection (no sender)',
-  paced: 'real sender, paced at 400,000 deliveries/s'
+  paced: 'real sender, paced at 400,000 deliveries/s',
+  floor: 'floor: the same lines at the same pace from a process doing nothing else'
 }
 /** The target's rate: at 100 clients the paced sender offers 4,000 messages a second. */
 const PACED_DELIVERIES_PER_S = 400_000
@@ -50,7 +57,7 @@ const PACED_WINDOW_DELIVERIES = 20_000
 /** How often the paced sender looks at the clock (ms); each look sends what the pace says is due. */
 const PACE_TICK_MS = 1
 
-interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number }
+interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number, bytes: number }
 
 export async function runFanout (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const perRun = options.quick ? 20_000 : 150_000
@@ -65,6 +72,7 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
     }
   })
   const clients = new Child('fan-out clients', new URL('../child/fanout-clients.js', import.meta.url))
+  const floor = new Child('fan-out floor', new URL('../child/fanout-floor.js', import.meta.url))
   let onProgress: (upTo: number) => void = () => {}
   clients.onNotice('progress', (upTo: number) => { onProgress(upTo) })
   const sender = await BenchClient.connect('tcp', broker)
@@ -74,18 +82,31 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
     const bob = await loginAs(sender, BOB_LOGIN)
     const chat = await sender.request({ '@type': 'searchPublicChat', username: 'alice', '@session': bob })
     if (chat['@type'] !== 'chat' || chat.id !== ALICE.id) throw new Error(`Bob cannot see Alice's chat: ${JSON.stringify(chat)}`)
+    const floorPort = await floor.call<number>('start')
+    /** Which server the clients are attached to; switched only when a run needs the other. */
+    let attachedTo: 'broker' | 'floor' | undefined
+    const attachTo = async (target: 'broker' | 'floor', count: number): Promise<void> => {
+      if (attachedTo === target) return
+      if (attachedTo !== undefined) await clients.call('disconnect')
+      await clients.call('connect', { port: target === 'floor' ? floorPort : broker.ports.tcp, count, session })
+      attachedTo = target
+    }
     const once = async (mode: Mode, count: number, messages: number): Promise<RunResult & { cpu: number }> => {
-      const window = Math.max(4, Math.ceil((mode === 'paced' ? PACED_WINDOW_DELIVERIES : WINDOW_DELIVERIES) / (UPDATES_PER_MESSAGE * count)))
+      const pace = mode === 'paced' || mode === 'floor' ? PACED_DELIVERIES_PER_S / (UPDATES_PER_MESSAGE * count) : undefined
+      const window = Math.max(4, Math.ceil((pace !== undefined ? PACED_WINDOW_DELIVERIES : WINDOW_DELIVERIES) / (UPDATES_PER_MESSAGE * count)))
       const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
-      const pace = mode === 'paced' ? PACED_DELIVERIES_PER_S / (UPDATES_PER_MESSAGE * count) : undefined
       index += messages
+      await attachTo(mode === 'floor' ? 'floor' : 'broker', count)
       await clients.call('arm', { firstIndex: plan.firstIndex, messages, updatesPerMessage: UPDATES_PER_MESSAGE, ackEvery: Math.max(1, Math.floor(window / 8)) })
-      const cpuStart = await broker.child.cpuMicros()
+      const measured = mode === 'floor' ? floor : broker.child
+      const cpuStart = await measured.cpuMicros()
       const produced = mode === 'inject'
         ? (onProgress = upTo => { broker.child.notify('fanout.ack', upTo) }, broker.child.call('fanout.run', plan))
-        : send(sender, bob, plan, handler => { onProgress = handler }, pace)
+        : mode === 'floor'
+          ? (onProgress = () => {}, floor.call('paced', floorPlan(plan, pace!, await clients.call<string | null>('sample'))))
+          : send(sender, bob, plan, handler => { onProgress = handler }, pace)
       const [result] = await Promise.all([clients.call<RunResult>('result'), produced])
-      const cpu = await broker.child.cpuMicros() - cpuStart
+      const cpu = await measured.cpuMicros() - cpuStart
       if (result.deliveries !== messages * UPDATES_PER_MESSAGE * count) {
         throw new Error(`fan-out (${mode}) to ${count}: expected ${messages * UPDATES_PER_MESSAGE * count} deliveries, counted ${result.deliveries}`)
       }
@@ -93,15 +114,15 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
     }
     const r = new Repeats()
     for (const count of CLIENTS) {
-      await clients.call('connect', { port: broker.ports.tcp, count, session })
+      await attachTo('broker', count)
       const messages: Record<typeof MODES[number], number> = {
         inject: Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))),
         send: Math.min(maxSends, Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))))
       }
-      // At 100 clients the paced sender too: the target's latency is at its rate, not at saturation (where a message waits behind the whole window).
-      const modes: Mode[] = count === 100 ? [...MODES, 'paced'] : [...MODES]
+      // At 100 clients the paced sender and its floor too: the target's latency is at its rate, not at saturation (where a message waits behind the whole window).
+      const modes: Mode[] = count === 100 ? [...MODES_AT_100] : [...MODES]
       const pacedMessages = options.quick ? 1000 : 4000
-      const runLength = (mode: Mode): number => mode === 'paced' ? pacedMessages : messages[mode]
+      const runLength = (mode: Mode): number => mode === 'paced' || mode === 'floor' ? pacedMessages : messages[mode]
       for (const mode of modes) await once(mode, count, Math.min(runLength(mode), 1000)) // warm-up
       for (let round = 0; round < options.repeats; round++) {
         r.add(`${count}.load`, loadAverage())
@@ -113,12 +134,14 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
           r.add(`${count}.${mode}.p50`, res.p50 / 1000)
           r.add(`${count}.${mode}.p99`, res.p99 / 1000)
           r.add(`${count}.${mode}.cpu`, res.cpu)
+          r.add(`${count}.${mode}.bytes`, res.bytes / res.deliveries)
           log(`  fan-out to ${count} client(s), round ${round + 1}, ${mode}: ${num(rates[mode], 0)} deliveries/s, p50 ${num(res.p50 / 1000, 2)} ms, ` +
-            `p99 ${num(res.p99 / 1000, 2)} ms, broker ${num(res.cpu, 2)} µs CPU per delivery (load ${num(loadAverage(), 2)})`)
+            `p99 ${num(res.p99 / 1000, 2)} ms, ${mode === 'floor' ? 'floor' : 'broker'} ${num(res.cpu, 2)} µs CPU per delivery, ${num(res.bytes / res.deliveries, 0)} bytes per delivery (load ${num(loadAverage(), 2)})`)
         }
         r.add(`${count}.sendToInject`, rates.send! / rates.inject!)
       }
       await clients.call('disconnect')
+      attachedTo = undefined
     }
     for (let rep = 0; rep < Math.min(3, options.repeats); rep++) {
       const path = measureUpdatePath(options.quick ? 10_000 : 50_000)
@@ -158,9 +181,15 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
         'The saturated rows above measure how much the broker delivers at most; their latency is mostly the time a message waits behind the window ' +
         `(${WINDOW_DELIVERIES.toLocaleString('en-US')} deliveries at a few hundred thousand a second is several milliseconds), so the target\'s latency is the paced row\'s.`,
         '',
-        table(['clients', 'producer', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'broker CPU µs/delivery', 'load average'], CLIENTS.flatMap(count => (count === 100 ? [...MODES, 'paced' as const] : MODES).map(mode => [
+        'And in the same rounds the paced sender\'s **floor** (bench/child/fanout-floor.ts): a process of its own that the same 100 clients attach to, and that writes ' +
+        'the same lines (a copy of the broker\'s `updateNewMessage` line for such a message, each with its marker text; the bytes per delivery column shows the two alike) ' +
+        'at the same pace, one write per client per tick, doing nothing else: no sender, no session, no JSON. It is what any fan-out from its own process costs on this ' +
+        'machine (loopback TCP, the scheduler, the clients\' reads on the same two cores), so the broker\'s paced row less the floor\'s is the broker\'s own. ' +
+        'Its CPU column is the floor process\'s.',
+        '',
+        table(['clients', 'producer', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'broker CPU µs/delivery', 'bytes/delivery', 'load average'], CLIENTS.flatMap(count => (count === 100 ? MODES_AT_100 : MODES).map(mode => [
           String(count), LABEL[mode], fmt(r.get(`${count}.${mode}.rate`), 0), fmt(r.get(`${count}.${mode}.p50`), 2), fmt(r.get(`${count}.${mode}.p99`), 2),
-          fmt(r.get(`${count}.${mode}.cpu`), 2), fmt(r.get(`${count}.load`), 2)
+          fmt(r.get(`${count}.${mode}.cpu`), 2), fmt(r.get(`${count}.${mode}.bytes`), 0), fmt(r.get(`${count}.load`), 2)
         ]))),
         '',
         'The real sender\'s rate over the injection\'s, per round: ' + CLIENTS.map(count => `${count} client${count > 1 ? 's' : ''} ${fmt(r.get(`${count}.sendToInject`), 2)}`).join(', ') + '.',
@@ -179,7 +208,8 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
         name: 'deliveries/s to 100 clients, real sender ≥ 400,000, p99 < 10 ms',
         before: '184,000–193,000',
         measured: `at most ${fmt(rate100, 0)} deliveries/s over ${options.repeats} rounds (saturated; p99 there ${fmt(r.get('100.send.p99'), 2)} ms, behind the window); ` +
-          `paced at 400,000: ${fmt(pacedRate, 0)} delivered/s, p99 ${fmt(p99, 2)} ms; in-process injection ${fmt(r.get('100.inject.rate'), 0)}; load ${fmt(r.get('100.load'), 2)}`,
+          `paced at 400,000: ${fmt(pacedRate, 0)} delivered/s, p99 ${fmt(p99, 2)} ms (its floor, the same lines from a process doing nothing else: p99 ${fmt(r.get('100.floor.p99'), 2)} ms); ` +
+          `in-process injection ${fmt(r.get('100.inject.rate'), 0)}; load ${fmt(r.get('100.load'), 2)}`,
         // Kept up with the pace (within 2 %: the first and last tick) and p99 under 10 ms at it.
         pass: rate100.median >= 400_000 && pacedRate.median >= 0.98 * PACED_DELIVERIES_PER_S && p99.median < 10
       }],
@@ -196,8 +226,22 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
   } finally {
     sender.close()
     await clients.stop()
+    await floor.stop()
     await broker.stop()
   }
+}
+
+/**
+ * The floor's run for `plan` at `pace` messages/s. Its lines are `sample`, a
+ * line the clients read from the broker, with each message's marker text
+ * (`<marker><index>:<ns>:`) put in place of the sample's.
+ */
+function floorPlan (plan: FanoutPlan, pace: number, sample: string | null): FloorPlan {
+  if (sample === null) throw new Error('the floor copies a line the clients read from the broker, and they have read none')
+  const at = sample.indexOf(FANOUT_MARKER)
+  const colons = sample.indexOf(':', sample.indexOf(':', at + FANOUT_MARKER.length) + 1)
+  if (at === -1 || colons === -1) throw new Error(`no marker text in the sample line ${sample.slice(0, 200)}`)
+  return { firstIndex: plan.firstIndex, messages: plan.messages, pace, tickMs: PACE_TICK_MS, prefix: sample.slice(0, at), suffix: sample.slice(colons + 1) }
 }
 
 /**
