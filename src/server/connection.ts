@@ -62,8 +62,13 @@ const REFUSALS: Partial<Record<BrokerErrorName, string>> = {
   FLOOD_WAIT_GUARDED: 'request held: the session is under a FLOOD_WAIT (flood_wait_guard)'
 }
 
-/** Updates less than this apart (ms) are a stream: they may wait briefly to leave together (output-batch.ts). */
-const STREAM_GAP_MS = 1
+/**
+ * Updates less than this apart (ms) are a stream: they may wait briefly to
+ * leave together (output-batch.ts). Not 1 ms: a stream paced by a 1 ms timer
+ * (setTimeout never fires sooner) came just over it, so every tick's first
+ * update was taken for a lone one and flushed its batch at once.
+ */
+const STREAM_GAP_MS = 2
 
 /** What a request was about, for the audit of its refusal. */
 interface RequestAbout { type?: string, session?: string }
