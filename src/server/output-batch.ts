@@ -29,8 +29,9 @@
  * (performance.now()). A write costs the kernel about the same whether it
  * carries one line or twenty (on a machine of the benchmark's kind, 10 µs or
  * so to a loopback TCP client), so at 100 clients what a stream's batches
- * hold is most of what a delivery costs: 2 ms rather than 0.5 took about a
- * tenth off the broker's CPU per delivery in the paced fan-out.
+ * hold is most of what a delivery costs: 2 ms rather than 0.5 (with a 2 ms
+ * stream gap, connection.ts) took about a tenth off the broker's CPU per
+ * delivery in the paced fan-out (bench/findings.md).
  */
 export const HOLD_MS = 2
 /** When a held batch is looked at again if no output comes meanwhile (setTimeout's resolution is 1 ms). */
@@ -68,7 +69,7 @@ export class OutputBatch {
     if (!more) this.urgent = true
     if (this.chars >= MAX_BATCH_CHARS) {
       // Under a backlog every connection's batch fills in the same turn, with the same lines: encoded once for all of
-      // them, as at a check phase (each connection encoding its own 64 KB was what a backlog cost most). The next
+      // them, as at a check phase (each connection encoding its own 64 KB showed in profiles of a backlog). The next
       // check phase forgets those bytes.
       this.flush(true)
       arm()
@@ -127,9 +128,10 @@ let lastLines: string[] | undefined
 let lastBytes: Buffer | undefined
 
 /**
- * The bytes of `lines` when the batch written just before in this check
- * phase (or in this turn, by batches that reached MAX_BATCH_CHARS) had the same lines (the same strings, in the same order), encoded
- * once for both; otherwise encodes them and remembers them for the next.
+ * The bytes of `lines` when the batch written just before (in this check
+ * phase, or in this turn by batches that reached MAX_BATCH_CHARS) had the
+ * same lines (the same strings, in the same order), encoded once for both;
+ * otherwise encodes them and remembers them for the next.
  */
 function sharedBytes (lines: string[]): Buffer {
   const previous = lastLines
