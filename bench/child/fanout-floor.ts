@@ -11,19 +11,8 @@
  */
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { FANOUT_MARKER, serveCommands } from '../lib/ipc.js'
-
-export interface FloorPlan {
-  readonly firstIndex: number
-  readonly messages: number
-  /** Messages per second. */
-  readonly pace: number
-  /** How often the clock is looked at (ms); each look writes what is due. */
-  readonly tickMs: number
-  /** The line before and after the message text (a JSON string's content), without the newline. */
-  readonly prefix: string
-  readonly suffix: string
-}
+import { FANOUT_MARKER, serveCommands, type FloorPlan } from '../lib/ipc.js'
+import { Pace } from '../lib/pace.js'
 
 let server: net.Server | undefined
 const sockets = new Set<net.Socket>()
@@ -50,20 +39,21 @@ serveCommands({
     await new Promise<void>(resolve => { s.listen(0, '127.0.0.1', resolve) })
     return (s.address() as AddressInfo).port
   },
-  /** Writes plan.messages lines to every attached client at the pace; resolves once the last is handed to the kernel. */
+  /**
+   * Writes plan.messages lines to every attached client at the pace; resolves
+   * once the last is handed to the kernel. No window: unlike the sender it
+   * never waits for the clients (it only would if it fell behind the pace).
+   */
   paced: async (plan: FloorPlan) => {
     const targets = [...sockets]
     if (targets.length === 0) throw new Error('no client is attached to the floor')
-    const start = process.hrtime.bigint()
+    const pace = new Pace(plan.firstIndex, plan.pace)
     const end = plan.firstIndex + plan.messages
     for (let next = plan.firstIndex; next < end;) {
-      const due = Math.min(end, plan.firstIndex + Math.floor(Number(process.hrtime.bigint() - start) * plan.pace / 1e9) + 1)
+      const due = Math.min(end, pace.dueNow())
       if (due > next) {
         const lines: string[] = []
-        for (; next < due; next++) {
-          const dueAt = start + BigInt(Math.round((next - plan.firstIndex) * 1e9 / plan.pace))
-          lines.push(`${plan.prefix}${FANOUT_MARKER}${next}:${dueAt}:${plan.suffix}`)
-        }
+        for (; next < due; next++) lines.push(`${plan.prefix}${FANOUT_MARKER}${next}:${pace.dueAt(next)}:${plan.suffix}`)
         const bytes = Buffer.from(lines.join('\n') + '\n')
         for (const socket of targets) socket.write(bytes)
       }

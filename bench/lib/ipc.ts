@@ -27,6 +27,19 @@ export interface FanoutPlan {
   readonly batch: number
 }
 
+/** A run of the paced sender's floor (child/fanout-floor.ts). */
+export interface FloorPlan {
+  readonly firstIndex: number
+  readonly messages: number
+  /** Messages per second. */
+  readonly pace: number
+  /** How often the clock is looked at (ms); each look writes what is due. */
+  readonly tickMs: number
+  /** The line before and after the message text (a JSON string's content), without the newline. */
+  readonly prefix: string
+  readonly suffix: string
+}
+
 export interface CommandMessage { id: number, cmd: string, args: unknown }
 export interface NoticeMessage { notice: string, args: unknown }
 export type ReplyMessage = { id: number, ok: true, result: unknown } | { id: number, ok: false, error: string }

@@ -21,9 +21,9 @@ import { loadAverage } from '../lib/machine.js'
 import type { BenchOptions } from '../lib/options.js'
 import { fmt, num, table, type PartReport } from '../lib/report-types.js'
 import { Repeats } from '../lib/stats.js'
-import { FANOUT_MARKER, type FanoutPlan } from '../lib/ipc.js'
+import { FANOUT_MARKER, type FanoutPlan, type FloorPlan } from '../lib/ipc.js'
+import { Pace } from '../lib/pace.js'
 import { measureUpdatePath } from '../lib/update-path.js'
-import type { FloorPlan } from '../child/fanout-floor.js'
 
 const CLIENTS = [1, 10, 100] as const
 export const ALICE = { id: 1000001, phone: '15550001001', code: '12345' }
@@ -253,10 +253,7 @@ function floorPlan (plan: FanoutPlan, pace: number, sample: string | null): Floo
  */
 async function send (sender: BenchClient, session: string, plan: FanoutPlan, listen: (handler: (upTo: number) => void) => void, pace?: number): Promise<void> {
   let acked = plan.firstIndex
-  const start = process.hrtime.bigint()
-  /** With a pace: the time message `i` of the run is due (ns), and the index up to which messages are due now. */
-  const dueAt = (i: number): bigint => start + BigInt(Math.round((i - plan.firstIndex) * 1e9 / pace!))
-  const dueNow = (): number => plan.firstIndex + Math.floor(Number(process.hrtime.bigint() - start) * pace! / 1e9) + 1
+  const paced = pace === undefined ? undefined : new Pace(plan.firstIndex, pace)
   let wake: () => void = () => {}
   listen(upTo => {
     acked = Math.max(acked, upTo)
@@ -270,16 +267,16 @@ async function send (sender: BenchClient, session: string, plan: FanoutPlan, lis
       await progressed()
       continue
     }
-    const due = pace === undefined ? end : Math.min(end, dueNow())
-    for (let batch = 0; next < due && next - acked < plan.window && (pace !== undefined || batch < plan.batch); batch++) {
-      const text = `${FANOUT_MARKER}${next}:${pace === undefined ? process.hrtime.bigint() : dueAt(next)}:`
+    const due = paced === undefined ? end : Math.min(end, paced.dueNow())
+    for (let batch = 0; next < due && next - acked < plan.window && (paced !== undefined || batch < plan.batch); batch++) {
+      const text = `${FANOUT_MARKER}${next}:${paced === undefined ? process.hrtime.bigint() : paced.dueAt(next)}:`
       answers.push(sender.request({
         '@type': 'sendMessage', chat_id: ALICE.id, '@session': session,
         input_message_content: { '@type': 'inputMessageText', text: { '@type': 'formattedText', text, entities: [] } }
       }))
       next++
     }
-    if (pace === undefined) await new Promise<void>(resolve => { setImmediate(resolve) })
+    if (paced === undefined) await new Promise<void>(resolve => { setImmediate(resolve) })
     else await new Promise<void>(resolve => { setTimeout(resolve, PACE_TICK_MS) })
   }
   while (acked < end) await progressed()
