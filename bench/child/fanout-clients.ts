@@ -21,6 +21,8 @@ interface Run {
   samples: number
   /** Bytes of the marked lines read (their newlines included). */
   bytes: number
+  /** Reads (data events) that held at least one marked line: how batched the stream came. */
+  reads: number
   firstProducedNs: bigint
   lastArrivalNs: bigint
   acked: number
@@ -45,14 +47,17 @@ class FanoutClient {
       this.partial = undefined
     }
     let start = 0
+    let marked = false
     for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
       const at = data.indexOf(MARKER, start)
       if (at !== -1 && at < nl && this.marked(data, at + MARKER.length, now)) {
         current!.bytes += nl + 1 - start
+        marked = true
         sampleLine ??= data.toString('utf8', start, nl)
       }
       start = nl + 1
     }
+    if (marked) current!.reads++
     if (start < data.length) this.partial = Buffer.from(data.subarray(start))
     this.onLines(this)
   }
@@ -121,6 +126,7 @@ serveCommands({
         latencies: new Float64Array(Math.min(total, 4_000_000)),
         samples: 0,
         bytes: 0,
+        reads: 0,
         firstProducedNs: 0n,
         lastArrivalNs: 0n,
         acked: args.firstIndex,
@@ -141,7 +147,8 @@ serveCommands({
       p50: pick(sorted, 50),
       p99: pick(sorted, 99),
       max: sorted[sorted.length - 1] ?? NaN,
-      bytes: run.bytes
+      bytes: run.bytes,
+      reads: run.reads
     }
   },
   /** A marked line as read, once one has been. */

@@ -57,7 +57,7 @@ const PACED_WINDOW_DELIVERIES = 20_000
 /** How often the paced sender looks at the clock (ms); each look sends what the pace says is due. */
 const PACE_TICK_MS = 1
 
-interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number, bytes: number }
+interface RunResult { deliveries: number, seconds: number, p50: number, p99: number, max: number, bytes: number, reads: number }
 
 export async function runFanout (options: BenchOptions, log: (line: string) => void): Promise<PartReport> {
   const perRun = options.quick ? 20_000 : 150_000
@@ -135,8 +135,9 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
           r.add(`${count}.${mode}.p99`, res.p99 / 1000)
           r.add(`${count}.${mode}.cpu`, res.cpu)
           r.add(`${count}.${mode}.bytes`, res.bytes / res.deliveries)
+          r.add(`${count}.${mode}.perRead`, res.deliveries / res.reads)
           log(`  fan-out to ${count} client(s), round ${round + 1}, ${mode}: ${num(rates[mode], 0)} deliveries/s, p50 ${num(res.p50 / 1000, 2)} ms, ` +
-            `p99 ${num(res.p99 / 1000, 2)} ms, ${mode === 'floor' ? 'floor' : 'broker'} ${num(res.cpu, 2)} µs CPU per delivery, ${num(res.bytes / res.deliveries, 0)} bytes per delivery (load ${num(loadAverage(), 2)})`)
+            `p99 ${num(res.p99 / 1000, 2)} ms, ${mode === 'floor' ? 'floor' : 'broker'} ${num(res.cpu, 2)} µs CPU per delivery, ${num(res.bytes / res.deliveries, 0)} bytes per delivery, ${num(res.deliveries / res.reads, 1)} per read (load ${num(loadAverage(), 2)})`)
         }
         r.add(`${count}.sendToInject`, rates.send! / rates.inject!)
       }
@@ -187,9 +188,9 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
         'machine (loopback TCP, the scheduler, the clients\' reads on the same two cores), so the broker\'s paced row less the floor\'s is the broker\'s own. ' +
         'Its CPU column is the floor process\'s.',
         '',
-        table(['clients', 'producer', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'broker CPU µs/delivery', 'bytes/delivery', 'load average'], CLIENTS.flatMap(count => (count === 100 ? MODES_AT_100 : MODES).map(mode => [
+        table(['clients', 'producer', 'deliveries/s', 'latency p50 ms', 'latency p99 ms', 'broker CPU µs/delivery', 'bytes/delivery', 'deliveries per read', 'load average'], CLIENTS.flatMap(count => (count === 100 ? MODES_AT_100 : MODES).map(mode => [
           String(count), LABEL[mode], fmt(r.get(`${count}.${mode}.rate`), 0), fmt(r.get(`${count}.${mode}.p50`), 2), fmt(r.get(`${count}.${mode}.p99`), 2),
-          fmt(r.get(`${count}.${mode}.cpu`), 2), fmt(r.get(`${count}.${mode}.bytes`), 0), fmt(r.get(`${count}.load`), 2)
+          fmt(r.get(`${count}.${mode}.cpu`), 2), fmt(r.get(`${count}.${mode}.bytes`), 0), fmt(r.get(`${count}.${mode}.perRead`), 1), fmt(r.get(`${count}.load`), 2)
         ]))),
         '',
         'The real sender\'s rate over the injection\'s, per round: ' + CLIENTS.map(count => `${count} client${count > 1 ? 's' : ''} ${fmt(r.get(`${count}.sendToInject`), 2)}`).join(', ') + '.',
