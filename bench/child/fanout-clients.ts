@@ -19,12 +19,19 @@ interface Run {
   readonly ackEvery: number
   readonly latencies: Float64Array
   samples: number
-  /** Bytes of the marked lines read (their newlines included). */
+  /**
+   * Bytes of the complete lines in the reads that held marked lines (their
+   * newlines included): in a fan-out run every line is a marked one.
+   */
   bytes: number
   /** Reads (data events) that held at least one marked line: how batched the stream came. */
   reads: number
-  firstProducedNs: bigint
-  lastArrivalNs: bigint
+  /**
+   * process.hrtime ns as numbers: exact below 2^53 ns (104 days of uptime),
+   * and within a microsecond long after that.
+   */
+  firstProducedNs: number
+  lastArrivalNs: number
   acked: number
   finish: () => void
 }
@@ -39,45 +46,45 @@ class FanoutClient {
     socket.on('error', () => {})
   }
 
+  /**
+   * One native search per line: the marker (the line's end is not looked
+   * for; only the last newline of the read is, so what follows it waits for
+   * the next read). Finding each line's newline as well, and reading the
+   * production time as a BigInt from a string, was most of this process's CPU
+   * at 400,000 deliveries a second, CPU that the producer's machine shares.
+   */
   private scan (chunk: Buffer): void {
-    const now = process.hrtime.bigint()
+    const now = Number(process.hrtime.bigint())
     let data = chunk
     if (this.partial !== undefined) {
       data = Buffer.concat([this.partial, chunk])
       this.partial = undefined
     }
-    let start = 0
-    let marked = false
-    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-      const at = data.indexOf(MARKER, start)
-      if (at !== -1 && at < nl && this.marked(data, at + MARKER.length, now)) {
-        current!.bytes += nl + 1 - start
-        marked = true
-        sampleLine ??= data.toString('utf8', start, nl)
-      }
-      start = nl + 1
-    }
-    if (marked) current!.reads++
-    if (start < data.length) this.partial = Buffer.from(data.subarray(start))
-    this.onLines(this)
-  }
-
-  /** `<index>:<hrtime ns>:` at `pos`; says whether the line belongs to the current run. */
-  private marked (data: Buffer, pos: number, now: bigint): boolean {
+    const complete = data.lastIndexOf(10) + 1
     const run = current
-    if (run === undefined) return false
-    let index = 0
-    while (data[pos] !== 58) index = index * 10 + (data[pos++]! - 48)
-    pos++
-    let end = pos
-    while (data[end] !== 58) end++
-    if (index < run.firstIndex || index >= run.end) return false
-    const produced = BigInt(data.toString('latin1', pos, end))
-    if (index === run.firstIndex && (run.firstProducedNs === 0n || produced < run.firstProducedNs)) run.firstProducedNs = produced
-    if (run.samples < run.latencies.length) run.latencies[run.samples++] = Number(now - produced) / 1000
-    if (now > run.lastArrivalNs) run.lastArrivalNs = now
-    this.received++
-    return true
+    let marked = 0
+    for (let at = data.indexOf(MARKER); at !== -1 && at < complete; at = data.indexOf(MARKER, at)) {
+      at += MARKER.length
+      let index = 0
+      while (data[at] !== 58) index = index * 10 + (data[at++]! - 48)
+      at++
+      let produced = 0
+      while (data[at] !== 58) produced = produced * 10 + (data[at++]! - 48)
+      if (run === undefined || index < run.firstIndex || index >= run.end) continue
+      if (index === run.firstIndex && (run.firstProducedNs === 0 || produced < run.firstProducedNs)) run.firstProducedNs = produced
+      if (run.samples < run.latencies.length) run.latencies[run.samples++] = (now - produced) / 1000
+      marked++
+      sampleLine ??= data.toString('utf8', data.lastIndexOf(10, at) + 1, data.indexOf(10, at))
+    }
+    if (marked > 0) {
+      const r = run!
+      this.received += marked
+      r.reads++
+      r.bytes += complete
+      if (now > r.lastArrivalNs) r.lastArrivalNs = now
+    }
+    if (complete < data.length) this.partial = data === chunk ? Buffer.from(data.subarray(complete)) : data.subarray(complete)
+    this.onLines(this)
   }
 }
 
@@ -127,8 +134,8 @@ serveCommands({
         samples: 0,
         bytes: 0,
         reads: 0,
-        firstProducedNs: 0n,
-        lastArrivalNs: 0n,
+        firstProducedNs: 0,
+        lastArrivalNs: 0,
         acked: args.firstIndex,
         finish: resolve
       }
@@ -143,7 +150,7 @@ serveCommands({
     const sorted = run.latencies.subarray(0, run.samples).sort()
     return {
       deliveries,
-      seconds: Number(run.lastArrivalNs - run.firstProducedNs) / 1e9,
+      seconds: (run.lastArrivalNs - run.firstProducedNs) / 1e9,
       p50: pick(sorted, 50),
       p99: pick(sorted, 99),
       max: sorted[sorted.length - 1] ?? NaN,

@@ -26,6 +26,12 @@ import { Pace } from '../lib/pace.js'
 import { measureUpdatePath } from '../lib/update-path.js'
 
 const CLIENTS = [1, 10, 100] as const
+/**
+ * BENCH_FANOUT=paced runs only the paced sender and its floor at 100 clients
+ * (to profile or compare that path without the saturated runs' work); such a
+ * run prints its rounds and writes no report tables.
+ */
+const PACED_ONLY = pacedOnly(process.env.BENCH_FANOUT)
 export const ALICE = { id: 1000001, phone: '15550001001', code: '12345' }
 export const BOB = 1000002
 const BOB_LOGIN = { phone: '15550001002', code: '12345', password: 'sandbox' }
@@ -113,14 +119,14 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
       return { ...result, cpu: cpu / result.deliveries }
     }
     const r = new Repeats()
-    for (const count of CLIENTS) {
+    for (const count of PACED_ONLY ? [100] : CLIENTS) {
       await attachTo('broker', count)
       const messages: Record<typeof MODES[number], number> = {
         inject: Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))),
         send: Math.min(maxSends, Math.max(50, Math.round(perRun / (UPDATES_PER_MESSAGE * count))))
       }
       // At 100 clients the paced sender and its floor too: the target's latency is at its rate, not at saturation (where a message waits behind the whole window).
-      const modes: Mode[] = count === 100 ? [...MODES_AT_100] : [...MODES]
+      const modes: Mode[] = PACED_ONLY ? ['paced', 'floor'] : count === 100 ? [...MODES_AT_100] : [...MODES]
       const pacedMessages = options.quick ? 1000 : 4000
       const runLength = (mode: Mode): number => mode === 'paced' || mode === 'floor' ? pacedMessages : messages[mode]
       for (const mode of modes) await once(mode, count, Math.min(runLength(mode), 1000)) // warm-up
@@ -139,10 +145,13 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
           log(`  fan-out to ${count} client(s), round ${round + 1}, ${mode}: ${num(rates[mode], 0)} deliveries/s, p50 ${num(res.p50 / 1000, 2)} ms, ` +
             `p99 ${num(res.p99 / 1000, 2)} ms, ${mode === 'floor' ? 'floor' : 'broker'} ${num(res.cpu, 2)} µs CPU per delivery, ${num(res.bytes / res.deliveries, 0)} bytes per delivery, ${num(res.deliveries / res.reads, 1)} per read (load ${num(loadAverage(), 2)})`)
         }
-        r.add(`${count}.sendToInject`, rates.send! / rates.inject!)
+        if (!PACED_ONLY) r.add(`${count}.sendToInject`, rates.send! / rates.inject!)
       }
       await clients.call('disconnect')
       attachedTo = undefined
+    }
+    if (PACED_ONLY) {
+      return { part: 'fanout', markdown: '(BENCH_FANOUT=paced: the paced sender and its floor only, no tables; the rounds are in the log above)', targets: [], charts: [], figures: r.all() }
     }
     for (let rep = 0; rep < Math.min(3, options.repeats); rep++) {
       const path = measureUpdatePath(options.quick ? 10_000 : 50_000)
@@ -230,6 +239,12 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
     await floor.stop()
     await broker.stop()
   }
+}
+
+function pacedOnly (env: string | undefined): boolean {
+  if (env === undefined || env === '') return false
+  if (env === 'paced') return true
+  throw new Error(`BENCH_FANOUT: unknown value "${env}" (paced runs only the paced sender and its floor)`)
 }
 
 /**

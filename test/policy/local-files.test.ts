@@ -159,6 +159,10 @@ t.test('stripLocalPaths blanks paths without touching the original; mayHoldPaths
   t.equal(mayHoldPaths(JSON.stringify({ text: '"path":"/etc"' })), false, 'a path inside a text is escaped, not a key')
   t.equal(mayHoldPaths(JSON.stringify(fileAnswer('/x'))), true)
   t.equal(mayHoldPaths(JSON.stringify(fileAnswer(''))), false, 'empty paths need no stripping')
+  t.equal(mayHoldPaths(JSON.stringify(original)), true, 'a generation\'s paths are seen')
+  t.equal(mayHoldPaths(JSON.stringify({ '@type': 'updateOption', name: 'language_pack_database_path', value: { '@type': 'optionValueString', value: '/db' } })), true,
+    'so is the option that names a database path')
+  t.equal(mayHoldPaths(JSON.stringify({ '@type': 'draftMessage', input_message_text: { '@type': 'draftMessageContentVoiceNote', file_path: '/v.ogg' } })), true)
   const option = stripLocalPaths({ '@type': 'updateOption', name: 'language_pack_database_path', value: { '@type': 'optionValueString', value: '/db' } })
   t.match(option, { value: { value: '' } })
 })
