@@ -66,10 +66,11 @@ class FanoutClient {
     for (let at = data.indexOf(MARKER); at !== -1 && at < complete; at = data.indexOf(MARKER, at)) {
       at += MARKER.length
       let index = 0
-      while (data[at] !== 58) index = index * 10 + (data[at++]! - 48)
+      // Bounded as well: a marker without its colons is never read past the read's last newline.
+      while (at < complete && data[at] !== 58) index = index * 10 + (data[at++]! - 48)
       at++
       let produced = 0
-      while (data[at] !== 58) produced = produced * 10 + (data[at++]! - 48)
+      while (at < complete && data[at] !== 58) produced = produced * 10 + (data[at++]! - 48)
       if (run === undefined || index < run.firstIndex || index >= run.end) continue
       if (index === run.firstIndex && (run.firstProducedNs === 0 || produced < run.firstProducedNs)) run.firstProducedNs = produced
       if (run.samples < run.latencies.length) run.latencies[run.samples++] = (now - produced) / 1000

@@ -98,7 +98,7 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
       attachedTo = target
     }
     const once = async (mode: Mode, count: number, messages: number): Promise<RunResult & { cpu: number }> => {
-      const pace = mode === 'paced' || mode === 'floor' ? PACED_DELIVERIES_PER_S / (UPDATES_PER_MESSAGE * count) : undefined
+      const pace = isPaced(mode) ? PACED_DELIVERIES_PER_S / (UPDATES_PER_MESSAGE * count) : undefined
       const window = Math.max(4, Math.ceil((pace !== undefined ? PACED_WINDOW_DELIVERIES : WINDOW_DELIVERIES) / (UPDATES_PER_MESSAGE * count)))
       const plan: FanoutPlan = { from: BOB, chat: ALICE.id, firstIndex: index, messages, window, batch: Math.min(MAX_BATCH, Math.max(1, Math.floor(window / 4))) }
       index += messages
@@ -128,9 +128,9 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
       // At 100 clients the paced sender and its floor too: the target's latency is at its rate, not at saturation (where a message waits behind the whole window).
       const modes: Mode[] = PACED_ONLY ? ['paced', 'floor'] : count === 100 ? [...MODES_AT_100] : [...MODES]
       const pacedMessages = options.quick ? 1000 : 4000
-      const runLength = (mode: Mode): number => mode === 'paced' || mode === 'floor' ? pacedMessages : messages[mode]
+      const runLength = (mode: Mode): number => isPaced(mode) ? pacedMessages : messages[mode]
       // Warm-up: a paced run as long as a measured one (after 1,000 messages the first measured round still took the most CPU per delivery: 2.0 against 1.5-1.7 µs in three runs).
-      for (const mode of modes) await once(mode, count, mode === 'paced' || mode === 'floor' ? runLength(mode) : Math.min(runLength(mode), 1000))
+      for (const mode of modes) await once(mode, count, isPaced(mode) ? pacedMessages : Math.min(runLength(mode), 1000))
       for (let round = 0; round < options.repeats; round++) {
         r.add(`${count}.load`, loadAverage())
         const rates: Partial<Record<Mode, number>> = {}
@@ -241,6 +241,9 @@ export async function runFanout (options: BenchOptions, log: (line: string) => v
     await broker.stop()
   }
 }
+
+/** The paced sender and its floor keep to the target's pace; the other producers run saturated. */
+function isPaced (mode: Mode): mode is 'paced' | 'floor' { return mode === 'paced' || mode === 'floor' }
 
 function pacedOnly (env: string | undefined): boolean {
   if (env === undefined || env === '') return false
